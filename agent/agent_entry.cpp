@@ -1,0 +1,123 @@
+// How the agent starts: from LD_PRELOAD (`leakspy run`, a constructor) or by a
+// remote call after injection (`leakspy record --pid`, leakspy_agent_start).
+// Both go through open_session and the same hook installation.
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "agent/session.h"
+#include "agent/thread_state.h"
+#include "capture/wire.h"
+
+namespace agent = leakspy::agent;
+
+namespace {
+
+// Socket path for an attach-mode start; copied because the caller's buffer
+// (in memory leakspy wrote into the target) is gone once the call returns.
+constinit char attach_socket_path[108] = {};
+
+void write_stderr(const char* text) {
+  ssize_t ignored = write(STDERR_FILENO, text, std::strlen(text));
+  (void)ignored;
+}
+
+void* writer_thread_main(void*) {
+  // The target's signals are not ours to handle: block them all here, so the
+  // kernel delivers process-directed signals to the target's own threads.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  prctl(PR_SET_NAME, "leakspy-agent", 0, 0, 0);
+  agent::run_writer_loop();
+  return nullptr;
+}
+
+void* attach_thread_main(void*) {
+  agent::ThreadState& self = agent::this_thread();
+  ++self.in_agent;
+  agent::StartResult result = agent::open_session(attach_socket_path, leakspy::wire::kHelloAttached);
+  --self.in_agent;
+  if (result != agent::StartResult::Started) return nullptr;
+  return writer_thread_main(nullptr);
+}
+
+bool spawn_detached(void* (*main)(void*)) {
+  agent::ReentrancyGuard guard(agent::this_thread());
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+  pthread_t thread;
+  bool ok = pthread_create(&thread, &attributes, main, nullptr) == 0;
+  pthread_attr_destroy(&attributes);
+  return ok;
+}
+
+// Removes the agent from LD_PRELOAD so that programs the target starts are
+// not recorded into this capture, and drops the socket variable.
+void scrub_environment() {
+  unsetenv("LEAKSPY_SOCKET");
+  const char* preload = getenv("LD_PRELOAD");
+  if (preload == nullptr) return;
+  char kept[4096] = {};
+  size_t used = 0;
+  const char* cursor = preload;
+  while (*cursor != '\0') {
+    size_t length = std::strcspn(cursor, ": ");
+    constexpr char kAgentName[] = "libleakspy_agent";
+    bool ours = memmem(cursor, length, kAgentName, sizeof(kAgentName) - 1) != nullptr;
+    if (!ours && length > 0 && used + length + 1 < sizeof(kept)) {
+      if (used > 0) kept[used++] = ':';
+      std::memcpy(kept + used, cursor, length);
+      used += length;
+    }
+    cursor += length;
+    while (*cursor == ':' || *cursor == ' ') ++cursor;
+  }
+  if (used == 0) {
+    unsetenv("LD_PRELOAD");
+  } else {
+    setenv("LD_PRELOAD", kept, 1);
+  }
+}
+
+void child_after_fork() { agent::abandon_session_in_child(); }
+
+__attribute__((constructor)) void start_from_preload() {
+  pthread_atfork(nullptr, nullptr, child_after_fork);
+  const char* socket = getenv("LEAKSPY_SOCKET");
+  if (socket == nullptr || socket[0] == '\0') return;
+  char path[sizeof(attach_socket_path)] = {};
+  std::strncpy(path, socket, sizeof(path) - 1);
+  scrub_environment();
+  agent::StartResult result = agent::open_session(path, 0);
+  if (result != agent::StartResult::Started) {
+    write_stderr("leakspy: the agent could not connect to the recorder; the program runs unrecorded\n");
+    return;
+  }
+  if (!spawn_detached(writer_thread_main)) {
+    write_stderr("leakspy: the agent could not start its thread; the program runs unrecorded\n");
+    agent::cancel_session();
+  }
+}
+
+__attribute__((destructor)) void finish_at_exit() { agent::finish_session_at_exit(); }
+
+}  // namespace
+
+// The entry point leakspy calls in a running process after loading the agent.
+// It only copies the path and starts a thread: connecting and installing the
+// hooks happen there, so the hijacked target thread returns at once.
+// Returns 0 when the thread started, a StartResult otherwise.
+extern "C" __attribute__((visibility("default"))) int leakspy_agent_start(const char* socket_path) {
+  if (socket_path == nullptr || std::strlen(socket_path) >= sizeof(attach_socket_path)) {
+    return static_cast<int>(agent::StartResult::InitFailed);
+  }
+  std::strcpy(attach_socket_path, socket_path);
+  return spawn_detached(attach_thread_main) ? 0 : static_cast<int>(agent::StartResult::InitFailed);
+}

@@ -1,0 +1,174 @@
+#include "agent/drain_cycle.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "agent/agent_memory.h"
+#include "agent/agent_state.h"
+
+namespace leakspy::agent {
+
+namespace {
+
+uint64_t monotonic_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+}
+
+bool thread_gone(uint32_t tid) {
+  return syscall(SYS_tgkill, getpid(), tid, 0) != 0 && errno == ESRCH;
+}
+
+void read_thread_name(uint32_t tid, char (&name)[16]) {
+  std::memset(name, 0, sizeof(name));
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/self/task/%u/comm", tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, name, sizeof(name) - 1);
+  close(fd);
+  if (n > 0 && name[n - 1] == '\n') name[n - 1] = '\0';
+}
+
+}  // namespace
+
+bool Drainer::init() {
+  if (updates_ != nullptr) return true;
+  updates_ = static_cast<ReadUpdate*>(map_pages(sizeof(ReadUpdate) * RingRegistry::kMaxRings));
+  event_headers_ = static_cast<wire::EventsHeader*>(map_pages(sizeof(wire::EventsHeader) * RingRegistry::kMaxRings));
+  thread_messages_ = static_cast<wire::WireThread*>(map_pages(sizeof(wire::WireThread) * RingRegistry::kMaxRings));
+  node_batch_ = static_cast<wire::WireNode*>(map_pages(sizeof(wire::WireNode) * kMaxNodesPerMessage));
+  pending_nodes_ = static_cast<uint32_t*>(map_pages(sizeof(uint32_t) * kMaxPendingNodes));
+  return updates_ && event_headers_ && thread_messages_ && node_batch_ && pending_nodes_;
+}
+
+void Drainer::reset() {
+  next_node_ = 1;
+  pending_count_ = 0;
+  node_batch_count_ = 0;
+  update_count_ = 0;
+}
+
+bool Drainer::drain_rings(Transport& transport, uint64_t* events_sent) {
+  update_count_ = 0;
+  uint32_t used = rings.high_water();
+  for (uint32_t i = 0; i < used; ++i) {
+    ThreadRing* ring = rings.slot(i);
+    // Pairs with the release store of state in RingRegistry::claim.
+    RingState state = ring->state.load(std::memory_order_acquire);
+    if (state != RingState::Active && state != RingState::Exiting) continue;
+    // Decide about recycling before reading write_index: once the thread is
+    // gone, nothing can be appended after this read.
+    bool recycle = state == RingState::Exiting && thread_gone(ring->tid);
+    if (!ring->announced) {
+      wire::WireThread& message = thread_messages_[i];
+      message.index = ring->thread_index;
+      message.tid = ring->tid;
+      read_thread_name(ring->tid, message.name);
+      iovec part{&message, sizeof(message)};
+      if (!transport.add(wire::MessageType::Thread, &part, 1)) return false;
+      ring->announced = true;
+    }
+    // Pairs with the release store in ring_push.
+    uint64_t write = ring->write_index.load(std::memory_order_acquire);
+    uint64_t read = ring->read_index.load(std::memory_order_relaxed);
+    if (write != read) {
+      constexpr uint64_t kMask = RingRegistry::kRingCapacity - 1;
+      uint64_t count = write - read;
+      uint64_t first = read & kMask;
+      uint64_t first_part = count < RingRegistry::kRingCapacity - first ? count : RingRegistry::kRingCapacity - first;
+      event_headers_[i] = {ring->thread_index, static_cast<uint32_t>(count)};
+      iovec parts[3] = {{&event_headers_[i], sizeof(wire::EventsHeader)},
+                        {&ring->entries[first], first_part * sizeof(wire::RawEvent)},
+                        {&ring->entries[0], (count - first_part) * sizeof(wire::RawEvent)}};
+      if (!transport.add(wire::MessageType::Events, parts, 3)) return false;
+      *events_sent += count;
+    }
+    uint64_t dropped = ring->dropped.load(std::memory_order_relaxed);
+    if (dropped != ring->dropped_reported) {
+      wire::WireDrops drops{ring->thread_index, 0, dropped};
+      if (!transport.add_copy(wire::MessageType::Drops, &drops, sizeof(drops))) return false;
+      ring->dropped_reported = dropped;
+    }
+    if (recycle) {
+      wire::WireThreadEnd end{ring->thread_index, 0};
+      if (!transport.add_copy(wire::MessageType::ThreadEnd, &end, sizeof(end))) return false;
+    }
+    updates_[update_count_++] = {ring, write, recycle};
+  }
+  return true;
+}
+
+bool Drainer::flush_nodes(Transport& transport) {
+  if (node_batch_count_ == 0) return true;
+  node_header_ = {node_batch_count_, 0};
+  iovec parts[2] = {{&node_header_, sizeof(node_header_)},
+                    {node_batch_, node_batch_count_ * sizeof(wire::WireNode)}};
+  // Flushed at once: node_batch_ is reused for the next batch.
+  bool ok = transport.add(wire::MessageType::Nodes, parts, 2) && transport.flush();
+  node_batch_count_ = 0;
+  return ok;
+}
+
+Drainer::NodeStatus Drainer::queue_node(Transport& transport, uint32_t id) {
+  wire::WireNode node;
+  if (!traces.read_node(id, &node)) return NodeStatus::NotReady;
+  node_batch_[node_batch_count_++] = node;
+  if (node_batch_count_ == kMaxNodesPerMessage && !flush_nodes(transport)) return NodeStatus::Disconnected;
+  return NodeStatus::Queued;
+}
+
+bool Drainer::send_nodes(Transport& transport) {
+  // Nodes still being written when last looked at come first; they are done
+  // within a few instructions of being handed out, so the list stays short.
+  uint32_t still_pending = 0;
+  for (uint32_t i = 0; i < pending_count_; ++i) {
+    NodeStatus status = queue_node(transport, pending_nodes_[i]);
+    if (status == NodeStatus::Disconnected) return false;
+    if (status == NodeStatus::NotReady) pending_nodes_[still_pending++] = pending_nodes_[i];
+  }
+  pending_count_ = still_pending;
+  uint32_t end = traces.node_count();
+  if (end > TraceTable::kMaxNodes) end = TraceTable::kMaxNodes;
+  for (; next_node_ < end; ++next_node_) {
+    NodeStatus status = queue_node(transport, next_node_);
+    if (status == NodeStatus::Disconnected) return false;
+    if (status == NodeStatus::NotReady) {
+      if (pending_count_ == kMaxPendingNodes) break;  // continue from here next cycle
+      pending_nodes_[pending_count_++] = next_node_;
+    }
+  }
+  return flush_nodes(transport);
+}
+
+CycleResult Drainer::cycle(Transport& transport, bool final) {
+  CycleResult result;
+  uint64_t epoch = current_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
+  wire::WireEpoch begin{epoch, monotonic_ns()};
+  result.connected = transport.add_copy(wire::MessageType::Epoch, &begin, sizeof(begin)) &&
+                     drain_rings(transport, &result.events_sent) && send_nodes(transport);
+  // A producer that read the previous epoch just before the bump may publish
+  // just after its ring was read; its events arrive next cycle. Hence epochs
+  // are sealed two behind (wire.h, "Ordering").
+  wire::WireSeal seal{final ? UINT64_MAX : epoch - 2};
+  result.connected = result.connected && transport.add_copy(wire::MessageType::Seal, &seal, sizeof(seal)) &&
+                     transport.flush();
+  if (!result.connected) return result;
+  for (uint32_t i = 0; i < update_count_; ++i) {
+    // Pairs with the acquire load of read_index in ring_push.
+    updates_[i].ring->read_index.store(updates_[i].read_index, std::memory_order_release);
+    if (updates_[i].recycle) rings.recycle(updates_[i].ring);
+  }
+  update_count_ = 0;
+  return result;
+}
+
+}  // namespace leakspy::agent

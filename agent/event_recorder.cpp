@@ -1,0 +1,88 @@
+#include "agent/event_recorder.h"
+
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "agent/got_patcher.h"
+#include "agent/stack_capture.h"
+
+extern "C" {
+constinit uint8_t leakspy_modules_dirty = 0;
+constinit void* leakspy_real_dlopen = nullptr;
+}
+
+namespace leakspy::agent {
+
+constinit thread_local ThreadState tls_thread_state __attribute__((tls_model("initial-exec"))) = {0, 0, nullptr};
+
+constinit std::atomic<bool> tracking{false};
+constinit std::atomic<uint64_t> current_epoch{1};
+constinit RingRegistry rings;
+constinit TraceTable traces;
+
+namespace {
+
+constinit pthread_key_t ring_key = 0;
+
+// Runs at thread exit. The ring stays attached to the thread: destructors of
+// other keys and glibc's own teardown may still free memory on this thread.
+void mark_ring_exiting(void* value) {
+  auto* ring = static_cast<ThreadRing*>(value);
+  RingState expected = RingState::Active;
+  ring->state.compare_exchange_strong(expected, RingState::Exiting, std::memory_order_release);
+}
+
+ThreadRing* claim_ring(ThreadState& state) {
+  ThreadRing* ring = rings.claim(static_cast<uint32_t>(syscall(SYS_gettid)));
+  if (ring == nullptr) return nullptr;
+  state.ring = ring;
+  pthread_setspecific(ring_key, ring);  // may calloc: we are inside the guard
+  return ring;
+}
+
+}  // namespace
+
+bool init_thread_exit_tracking() {
+  static bool created = false;
+  if (created) return true;
+  created = pthread_key_create(&ring_key, mark_ring_exiting) == 0;
+  return created;
+}
+
+uint32_t capture_stack() {
+  uintptr_t frames[kMaxStackFrames];
+  uint32_t count = capture_native_stack(frames, kMaxStackFrames);
+  return traces.intern(frames, count);
+}
+
+void record_event(ThreadState& state, capture::EventKind kind, uint8_t heap, uintptr_t address, uint64_t size,
+                  uint32_t stack) {
+  ThreadRing* ring = state.ring;
+  if (ring == nullptr) {
+    ring = claim_ring(state);
+    if (ring == nullptr) return;
+  }
+  wire::RawEvent events[2];
+  uint32_t count = 0;
+  // Read the epoch as late as possible: for a release this is before the real
+  // free, for an allocation after the real malloc returned (wire.h, "Ordering").
+  uint64_t epoch = current_epoch.load(std::memory_order_relaxed);
+  if (epoch != ring->last_epoch) {
+    events[count++] = {epoch, 0, 0, wire::kEpochMark, 0, 0};
+  }
+  events[count++] = {address, size, stack, static_cast<uint8_t>(kind), heap, 0};
+  if (ring_push(ring, events, count)) {
+    ring->last_epoch = epoch;
+  } else {
+    ring->dropped.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void refresh_hooks_if_needed() {
+  if (__atomic_load_n(&leakspy_modules_dirty, __ATOMIC_RELAXED) == 0) return;
+  __atomic_store_n(&leakspy_modules_dirty, 0, __ATOMIC_RELAXED);
+  install_got_hooks();
+}
+
+}  // namespace leakspy::agent

@@ -1,0 +1,173 @@
+#include "agent/session.h"
+
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "agent/agent_log.h"
+#include "agent/agent_state.h"
+#include "agent/doorbell.h"
+#include "agent/drain_cycle.h"
+#include "agent/event_recorder.h"
+#include "agent/got_patcher.h"
+#include "agent/hook_list.h"
+#include "agent/module_reporter.h"
+#include "agent/stack_capture.h"
+#include "agent/thread_state.h"
+#include "agent/transport.h"
+
+namespace leakspy::agent {
+
+namespace {
+
+enum SessionState : uint32_t { Idle = 0, Running = 1 };
+
+// constinit throughout the agent: the preload constructor may run before any
+// dynamic initializer of another file, which would then reset what it set up.
+constinit std::atomic<uint32_t> session_state{Idle};
+constinit std::atomic<bool> exit_requested{false};
+// Written by the writer when a session ends; the exit path waits on it (futex).
+constinit std::atomic<uint32_t> session_generation{0};
+
+constinit Transport transport;
+constinit Drainer drainer;
+constinit ModuleReporter modules;
+
+constexpr uint64_t kBusyWaitNs = 1'000'000;   // between cycles while events flow
+constexpr uint64_t kIdleWaitNs = 10'000'000;  // between cycles while the target is quiet
+constexpr uint64_t kBusyCycleEvents = 1024;
+
+uint64_t monotonic_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+}
+
+void sleep_ns(uint64_t ns) {
+  timespec duration{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  nanosleep(&duration, nullptr);
+}
+
+bool init_once() {
+  static bool done = false;
+  if (done) return true;
+  init_agent_log();
+  if (!resolve_real_functions()) return false;
+  leakspy_real_dlopen = reinterpret_cast<void*>(real.dlopen);
+  done = rings.init() && traces.init() && init_stack_capture() && init_thread_exit_tracking() && drainer.init();
+  return done;
+}
+
+void end_session(wire::GoodbyeReason reason, bool connected) {
+  tracking.store(false, std::memory_order_release);
+  if (reason != wire::GoodbyeReason::ProcessExit) remove_got_hooks();
+  if (connected) {
+    // Hooks that passed their tracking check just before it was cleared are
+    // still writing; give them a moment so their events make the last cycle.
+    sleep_ns(2'000'000);
+    CycleResult last = drainer.cycle(transport, true);
+    if (last.connected) {
+      wire::WireGoodbye goodbye{static_cast<uint32_t>(reason), 0, traces.stacks_lost()};
+      transport.add_copy(wire::MessageType::Goodbye, &goodbye, sizeof(goodbye));
+      transport.flush();
+    }
+  }
+  transport.close();
+  session_state.store(Idle, std::memory_order_release);
+  session_generation.fetch_add(1, std::memory_order_release);
+  syscall(SYS_futex, &session_generation, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
+}
+
+}  // namespace
+
+StartResult open_session(const char* socket_path, uint32_t hello_flags) {
+  uint32_t expected = Idle;
+  if (!session_state.compare_exchange_strong(expected, Running)) return StartResult::AlreadyRecording;
+  ReentrancyGuard guard(this_thread());
+  if (!init_once()) {
+    session_state.store(Idle);
+    return StartResult::InitFailed;
+  }
+  if (!transport.connect(socket_path)) {
+    session_state.store(Idle);
+    return StartResult::ConnectFailed;
+  }
+  exit_requested.store(false);
+  rings.reset_all();
+  drainer.reset();
+  modules.reset();
+  wire::Hello hello{wire::kWireVersion, static_cast<uint32_t>(getpid()), monotonic_ns(), hello_flags,
+                    RingRegistry::kRingCapacity};
+  bool ok = transport.add_copy(wire::MessageType::Hello, &hello, sizeof(hello)) && modules.report_changes(transport) &&
+            transport.flush();
+  if (!ok) {
+    transport.close();
+    session_state.store(Idle);
+    return StartResult::ConnectFailed;
+  }
+  install_got_hooks();
+  tracking.store(true, std::memory_order_release);
+  if (agent_debug_enabled()) {
+    PatchStats patched = got_patch_stats();
+    agent_debug("hooks installed: GOT entries patched: ", patched.slots, "");
+    agent_debug("modules with patched entries: ", patched.modules, "");
+  }
+  return StartResult::Started;
+}
+
+void run_writer_loop() {
+  ThreadState& self = this_thread();
+  ++self.in_agent;  // nothing this thread does is the target's doing
+  wire::GoodbyeReason reason = wire::GoodbyeReason::StopRequested;
+  bool connected = true;
+  for (;;) {
+    CycleResult result = drainer.cycle(transport, false);
+    connected = result.connected && modules.report_changes(transport) && transport.flush();
+    if (!connected) break;
+    refresh_hooks_if_needed();  // modules dlopen'ed by threads that have not allocated since
+    ControlMessage control = transport.poll_control();
+    if (control == ControlMessage::Stop) break;
+    if (control == ControlMessage::Closed) {
+      connected = false;
+      break;
+    }
+    if (exit_requested.load(std::memory_order_acquire)) {
+      reason = wire::GoodbyeReason::ProcessExit;
+      break;
+    }
+    wait_doorbell(result.events_sent >= kBusyCycleEvents ? kBusyWaitNs : kIdleWaitNs);
+  }
+  end_session(reason, connected);
+  agent_debug("session ended, reason ", static_cast<uint64_t>(reason), connected ? " (recorder connected)" : " (recorder gone)");
+  --self.in_agent;
+}
+
+void cancel_session() { end_session(wire::GoodbyeReason::Failure, true); }
+
+void finish_session_at_exit() {
+  if (session_state.load(std::memory_order_acquire) != Running) return;
+  uint32_t generation = session_generation.load(std::memory_order_acquire);
+  exit_requested.store(true, std::memory_order_release);
+  ring_doorbell();
+  // Bounded: a recorder that stopped reading must not hold the target's exit.
+  uint64_t deadline = monotonic_ns() + 3'000'000'000ull;
+  while (session_generation.load(std::memory_order_acquire) == generation) {
+    uint64_t now = monotonic_ns();
+    if (now >= deadline) break;
+    uint64_t left = deadline - now;
+    timespec timeout{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
+    syscall(SYS_futex, &session_generation, FUTEX_WAIT_PRIVATE, generation, &timeout, nullptr, 0);
+  }
+}
+
+void abandon_session_in_child() {
+  tracking.store(false, std::memory_order_relaxed);
+  transport.close();  // the child's copy only; the parent's connection is untouched
+  session_state.store(Idle, std::memory_order_relaxed);
+}
+
+}  // namespace leakspy::agent

@@ -1,0 +1,31 @@
+#pragma once
+// A recording session: connect to the recorder, install the hooks, run the
+// writer loop until told to stop (or the recorder disappears, or the process
+// exits), then unhook and go quiet. One session at a time; after it ends the
+// agent stays loaded and inert, and a later session reuses it.
+
+#include <cstdint>
+
+namespace leakspy::agent {
+
+enum class StartResult : int {
+  Started = 0,
+  AlreadyRecording = 1,  // a session is running
+  InitFailed = 2,        // memory or symbols missing: the agent stays inert
+  ConnectFailed = 3,     // the recorder's socket did not answer
+};
+
+// Everything before the writer loop: one-time set-up, connect, hello, module
+// list, hooks, tracking on. Runs on the thread that installs the hooks (the
+// preload constructor, or the agent thread when attached).
+StartResult open_session(const char* socket_path, uint32_t hello_flags);
+// The writer loop; returns when the session has ended. Runs on the agent thread.
+void run_writer_loop();
+// Ends a session that open_session started when its writer thread could not be.
+void cancel_session();
+// Called at process exit: asks the writer to flush and waits for it (bounded).
+void finish_session_at_exit();
+// Called in the child after fork(): tracking off, the socket closed, no writer.
+void abandon_session_in_child();
+
+}  // namespace leakspy::agent

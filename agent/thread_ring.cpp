@@ -1,0 +1,102 @@
+#include "agent/thread_ring.h"
+
+#include <sched.h>
+
+#include "agent/agent_memory.h"
+#include "agent/doorbell.h"
+
+namespace leakspy::agent {
+
+namespace {
+constexpr uint64_t kMask = RingRegistry::kRingCapacity - 1;
+// How long a producer waits for room before it drops: the writer is woken
+// first, then the producer yields this many times. Bounded, so a stuck
+// recorder slows the target down a little but never hangs it.
+constexpr int kFullRingYields = 2000;
+}  // namespace
+
+bool RingRegistry::init() {
+  if (rings_ != nullptr) return true;
+  void* memory = map_pages(sizeof(ThreadRing) * kMaxRings);
+  if (memory == nullptr) return false;
+  rings_ = static_cast<ThreadRing*>(memory);  // zeroed pages are valid, Free rings
+  return true;
+}
+
+ThreadRing* RingRegistry::claim(uint32_t tid) {
+  ThreadRing* ring = nullptr;
+  uint32_t used = high_water_.load(std::memory_order_acquire);
+  for (uint32_t i = 0; i < used && ring == nullptr; ++i) {
+    RingState expected = RingState::Free;
+    if (rings_[i].state.compare_exchange_strong(expected, RingState::Claimed, std::memory_order_acquire)) {
+      ring = &rings_[i];
+    }
+  }
+  if (ring == nullptr) {
+    uint32_t i = high_water_.load(std::memory_order_relaxed);
+    do {
+      if (i >= kMaxRings) return nullptr;
+    } while (!high_water_.compare_exchange_weak(i, i + 1, std::memory_order_acq_rel));
+    ring = &rings_[i];
+    ring->state.store(RingState::Claimed, std::memory_order_relaxed);
+  }
+  if (ring->entries == nullptr) {
+    ring->entries = static_cast<wire::RawEvent*>(map_pages(sizeof(wire::RawEvent) * kRingCapacity));
+    if (ring->entries == nullptr) {
+      ring->state.store(RingState::Free, std::memory_order_release);
+      return nullptr;
+    }
+  }
+  uint64_t start = ring->read_index.load(std::memory_order_relaxed);
+  ring->write_index.store(start, std::memory_order_relaxed);
+  ring->cached_read_index = start;
+  ring->check_at = start;
+  ring->last_epoch = 0;
+  ring->dropped.store(0, std::memory_order_relaxed);
+  ring->dropped_reported = 0;
+  ring->announced = false;
+  ring->tid = tid;
+  ring->thread_index = next_thread_index_.fetch_add(1, std::memory_order_relaxed);
+  // Pairs with the acquire load of state in the writer's scan.
+  ring->state.store(RingState::Active, std::memory_order_release);
+  return ring;
+}
+
+void RingRegistry::recycle(ThreadRing* ring) { ring->state.store(RingState::Free, std::memory_order_release); }
+
+void RingRegistry::reset_all() {
+  uint32_t used = high_water();
+  for (uint32_t i = 0; i < used; ++i) {
+    ThreadRing& ring = rings_[i];
+    ring.read_index.store(ring.write_index.load(std::memory_order_acquire), std::memory_order_release);
+    ring.dropped_reported = ring.dropped.load(std::memory_order_relaxed);
+    ring.announced = false;
+  }
+}
+
+bool ring_push(ThreadRing* ring, const wire::RawEvent* events, uint32_t count) {
+  uint64_t write = ring->write_index.load(std::memory_order_relaxed);
+  if (write + count - ring->cached_read_index > RingRegistry::kRingCapacity) {
+    // Pairs with the release store of read_index in the writer's drain.
+    ring->cached_read_index = ring->read_index.load(std::memory_order_acquire);
+    for (int i = 0; write + count - ring->cached_read_index > RingRegistry::kRingCapacity; ++i) {
+      if (i == kFullRingYields) return false;
+      if (i % 64 == 0) ring_doorbell();
+      sched_yield();
+      ring->cached_read_index = ring->read_index.load(std::memory_order_acquire);
+    }
+  }
+  for (uint32_t i = 0; i < count; ++i) ring->entries[(write + i) & kMask] = events[i];
+  // Pairs with the acquire load of write_index in the writer's drain.
+  ring->write_index.store(write + count, std::memory_order_release);
+  // Every so often look at how full the ring really is, and wake the writer
+  // once it is half full, long before a producer would have to wait.
+  if (write + count >= ring->check_at) {
+    ring->cached_read_index = ring->read_index.load(std::memory_order_acquire);
+    if (write + count - ring->cached_read_index >= RingRegistry::kRingCapacity / 2) ring_doorbell();
+    ring->check_at = write + count + RingRegistry::kRingCapacity / 8;
+  }
+  return true;
+}
+
+}  // namespace leakspy::agent

@@ -1,0 +1,73 @@
+#pragma once
+// Per-thread single-producer single-consumer rings of RawEvents, and the
+// registry that hands them out. The owning thread is the only producer; the
+// writer thread is the only consumer. No locks on either side.
+//
+// A thread claims a ring on its first event and keeps it until it exits. At
+// exit (pthread key destructor) the ring is marked Exiting but stays attached:
+// the thread's last frees still land in it. The writer recycles it once the
+// thread is gone from the kernel's view.
+
+#include <atomic>
+#include <cstdint>
+
+#include "capture/wire.h"
+
+namespace leakspy::agent {
+
+enum class RingState : uint32_t { Free = 0, Claimed = 1, Active = 2, Exiting = 3 };
+
+struct alignas(64) ThreadRing {
+  // Producer side. write_index is published with release; it pairs with the
+  // acquire load in the writer's drain.
+  std::atomic<uint64_t> write_index{0};
+  uint64_t cached_read_index = 0;  // producer's last view of read_index
+  uint64_t check_at = 0;           // write index at which to look at the fill level again
+  uint64_t last_epoch = 0;         // the epoch last marked into this ring
+  std::atomic<uint64_t> dropped{0};
+
+  // Consumer side. read_index is published with release; it pairs with the
+  // acquire reload in reserve() when the producer finds the ring full.
+  alignas(64) std::atomic<uint64_t> read_index{0};
+  uint64_t dropped_reported = 0;
+  bool announced = false;  // the writer has sent the Thread message
+
+  // Set when claimed.
+  std::atomic<RingState> state{RingState::Free};
+  uint32_t thread_index = 0;
+  uint32_t tid = 0;
+  wire::RawEvent* entries = nullptr;
+};
+
+class RingRegistry {
+ public:
+  static constexpr uint32_t kMaxRings = 4096;
+  static constexpr uint32_t kRingCapacity = 1u << 15;  // events; a power of two
+
+  // Maps the slot array. False on failure.
+  [[nodiscard]] bool init();
+  // A ring for the calling thread, or nullptr (no memory, too many threads).
+  ThreadRing* claim(uint32_t tid);
+  ThreadRing* slot(uint32_t i) { return &rings_[i]; }
+  uint32_t high_water() const { return high_water_.load(std::memory_order_acquire); }
+  void recycle(ThreadRing* ring);
+  // Forgets every ring's contents (a new recording starts).
+  void reset_all();
+
+ private:
+  ThreadRing* rings_ = nullptr;
+  std::atomic<uint32_t> high_water_{0};  // slots [0, high_water) have been used
+  std::atomic<uint32_t> next_thread_index_{1};
+};
+
+// Producer API, called by the owning thread only.
+
+// Appends `count` entries (1 or 2). False if the ring stays full: the caller drops.
+bool ring_push(ThreadRing* ring, const wire::RawEvent* events, uint32_t count);
+
+// The number of entries waiting in the ring.
+inline uint64_t ring_pending(const ThreadRing* ring) {
+  return ring->write_index.load(std::memory_order_acquire) - ring->read_index.load(std::memory_order_acquire);
+}
+
+}  // namespace leakspy::agent

@@ -1,0 +1,47 @@
+#pragma once
+// The agent's end of the socket to the recorder. Used by the writer thread only.
+// Messages are gathered as iovecs and sent with one sendmsg per batch; the
+// bytes they point at (ring entries, headers in the scratch area) must stay
+// untouched until flush() returns.
+
+#include <sys/uio.h>
+
+#include <cstdint>
+
+#include "capture/wire.h"
+
+namespace leakspy::agent {
+
+enum class ControlMessage { None, Stop, Closed };
+
+class Transport {
+ public:
+  [[nodiscard]] bool connect(const char* socket_path);
+  void close();
+  bool connected() const { return fd_ >= 0; }
+
+  // Queues a message whose payload is `parts`. False if the connection is
+  // gone. Payload bytes are referenced, not copied, and must not live in the
+  // scratch area.
+  bool add(wire::MessageType type, const iovec* parts, int part_count);
+  // Queues a message whose small payload is copied into the scratch area.
+  bool add_copy(wire::MessageType type, const void* payload, uint32_t length);
+  // Sends everything queued. False if the connection is gone.
+  bool flush();
+  // Looks for a message from the recorder without blocking.
+  ControlMessage poll_control();
+
+ private:
+  void* scratch(uint32_t bytes);
+
+  static constexpr int kMaxIovecs = 512;
+  static constexpr uint32_t kScratchBytes = 64 * 1024;
+
+  int fd_ = -1;
+  iovec iov_[kMaxIovecs] = {};
+  int iov_count_ = 0;
+  alignas(16) uint8_t scratch_[kScratchBytes] = {};
+  uint32_t scratch_used_ = 0;
+};
+
+}  // namespace leakspy::agent

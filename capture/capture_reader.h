@@ -1,0 +1,74 @@
+#pragma once
+// Reads a capture file: validates the header, then hands every record of every
+// whole chunk to a visitor. A file cut short (the recorder was killed, the disk
+// filled) reads up to its last whole chunk and says so in ReadSummary; a file
+// that is damaged or of a newer format throws Error(CaptureUnreadable).
+// Not thread-safe. Allocates.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "capture/record_decoder.h"
+#include "capture/records.h"
+#include "common/unique_fd.h"
+
+struct ZSTD_DCtx_s;
+
+namespace leakspy::capture {
+
+struct ReadSummary {
+  bool truncated = false;    // no end mark: the capture stops early
+  std::string truncation;    // why, in words, when truncated
+  uint64_t chunks = 0;       // whole chunks read
+  uint64_t bytes_read = 0;   // up to the end of the last whole frame
+  uint64_t file_bytes = 0;
+  uint64_t raw_bytes = 0;    // decompressed record bytes
+};
+
+// Called now and then with (bytes read, file size), for progress bars.
+using ProgressCallback = std::function<void(uint64_t, uint64_t)>;
+
+class CaptureReader {
+ public:
+  // Opens and checks the file header. Throws Error(CaptureUnreadable).
+  explicit CaptureReader(const std::string& path);
+  ~CaptureReader();
+  CaptureReader(const CaptureReader&) = delete;
+  CaptureReader& operator=(const CaptureReader&) = delete;
+
+  const CaptureHeader& header() const { return header_; }
+  const std::string& path() const { return path_; }
+
+  // Reads every record from the first chunk on. May be called once.
+  template <typename Visitor>
+  ReadSummary read(Visitor& visitor, const ProgressCallback& progress = {}) {
+    RecordDecoder<Visitor> decoder(visitor);
+    while (next_chunk()) {
+      decoder.decode_chunk(raw_.data(), raw_size_, summary_.chunks - 1);
+      if (progress) progress(summary_.bytes_read, summary_.file_bytes);
+    }
+    return summary_;
+  }
+
+ private:
+  // Loads the next chunk's records into raw_; false at the end of the capture.
+  bool next_chunk();
+  bool read_exact(void* out, size_t size);  // false on end of file
+  void mark_truncated(const std::string& why);
+  [[noreturn]] void corrupt(const std::string& why) const;
+
+  std::string path_;
+  UniqueFd fd_;
+  ZSTD_DCtx_s* zstd_ = nullptr;
+  CaptureHeader header_;
+  ReadSummary summary_;
+  std::vector<uint8_t> compressed_;
+  std::vector<uint8_t> raw_;
+  size_t raw_size_ = 0;
+  uint64_t offset_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace leakspy::capture

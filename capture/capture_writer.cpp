@@ -1,0 +1,99 @@
+#include "capture/capture_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/error.h"
+
+namespace leakspy::capture {
+
+namespace {
+
+void put_u32(uint8_t* out, uint32_t value) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>(value >> (8 * i));
+}
+
+}  // namespace
+
+UniqueFd open_capture_file(const std::string& path) {
+  // 0600: a capture holds addresses and command lines of another process.
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) throw_errno(ErrorKind::OutputUnwritable, "cannot create capture " + path);
+  ::fchmod(fd.get(), 0600);  // O_CREAT's mode does not apply to a file that existed
+  return fd;
+}
+
+CaptureWriter::CaptureWriter(const std::string& path, const CaptureHeader& header, int compression_level,
+                             size_t chunk_bytes)
+    : CaptureWriter(open_capture_file(path), path, header, compression_level, chunk_bytes) {}
+
+CaptureWriter::CaptureWriter(UniqueFd file, const std::string& path, const CaptureHeader& header,
+                             int compression_level, size_t chunk_bytes)
+    : path_(path), fd_(std::move(file)), chunk_bytes_(chunk_bytes) {
+  start(header, compression_level);
+}
+
+void CaptureWriter::start(const CaptureHeader& header, int compression_level) {
+  zstd_ = ZSTD_createCCtx();
+  if (zstd_ == nullptr) throw Error(ErrorKind::Internal, "zstd: cannot create a compression context");
+  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, compression_level);
+  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_checksumFlag, 1);
+
+  std::vector<uint8_t> payload = encode_header(header);
+  uint8_t fixed[kFileHeaderSize];
+  std::memcpy(fixed, kMagic, sizeof(kMagic));
+  put_u32(fixed + 8, kFormatVersion);
+  put_u32(fixed + 12, static_cast<uint32_t>(payload.size()));
+  write_all(fixed, sizeof(fixed));
+  write_all(payload.data(), payload.size());
+}
+
+CaptureWriter::~CaptureWriter() { ZSTD_freeCCtx(zstd_); }
+
+void CaptureWriter::write_all(const void* data, size_t size) {
+  const char* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd_.get(), bytes, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(ErrorKind::OutputUnwritable, "cannot write capture " + path_);
+    }
+    bytes += n;
+    size -= static_cast<size_t>(n);
+    bytes_written_ += static_cast<uint64_t>(n);
+  }
+}
+
+void CaptureWriter::write_frame(uint32_t kind, const void* payload, uint32_t compressed, uint32_t raw) {
+  uint8_t frame[kFrameHeaderSize];
+  put_u32(frame, kind);
+  put_u32(frame + 4, compressed);
+  put_u32(frame + 8, raw);
+  write_all(frame, sizeof(frame));
+  write_all(payload, compressed);
+}
+
+void CaptureWriter::flush() {
+  if (finished_) throw Error(ErrorKind::Internal, "capture written after its trailer");
+  if (encoder_.size() == 0) return;
+  compressed_.resize(ZSTD_compressBound(encoder_.size()));
+  size_t n = ZSTD_compress2(zstd_, compressed_.data(), compressed_.size(), encoder_.data(), encoder_.size());
+  if (ZSTD_isError(n)) throw Error(ErrorKind::Internal, std::string("zstd: ") + ZSTD_getErrorName(n));
+  write_frame(kChunkFrame, compressed_.data(), static_cast<uint32_t>(n), static_cast<uint32_t>(encoder_.size()));
+  ++chunks_;
+  encoder_.reset_chunk();
+}
+
+void CaptureWriter::finish(const Trailer& trailer) {
+  flush();
+  encoder_.trailer(trailer);
+  flush();
+  write_frame(kEndFrame, nullptr, 0, 0);
+  finished_ = true;
+}
+
+}  // namespace leakspy::capture

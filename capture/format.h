@@ -1,0 +1,112 @@
+#pragma once
+// The capture format: every constant and record type, in one place.
+// docs/capture-format.md is the prose version of this file; change both together.
+//
+// File layout
+//   offset 0   magic "LSPYCAP\n"                               8 bytes
+//   offset 8   format version, u32 little endian               4 bytes
+//   offset 12  header length H, u32 little endian              4 bytes
+//   offset 16  header payload (see CaptureHeader), H bytes
+//   then       frames, each:
+//                kind            u32 LE  ('CHNK' for a chunk, 'LEND' for the end mark)
+//                compressed size u32 LE
+//                raw size        u32 LE
+//                payload         one zstd frame with content checksum
+//   a capture that was finished cleanly ends with the 'LEND' frame (sizes 0),
+//   written after the chunk holding the TRAILER record.
+//
+// Records inside a chunk start with one type byte. Integers are LEB128 varints,
+// signed deltas are zigzag varints. The delta state (DeltaState) resets at the
+// start of every chunk, so a chunk decodes on its own given the tables (strings,
+// nodes, heaps, modules) of the chunks before it.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace leakspy::capture {
+
+inline constexpr char kMagic[8] = {'L', 'S', 'P', 'Y', 'C', 'A', 'P', '\n'};
+inline constexpr uint32_t kFormatVersion = 1;  // the one place the version lives
+inline constexpr uint32_t kChunkFrame = 0x4B4E4843;  // "CHNK"
+inline constexpr uint32_t kEndFrame = 0x444E454C;    // "LEND"
+inline constexpr size_t kFileHeaderSize = 16;         // magic, version, header length
+inline constexpr size_t kFrameHeaderSize = 12;        // kind, compressed size, raw size
+inline constexpr uint32_t kMaxChunkRawSize = 64u << 20;  // readers refuse larger chunks
+
+// Header flags.
+inline constexpr uint64_t kFlagAttachedMidRun = 1u << 0;  // allocations before the start are unknown
+
+// Non-event record types (type byte < 0x80).
+enum class RecordType : uint8_t {
+  String = 0x01,        // len, bytes                    -> next string id (ids start at 1; 0 is "")
+  Module = 0x02,        // id, path, build-id, load bias, segments
+  ModuleUnload = 0x03,  // id
+  Heap = 0x04,          // id, name string id
+  Thread = 0x05,        // index, tid, name string id (declares or renames a thread)
+  ThreadEnd = 0x06,     // index
+  Node = 0x07,          // trace tree edge: id (delta), parent, frame
+  Time = 0x08,          // delta in time units since the previous Time of this chunk
+  Switch = 0x09,        // thread index: the events that follow belong to it
+  Counters = 0x0A,      // rss bytes, n, n x (heap id, live bytes)
+  Dropped = 0x0B,       // thread index, events the agent dropped
+  Trailer = 0x0C,       // totals; see Trailer
+  Symbol = 0x0D,        // reserved for the symbol table
+};
+
+// Event records (type byte >= 0x80):
+//
+//   bit    7   6 5 4   3 2 1 0
+//        +---+-------+---------+
+//        | 1 | kind  |  heap   |     heap 15 = escape: the heap id follows as a varint
+//        +---+-------+---------+
+//
+//   Alloc       stack (zigzag delta to previous stack), size, address (zigzag delta)
+//   Free        address (zigzag delta to previous address)
+//   FreeRange   address (zigzag delta), size        (munmap: a range, possibly partial)
+//   ReallocOut  address (zigzag delta)              (the old block of a realloc leaves)
+//   ReallocIn   stack (zigzag delta), size, address (zigzag delta)  (the new block arrives)
+//
+// A realloc is two records because its halves happen at two moments: the old
+// block is released before the real realloc runs and the new one exists only
+// after it returns; another thread may reuse the old address in between.
+enum class EventKind : uint8_t {
+  Alloc = 0,
+  Free = 1,
+  FreeRange = 2,
+  ReallocOut = 3,
+  ReallocIn = 4,
+};
+inline constexpr uint8_t kEventBit = 0x80;
+inline constexpr uint8_t kHeapEscape = 0x0F;
+
+constexpr uint8_t event_type_byte(EventKind kind, uint32_t heap) {
+  return static_cast<uint8_t>(kEventBit | (static_cast<uint8_t>(kind) << 4) |
+                              (heap < kHeapEscape ? heap : kHeapEscape));
+}
+constexpr bool event_has_stack(EventKind kind) {
+  return kind == EventKind::Alloc || kind == EventKind::ReallocIn;
+}
+constexpr bool event_has_size(EventKind kind) {
+  return kind == EventKind::Alloc || kind == EventKind::ReallocIn || kind == EventKind::FreeRange;
+}
+constexpr bool event_releases(EventKind kind) {
+  return kind == EventKind::Free || kind == EventKind::FreeRange || kind == EventKind::ReallocOut;
+}
+
+// Well-known heaps. Further heaps (python, cuda:N) are declared by Heap records.
+inline constexpr uint32_t kHeapMalloc = 0;  // malloc family
+inline constexpr uint32_t kHeapMmap = 1;    // mmap, munmap, mremap
+
+// Trace tree frames: native return addresses as they are; other kinds of frame
+// (Python, later) set the top bit, leaving 63 bits of payload.
+inline constexpr uint64_t kFrameKindMask = 1ull << 63;
+
+// Delta state shared by RecordEncoder and RecordDecoder; reset per chunk.
+struct DeltaState {
+  uint64_t address = 0;
+  uint32_t stack = 0;
+  uint32_t node = 0;
+  uint64_t time = 0;  // in time units
+};
+
+}  // namespace leakspy::capture

@@ -1,0 +1,118 @@
+#pragma once
+// The records of a capture as the offline half sees them: typed, decoded values.
+// RecordEncoder writes them and RecordDecoder reads them back; format.h says how
+// they look on disk.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "capture/format.h"
+#include "common/strong_id.h"
+
+namespace leakspy::capture {
+
+struct CaptureHeader {
+  uint32_t version = kFormatVersion;
+  uint32_t pid = 0;
+  uint64_t start_unix_ns = 0;       // wall clock at the start of recording
+  uint64_t start_monotonic_ns = 0;  // CLOCK_MONOTONIC at the same moment
+  uint64_t time_unit_ns = 1000;     // Time records count in these units
+  uint64_t flags = 0;               // kFlagAttachedMidRun, ...
+  std::vector<std::string> command_line;
+  std::string executable;
+  std::string hostname;
+  std::string leakspy_version;
+  uint32_t page_size = 4096;
+
+  bool attached_mid_run() const { return (flags & kFlagAttachedMidRun) != 0; }
+};
+
+struct Segment {
+  uint64_t vaddr = 0;  // relative to the load bias, as in the program header
+  uint64_t memsz = 0;
+  uint8_t flags = 0;   // PF_X = 1, PF_W = 2, PF_R = 4
+  bool operator==(const Segment&) const = default;
+};
+
+struct ModuleRecord {
+  ModuleId id;
+  StringId path;
+  std::string build_id;  // raw bytes of NT_GNU_BUILD_ID; empty if none
+  uint64_t load_bias = 0;
+  std::vector<Segment> segments;
+  bool operator==(const ModuleRecord&) const = default;
+};
+
+struct HeapRecord {
+  HeapId id;
+  StringId name;
+};
+
+struct ThreadRecord {
+  ThreadIndex index;
+  uint32_t tid = 0;
+  StringId name;
+};
+
+// One edge of the trace tree: the stack `id` is the stack `parent` with `frame`
+// called from it. Stack 0 is the empty stack (the root).
+struct NodeRecord {
+  StackId id;
+  StackId parent;
+  uint64_t frame = 0;
+};
+
+struct EventRecord {
+  EventKind kind = EventKind::Alloc;
+  HeapId heap;
+  StackId stack;      // Alloc and ReallocIn only
+  uint64_t size = 0;  // Alloc, ReallocIn and FreeRange only
+  uint64_t address = 0;
+  bool operator==(const EventRecord&) const = default;
+};
+
+struct CountersRecord {
+  uint64_t rss_bytes = 0;
+  std::vector<std::pair<HeapId, uint64_t>> live_bytes;  // per heap
+};
+
+struct DroppedRecord {
+  ThreadIndex thread;
+  uint64_t count = 0;
+};
+
+// How the recording ended, from the recorder's point of view.
+enum class TargetEnd : uint8_t {
+  StillRunning = 0,  // recording stopped (duration, Ctrl-C) and the target lives on
+  Exited = 1,        // the target exited; exit_status is its exit code
+  Signaled = 2,      // the target was killed; exit_status is the signal number
+  Lost = 3,          // the connection ended without the target's fate being known
+};
+
+struct Trailer {
+  uint64_t end_time = 0;  // in time units since the start
+  uint64_t events_by_kind[5] = {};  // indexed by EventKind
+  uint64_t dropped_events = 0;      // the agent could not keep up and dropped these
+  uint64_t late_events = 0;         // arrived after their time slot was written
+  uint64_t unknown_frees = 0;       // releases of addresses never seen allocated
+  uint64_t implicit_frees = 0;      // allocations over a still-live address (a missed free)
+  uint64_t stacks_lost = 0;         // events recorded with the empty stack: the agent's tables were full
+  uint64_t forced_orders = 0;       // same-address events of two threads with no consistent order
+  TargetEnd target_end = TargetEnd::Lost;
+  int32_t exit_status = 0;
+
+  uint64_t total_events() const {
+    uint64_t total = 0;
+    for (uint64_t n : events_by_kind) total += n;
+    return total;
+  }
+};
+
+// Names used in text output (inspect, reports).
+const char* record_type_name(RecordType type);
+const char* event_kind_name(EventKind kind);
+const char* target_end_name(TargetEnd end);
+
+}  // namespace leakspy::capture

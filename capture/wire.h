@@ -1,0 +1,153 @@
+#pragma once
+// The protocol between the agent (in the target) and the recorder (in leakspy),
+// over a unix stream socket. Plain structs, no allocation: the agent includes it.
+// The recorder turns these messages into capture records (recorder/).
+//
+// Every message is a MessageHeader followed by `length` payload bytes.
+//
+// Ordering. Each thread of the target writes its events into its own ring, so
+// events from different threads arrive in batches, not in time order. Order
+// comes from epochs: the agent's writer thread bumps a global epoch counter at
+// the start of each drain cycle, and every thread marks the epoch it read into
+// its ring (an EpochMark entry) when the value changes. If a free on one thread
+// happens before an allocation on another (the allocator's own locks order them),
+// the free's epoch is <= the allocation's: both threads read one atomic counter,
+// and reads of one atomic object are coherent with happens-before. So sorting by
+// epoch is always right between epochs; within one epoch the recorder interleaves
+// threads so that no address is allocated twice (recorder/epoch_merger.h).
+// A Seal message says that every event of the epochs up to its value has been sent.
+
+#include <cstdint>
+
+namespace leakspy::wire {
+
+inline constexpr uint32_t kWireVersion = 1;
+inline constexpr uint32_t kMaxMessageBytes = 16u << 20;
+
+enum class MessageType : uint32_t {
+  // agent -> recorder
+  Hello = 1,         // Hello
+  Events = 2,        // EventsHeader, then RawEvent[count]
+  Nodes = 3,         // NodesHeader, then WireNode[count]
+  Thread = 4,        // WireThread: a thread's first event, or its new name
+  ThreadEnd = 5,     // WireThreadEnd
+  Module = 6,        // WireModule, path bytes, build-id bytes, WireSegment[segment_count]
+  ModuleUnload = 7,  // WireModuleUnload
+  Epoch = 8,         // WireEpoch: an epoch began at this time
+  Seal = 9,          // WireSeal
+  Drops = 10,        // WireDrops
+  Goodbye = 11,      // WireGoodbye: the agent stopped; nothing follows
+  // recorder -> agent
+  Stop = 100,        // no payload: flush, unhook, say goodbye
+};
+
+struct MessageHeader {
+  uint32_t type;
+  uint32_t length;  // payload bytes after this header
+};
+static_assert(sizeof(MessageHeader) == 8);
+
+inline constexpr uint32_t kHelloAttached = 1u << 0;  // started in a running process
+
+struct Hello {
+  uint32_t wire_version;
+  uint32_t pid;
+  uint64_t monotonic_ns;  // CLOCK_MONOTONIC when the agent started
+  uint32_t flags;         // kHelloAttached
+  uint32_t ring_capacity; // events per thread ring
+};
+static_assert(sizeof(Hello) == 24);
+
+// One ring entry. kind is a capture::EventKind value or kEpochMark.
+struct RawEvent {
+  uint64_t address;  // for kEpochMark: the epoch
+  uint64_t size;
+  uint32_t stack;    // trace tree node
+  uint8_t kind;
+  uint8_t heap;
+  uint16_t reserved;
+};
+static_assert(sizeof(RawEvent) == 24);
+inline constexpr uint8_t kEpochMark = 15;
+
+struct EventsHeader {
+  uint32_t thread_index;
+  uint32_t count;
+};
+static_assert(sizeof(EventsHeader) == 8);
+
+struct NodesHeader {
+  uint32_t count;
+  uint32_t reserved;
+};
+static_assert(sizeof(NodesHeader) == 8);
+
+struct WireNode {
+  uint64_t frame;
+  uint32_t id;
+  uint32_t parent;
+};
+static_assert(sizeof(WireNode) == 16);
+
+struct WireThread {
+  uint32_t index;
+  uint32_t tid;
+  char name[16];  // NUL-terminated comm
+};
+static_assert(sizeof(WireThread) == 24);
+
+struct WireThreadEnd {
+  uint32_t index;
+  uint32_t reserved;
+};
+
+struct WireModule {
+  uint32_t id;
+  uint32_t path_length;
+  uint32_t build_id_length;
+  uint32_t segment_count;
+  uint64_t load_bias;
+};
+static_assert(sizeof(WireModule) == 24);
+
+struct WireSegment {
+  uint64_t vaddr;
+  uint64_t memsz;
+  uint32_t flags;
+  uint32_t reserved;
+};
+static_assert(sizeof(WireSegment) == 24);
+
+struct WireModuleUnload {
+  uint32_t id;
+  uint32_t reserved;
+};
+
+struct WireEpoch {
+  uint64_t epoch;
+  uint64_t monotonic_ns;
+};
+
+struct WireSeal {
+  uint64_t epoch;  // every event of epochs <= this has been sent
+};
+
+struct WireDrops {
+  uint32_t thread_index;
+  uint32_t reserved;
+  uint64_t total;  // dropped by this thread since the agent started
+};
+
+enum class GoodbyeReason : uint32_t {
+  StopRequested = 1,  // the recorder sent Stop
+  ProcessExit = 2,    // the target is exiting normally
+  Failure = 3,        // the agent hit an internal failure and turned tracking off
+};
+
+struct WireGoodbye {
+  uint32_t reason;  // GoodbyeReason
+  uint32_t reserved;
+  uint64_t stacks_lost;  // allocations recorded with an empty stack (tables full)
+};
+
+}  // namespace leakspy::wire

@@ -1,0 +1,16 @@
+#pragma once
+// The subcommands. Each one adds itself to the app; its callback throws
+// leakspy::Error, which main turns into a message and an exit code.
+
+#include <CLI/CLI.hpp>
+
+namespace leakspy::cli {
+
+// Set by a command that wants leakspy to exit with a code other than 0 (for
+// `run`, the program's own status).
+extern int command_exit_code;
+
+void add_run_command(CLI::App& app);
+void add_inspect_command(CLI::App& app);
+
+}  // namespace leakspy::cli

@@ -1,0 +1,36 @@
+// leakspy's command line: the one place where errors become messages and
+// exit codes (docs/exit-codes.md).
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "common/error.h"
+
+namespace leakspy::cli {
+int command_exit_code = kExitOk;
+}
+
+int main(int argc, char** argv) {
+  using namespace leakspy;
+  CLI::App app{"leakspy: find memory leaks in running processes", "leakspy"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("leakspy ") + LEAKSPY_VERSION);
+  cli::add_run_command(app);
+  cli::add_inspect_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int code = app.exit(error);
+    return code == 0 ? cli::kExitOk : cli::kExitUsage;
+  } catch (const Error& error) {
+    std::cerr << "leakspy: " << error.what() << "\n";
+    return cli::exit_code_for(error.kind());
+  } catch (const std::exception& error) {
+    std::cerr << "leakspy: internal error: " << error.what() << "\n";
+    return cli::kExitInternal;
+  }
+  return cli::command_exit_code;
+}

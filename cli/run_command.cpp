@@ -1,0 +1,135 @@
+// leakspy run [-o FILE] [--duration S] PROGRAM [ARGS...]: records a program
+// from its start, with the agent preloaded.
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "capture/capture_writer.h"
+#include "cli/agent_library.h"
+#include "cli/commands.h"
+#include "common/error.h"
+#include "recorder/agent_listener.h"
+#include "recorder/recording_loop.h"
+#include "recorder/recording_session.h"
+#include "recorder/target_launcher.h"
+#include "render/units.h"
+
+namespace leakspy::cli {
+
+namespace {
+
+constexpr int kConnectTimeoutMs = 10000;
+
+struct RunOptions {
+  std::string output;
+  double duration = 0;
+  std::vector<std::string> command;
+};
+
+std::string default_output(const std::string& program) {
+  return "leakspy-" + std::filesystem::path(program).filename().string() + "-" + std::to_string(getpid()) + ".lspy";
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 0;
+}
+
+void print_summary(const recorder::RecordingSession& session, double seconds) {
+  recorder::SessionStats stats = session.stats();
+  std::cerr << "leakspy: wrote " << session.path() << ": " << render::human_count(stats.events) << " events in "
+            << render::human_duration(seconds) << ", " << render::human_count(stats.live_blocks) << " blocks ("
+            << render::human_bytes(stats.live_bytes) << ") live at the end";
+  if (stats.dropped > 0) std::cerr << ", " << render::human_count(stats.dropped) << " events DROPPED";
+  std::cerr << "\n";
+}
+
+void run(const RunOptions& options) {
+  if (options.command.empty()) throw Error(ErrorKind::Usage, "no program given: leakspy run [-o FILE] PROGRAM [ARGS...]");
+  std::string agent = locate_agent_library();
+  std::string output = options.output.empty() ? default_output(options.command[0]) : options.output;
+  UniqueFd file = capture::open_capture_file(output);
+  recorder::AgentListener listener;
+  recorder::StopSignals signals;
+  auto started = std::chrono::steady_clock::now();
+  recorder::LaunchedTarget target =
+      recorder::launch_target(options.command, agent, listener.socket_path(), signals.original_mask());
+
+  int status = 0;
+  bool exited = false;
+  UniqueFd connection = listener.accept(kConnectTimeoutMs, [&] {
+    exited = recorder::try_wait_for_target(target.pid, &status);
+    return exited;
+  });
+  if (!connection) {
+    if (!exited) {
+      ::kill(target.pid, SIGTERM);
+      status = recorder::wait_for_target(target.pid);
+      throw Error(ErrorKind::AgentFailed, "the agent did not connect within " + std::to_string(kConnectTimeoutMs / 1000) +
+                                              " s; " + options.command[0] + " was stopped");
+    }
+    throw Error(ErrorKind::AgentFailed,
+                options.command[0] + " exited (status " + std::to_string(exit_code_of(status)) +
+                    ") before leakspy's agent connected: a statically linked or setuid program ignores LD_PRELOAD");
+  }
+
+  recorder::SessionOptions session_options;
+  session_options.output_path = output;
+  session_options.output_file = std::move(file);
+  session_options.pid = target.pid;
+  session_options.command_line = options.command;
+  session_options.executable = options.command[0];
+  recorder::RecordingSession session(std::move(session_options));
+
+  recorder::LoopOptions loop_options;
+  loop_options.duration_seconds = options.duration;
+  loop_options.target_pidfd = target.pidfd.get();
+  loop_options.signals = &signals;
+  recorder::LoopResult loop = recorder::run_recording_loop(connection, session, loop_options);
+
+  exited = recorder::try_wait_for_target(target.pid, &status);
+  if (!exited && loop.target_exited) {
+    status = recorder::wait_for_target(target.pid);
+    exited = true;
+  }
+  capture::TargetEnd end = capture::TargetEnd::StillRunning;
+  int end_status = 0;
+  if (exited && WIFSIGNALED(status)) {
+    end = capture::TargetEnd::Signaled;
+    end_status = WTERMSIG(status);
+  } else if (exited) {
+    end = capture::TargetEnd::Exited;
+    end_status = WEXITSTATUS(status);
+  }
+  session.finish(end, end_status);
+  print_summary(session, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+
+  if (!exited) {
+    std::cerr << "leakspy: recording stopped; waiting for " << options.command[0] << " (pid " << target.pid
+              << ") to exit\n";
+    status = recorder::wait_for_target(target.pid);
+  }
+  command_exit_code = exit_code_of(status);
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* command = app.add_subcommand("run", "Record a program from its start");
+  command->add_option("-o,--output", options->output, "Capture file (default: leakspy-PROGRAM-PID.lspy)");
+  command->add_option("--duration", options->duration, "Stop recording after this many seconds")
+      ->check(CLI::PositiveNumber);
+  command->add_option("command", options->command, "The program and its arguments")->required();
+  command->prefix_command();
+  command->callback([options, command] {
+    for (const std::string& extra : command->remaining()) options->command.push_back(extra);
+    run(*options);
+  });
+}
+
+}  // namespace leakspy::cli

@@ -1,0 +1,54 @@
+#include "recorder/agent_listener.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "common/error.h"
+
+namespace leakspy::recorder {
+
+AgentListener::AgentListener() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp != nullptr && tmp[0] != '\0' ? tmp : "/tmp") + "/leakspy-XXXXXX";
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  if (mkdtemp(buffer.data()) == nullptr) {  // mkdtemp creates it with mode 0700
+    throw_errno(ErrorKind::OutputUnwritable, "cannot create a private directory for the agent socket in " +
+                                                 pattern.substr(0, pattern.size() - 15) + " (set TMPDIR)");
+  }
+  directory_ = buffer.data();
+  socket_path_ = directory_ + "/agent.sock";
+
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (socket_path_.size() >= sizeof(address.sun_path)) {
+    throw Error(ErrorKind::OutputUnwritable, "the socket path " + socket_path_ + " is too long: set a shorter TMPDIR");
+  }
+  std::strcpy(address.sun_path, socket_path_.c_str());
+  listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener_) throw_errno(ErrorKind::Internal, "socket");
+  if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    throw_errno(ErrorKind::Internal, "bind " + socket_path_);
+  }
+  if (::listen(listener_.get(), 1) != 0) throw_errno(ErrorKind::Internal, "listen " + socket_path_);
+}
+
+AgentListener::~AgentListener() {
+  listener_.reset();
+  ::unlink(socket_path_.c_str());
+  ::rmdir(directory_.c_str());
+}
+
+UniqueFd AgentListener::accept_for(int timeout_ms) {
+  pollfd ready{listener_.get(), POLLIN, 0};
+  if (::poll(&ready, 1, timeout_ms) <= 0) return UniqueFd();
+  return UniqueFd(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+}
+
+}  // namespace leakspy::recorder

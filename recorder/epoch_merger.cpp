@@ -1,0 +1,200 @@
+#include "recorder/epoch_merger.h"
+
+#include <algorithm>
+
+#include "capture/format.h"
+
+namespace leakspy::recorder {
+
+namespace {
+
+using capture::EventKind;
+constexpr uint32_t kContested = UINT32_MAX;
+
+bool is_allocation(const wire::RawEvent& event) {
+  auto kind = static_cast<EventKind>(event.kind);
+  return kind == EventKind::Alloc || kind == EventKind::ReallocIn;
+}
+
+// Only heaps released by exact address take part in contested ordering; the
+// mmap heap releases ranges and its calls are rare and slow anyway.
+bool orderable(const wire::RawEvent& event) { return event.heap != capture::kHeapMmap; }
+
+uint64_t address_key(const wire::RawEvent& event) {
+  return event.address ^ (static_cast<uint64_t>(event.heap) << 56) ^ (1ull << 63);
+}
+
+}  // namespace
+
+void EpochMerger::add(uint32_t thread, const wire::RawEvent* events, size_t count) {
+  ThreadQueue& queue = threads_[thread];
+  for (size_t i = 0; i < count; ++i) {
+    const wire::RawEvent& event = events[i];
+    if (event.kind == wire::kEpochMark) {
+      queue.epoch = event.address;
+      continue;
+    }
+    uint64_t epoch = queue.epoch;
+    if (epoch != 0 && epoch <= sealed_) {
+      ++late_events_;
+      epoch = sealed_ + 1;
+    }
+    if (queue.segments.size() == queue.head || queue.segments.back().epoch != epoch) {
+      queue.segments.push_back(Segment{epoch, {}});
+    }
+    queue.segments.back().events.push_back(event);
+  }
+}
+
+void EpochMerger::set_epoch_time(uint64_t epoch, uint64_t monotonic_ns) { epoch_times_[epoch] = monotonic_ns; }
+
+uint64_t EpochMerger::time_of(uint64_t epoch) const {
+  auto it = epoch_times_.upper_bound(epoch);
+  if (it == epoch_times_.begin()) return last_time_;
+  --it;
+  return std::max(it->second, last_time_);
+}
+
+bool EpochMerger::has_pending(uint32_t thread) const {
+  auto it = threads_.find(thread);
+  return it != threads_.end() && it->second.head < it->second.segments.size();
+}
+
+void EpochMerger::seal(uint64_t epoch) {
+  std::vector<Run> runs;
+  for (;;) {
+    // The lowest epoch still pending in any thread.
+    uint64_t next = UINT64_MAX;
+    for (auto& [thread, queue] : threads_) {
+      if (queue.head < queue.segments.size()) next = std::min(next, queue.segments[queue.head].epoch);
+    }
+    if (next == UINT64_MAX || next > epoch) break;
+    runs.clear();
+    for (auto& [thread, queue] : threads_) {
+      if (queue.head < queue.segments.size() && queue.segments[queue.head].epoch == next) {
+        const std::vector<wire::RawEvent>& events = queue.segments[queue.head].events;
+        runs.push_back(Run{thread, events.data(), events.data() + events.size(), 0});
+      }
+    }
+    emit_epoch(next, runs);
+    for (auto& [thread, queue] : threads_) {
+      if (queue.head < queue.segments.size() && queue.segments[queue.head].epoch == next) {
+        std::vector<wire::RawEvent>().swap(queue.segments[queue.head].events);
+        ++queue.head;
+      }
+      if (queue.head == queue.segments.size()) {
+        queue.segments.clear();
+        queue.head = 0;
+      }
+    }
+  }
+  if (epoch > sealed_) sealed_ = epoch == UINT64_MAX ? sealed_ : epoch;
+  // Keep the time of the newest sealed epoch: later late events need it.
+  while (epoch_times_.size() > 1 && epoch_times_.begin()->first < sealed_) {
+    last_time_ = std::max(last_time_, epoch_times_.begin()->second);
+    epoch_times_.erase(epoch_times_.begin());
+  }
+}
+
+void EpochMerger::emit_epoch(uint64_t epoch, std::vector<Run>& runs) {
+  uint64_t time = time_of(epoch);
+  last_time_ = time;
+  if (runs.size() == 1) {
+    for (const wire::RawEvent* event = runs[0].position; event != runs[0].end; ++event) {
+      sink_.on_merged_event(runs[0].thread, *event, time);
+    }
+    return;
+  }
+  emit_interleaved(runs, time);
+}
+
+bool EpochMerger::blocked(const wire::RawEvent& event) const {
+  const Pending* pending = pending_.find(address_key(event));
+  if (pending == nullptr) return false;
+  bool live = sink_.is_live(event.heap, event.address);
+  if (is_allocation(event)) return live && pending->releases > 0;
+  return !live && pending->allocations > 0;
+}
+
+void EpochMerger::emit_interleaved(std::vector<Run>& runs, uint64_t time) {
+  // Pass 1: which addresses are touched by more than one run?
+  owners_.clear();
+  pending_.clear();
+  size_t total = 0;
+  for (uint32_t r = 0; r < runs.size(); ++r) {
+    runs[r].index = total;
+    for (const wire::RawEvent* event = runs[r].position; event != runs[r].end; ++event, ++total) {
+      if (!orderable(*event)) continue;
+      uint64_t key = address_key(*event);
+      uint32_t* owner = owners_.find(key);
+      if (owner == nullptr) {
+        owners_.insert(key, r + 1);
+      } else if (*owner != r + 1) {
+        *owner = kContested;
+      }
+    }
+  }
+  contested_.assign(total, 0);
+  for (uint32_t r = 0; r < runs.size(); ++r) {
+    size_t index = runs[r].index;
+    for (const wire::RawEvent* event = runs[r].position; event != runs[r].end; ++event, ++index) {
+      if (!orderable(*event)) continue;
+      const uint32_t* owner = owners_.find(address_key(*event));
+      if (owner == nullptr || *owner != kContested) continue;
+      contested_[index] = 1;
+      Pending* pending = pending_.find(address_key(*event));
+      if (pending == nullptr) {
+        pending_.insert(address_key(*event), Pending{});
+        pending = pending_.find(address_key(*event));
+      }
+      if (is_allocation(*event)) {
+        ++pending->allocations;
+      } else {
+        ++pending->releases;
+      }
+    }
+  }
+
+  // Pass 2: emit run by run; switch runs when a contested event must wait for
+  // another thread's event on the same address.
+  size_t remaining = runs.size();
+  size_t current = 0;
+  while (remaining > 0) {
+    Run& run = runs[current];
+    if (run.position == run.end) {
+      current = (current + 1) % runs.size();
+      continue;
+    }
+    const wire::RawEvent& event = *run.position;
+    bool is_contested = contested_[run.index] != 0;
+    if (is_contested && blocked(event)) {
+      size_t other = current;
+      for (size_t step = 1; step < runs.size(); ++step) {
+        const Run& candidate = runs[(current + step) % runs.size()];
+        if (candidate.position == candidate.end) continue;
+        if (contested_[candidate.index] && blocked(*candidate.position)) continue;
+        other = (current + step) % runs.size();
+        break;
+      }
+      if (other != current) {
+        current = other;
+        continue;
+      }
+      ++forced_orders_;
+    }
+    if (is_contested) {
+      Pending* pending = pending_.find(address_key(event));
+      if (is_allocation(event)) {
+        --pending->allocations;
+      } else {
+        --pending->releases;
+      }
+    }
+    sink_.on_merged_event(run.thread, event, time);
+    ++run.position;
+    ++run.index;
+    if (run.position == run.end) --remaining;
+  }
+}
+
+}  // namespace leakspy::recorder

@@ -1,0 +1,28 @@
+#pragma once
+// Reads the agent's stream into a RecordingSession until the recording ends:
+// the target exits, the duration passes, or SIGINT/SIGTERM arrives (then the
+// agent is asked to stop and given a few seconds to flush; a second signal
+// stops waiting). Not thread-safe.
+
+#include "common/unique_fd.h"
+#include "recorder/recording_session.h"
+#include "recorder/stop_signals.h"
+
+namespace leakspy::recorder {
+
+struct LoopOptions {
+  double duration_seconds = 0;  // 0: no limit
+  int target_pidfd = -1;        // readable when the target exits; -1 if unknown
+  StopSignals* signals = nullptr;
+};
+
+struct LoopResult {
+  bool stop_requested = false;   // by a signal or the duration
+  bool target_exited = false;    // the pidfd said so
+  bool agent_finished = false;   // the stream ended after the agent's goodbye
+  int signal = 0;                // the signal that stopped it, if any
+};
+
+LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& session, const LoopOptions& options);
+
+}  // namespace leakspy::recorder

@@ -1,0 +1,279 @@
+#include "recorder/recording_session.h"
+
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/error.h"
+
+namespace leakspy::recorder {
+
+namespace {
+
+using capture::EventKind;
+
+uint64_t clock_ns(clockid_t clock) {
+  timespec now{};
+  clock_gettime(clock, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+}
+
+[[noreturn]] void protocol_error(const std::string& what) {
+  throw Error(ErrorKind::AgentFailed, "the agent sent a malformed message (" + what + ")");
+}
+
+template <typename T>
+T read_struct(const uint8_t* payload, size_t length, const char* what) {
+  if (length < sizeof(T)) protocol_error(what);
+  T value;
+  std::memcpy(&value, payload, sizeof(T));
+  return value;
+}
+
+uint64_t read_rss_bytes(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/%d/statm", pid);
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) return 0;
+  char text[128] = {};
+  if (::read(fd.get(), text, sizeof(text) - 1) <= 0) return 0;
+  unsigned long long size = 0;
+  unsigned long long resident = 0;
+  if (std::sscanf(text, "%llu %llu", &size, &resident) != 2) return 0;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+capture::CaptureHeader RecordingSession::make_header(const SessionOptions& options) {
+  capture::CaptureHeader header;
+  header.pid = static_cast<uint32_t>(options.pid);
+  header.start_unix_ns = clock_ns(CLOCK_REALTIME);
+  header.start_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+  header.time_unit_ns = 1000;
+  header.flags = options.attached ? capture::kFlagAttachedMidRun : 0;
+  header.command_line = options.command_line;
+  header.executable = options.executable;
+  utsname name{};
+  if (uname(&name) == 0) header.hostname = name.nodename;
+  header.leakspy_version = LEAKSPY_VERSION;
+  header.page_size = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+  return header;
+}
+
+RecordingSession::RecordingSession(SessionOptions options)
+    : options_(std::move(options)),
+      header_(make_header(options_)),
+      writer_(options_.output_file ? std::move(options_.output_file) : capture::open_capture_file(options_.output_path),
+              options_.output_path, header_),
+      merger_(*this) {
+  writer_.records().heap({HeapId(capture::kHeapMalloc), intern("malloc")});
+  writer_.records().heap({HeapId(capture::kHeapMmap), intern("mmap")});
+}
+
+StringId RecordingSession::intern(const std::string& text) {
+  if (text.empty()) return StringId(0);
+  auto [it, inserted] = strings_.try_emplace(text, StringId(next_string_));
+  if (inserted) {
+    ++next_string_;
+    writer_.records().string(text);
+  }
+  return it->second;
+}
+
+uint64_t RecordingSession::to_units(uint64_t monotonic_ns) const {
+  if (monotonic_ns <= header_.start_monotonic_ns) return 0;
+  return (monotonic_ns - header_.start_monotonic_ns) / header_.time_unit_ns;
+}
+
+void RecordingSession::on_message(wire::MessageType type, const uint8_t* payload, size_t length) {
+  using wire::MessageType;
+  if (!said_hello_ && type != MessageType::Hello) protocol_error("no hello");
+  switch (type) {
+    case MessageType::Hello: on_hello(payload, length); break;
+    case MessageType::Events: on_events(payload, length); break;
+    case MessageType::Nodes: on_nodes(payload, length); break;
+    case MessageType::Thread: on_thread(payload, length); break;
+    case MessageType::ThreadEnd: on_thread_end(payload, length); break;
+    case MessageType::Module: on_module(payload, length); break;
+    case MessageType::ModuleUnload: on_module_unload(payload, length); break;
+    case MessageType::Epoch: {
+      auto epoch = read_struct<wire::WireEpoch>(payload, length, "epoch");
+      merger_.set_epoch_time(epoch.epoch, epoch.monotonic_ns);
+      break;
+    }
+    case MessageType::Seal: on_seal(read_struct<wire::WireSeal>(payload, length, "seal").epoch); break;
+    case MessageType::Drops: on_drops(payload, length); break;
+    case MessageType::Goodbye: {
+      auto goodbye = read_struct<wire::WireGoodbye>(payload, length, "goodbye");
+      trailer_.stacks_lost = goodbye.stacks_lost;
+      said_goodbye_ = true;
+      break;
+    }
+    case MessageType::Stop: protocol_error("unexpected stop");
+  }
+  writer_.maybe_flush();
+}
+
+void RecordingSession::on_hello(const uint8_t* payload, size_t length) {
+  auto hello = read_struct<wire::Hello>(payload, length, "hello");
+  if (hello.wire_version != wire::kWireVersion) {
+    throw Error(ErrorKind::AgentFailed, "the agent speaks protocol version " + std::to_string(hello.wire_version) +
+                                            ", this leakspy version " + std::to_string(wire::kWireVersion) +
+                                            ": the agent library and the leakspy binary come from different builds");
+  }
+  said_hello_ = true;
+}
+
+void RecordingSession::on_events(const uint8_t* payload, size_t length) {
+  auto header = read_struct<wire::EventsHeader>(payload, length, "events");
+  if (length != sizeof(header) + static_cast<size_t>(header.count) * sizeof(wire::RawEvent)) {
+    protocol_error("events length");
+  }
+  // The payload buffer is reused for the next read; the merger copies.
+  const auto* events = reinterpret_cast<const wire::RawEvent*>(payload + sizeof(header));
+  merger_.add(header.thread_index, events, header.count);
+}
+
+void RecordingSession::on_nodes(const uint8_t* payload, size_t length) {
+  auto header = read_struct<wire::NodesHeader>(payload, length, "nodes");
+  if (length != sizeof(header) + static_cast<size_t>(header.count) * sizeof(wire::WireNode)) {
+    protocol_error("nodes length");
+  }
+  for (uint32_t i = 0; i < header.count; ++i) {
+    wire::WireNode node;
+    std::memcpy(&node, payload + sizeof(header) + i * sizeof(node), sizeof(node));
+    writer_.records().node({StackId(node.id), StackId(node.parent), node.frame});
+  }
+}
+
+void RecordingSession::on_thread(const uint8_t* payload, size_t length) {
+  auto thread = read_struct<wire::WireThread>(payload, length, "thread");
+  std::string name(thread.name, strnlen(thread.name, sizeof(thread.name)));
+  writer_.records().thread({ThreadIndex(thread.index), thread.tid, intern(name)});
+}
+
+void RecordingSession::on_thread_end(const uint8_t* payload, size_t length) {
+  auto end = read_struct<wire::WireThreadEnd>(payload, length, "thread end");
+  ending_threads_.insert(end.index);
+  end_finished_threads();
+}
+
+void RecordingSession::end_finished_threads() {
+  for (auto it = ending_threads_.begin(); it != ending_threads_.end();) {
+    if (merger_.has_pending(*it)) {
+      ++it;
+      continue;
+    }
+    writer_.records().thread_end(ThreadIndex(*it));
+    it = ending_threads_.erase(it);
+  }
+}
+
+void RecordingSession::on_module(const uint8_t* payload, size_t length) {
+  auto module = read_struct<wire::WireModule>(payload, length, "module");
+  size_t needed = sizeof(module) + module.path_length + module.build_id_length +
+                  static_cast<size_t>(module.segment_count) * sizeof(wire::WireSegment);
+  if (length != needed) protocol_error("module length");
+  const char* path = reinterpret_cast<const char*>(payload + sizeof(module));
+  capture::ModuleRecord record;
+  record.id = ModuleId(module.id);
+  record.path = intern(std::string(path, module.path_length));
+  record.build_id.assign(path + module.path_length, module.build_id_length);
+  record.load_bias = module.load_bias;
+  const uint8_t* segments = payload + sizeof(module) + module.path_length + module.build_id_length;
+  for (uint32_t i = 0; i < module.segment_count; ++i) {
+    wire::WireSegment segment;
+    std::memcpy(&segment, segments + i * sizeof(segment), sizeof(segment));
+    record.segments.push_back({segment.vaddr, segment.memsz, static_cast<uint8_t>(segment.flags)});
+  }
+  writer_.records().module(record);
+}
+
+void RecordingSession::on_module_unload(const uint8_t* payload, size_t length) {
+  writer_.records().module_unload(ModuleId(read_struct<wire::WireModuleUnload>(payload, length, "unload").id));
+}
+
+void RecordingSession::on_drops(const uint8_t* payload, size_t length) {
+  auto drops = read_struct<wire::WireDrops>(payload, length, "drops");
+  uint64_t& reported = drops_by_thread_[drops.thread_index];
+  if (drops.total <= reported) return;
+  uint64_t delta = drops.total - reported;
+  reported = drops.total;
+  trailer_.dropped_events += delta;
+  writer_.records().dropped({ThreadIndex(drops.thread_index), delta});
+}
+
+void RecordingSession::on_seal(uint64_t epoch) {
+  merger_.seal(epoch);
+  end_finished_threads();
+  if (last_event_ns_ >= last_counters_ns_ + options_.counter_interval_ns) write_counters();
+}
+
+void RecordingSession::write_counters() {
+  last_counters_ns_ = last_event_ns_;
+  capture::CountersRecord counters;
+  counters.rss_bytes = read_rss_bytes(options_.pid);
+  counters.live_bytes = live_.live_bytes_by_heap();
+  writer_.records().counters(counters);
+}
+
+void RecordingSession::on_merged_event(uint32_t thread, const wire::RawEvent& raw, uint64_t monotonic_ns) {
+  capture::RecordEncoder& records = writer_.records();
+  last_event_ns_ = monotonic_ns;
+  uint64_t time = to_units(monotonic_ns);
+  if (time != current_time_) {
+    records.time(time);
+    current_time_ = time;
+  }
+  if (thread != current_thread_) {
+    records.switch_thread(ThreadIndex(thread));
+    current_thread_ = thread;
+  }
+  capture::EventRecord event;
+  event.kind = static_cast<EventKind>(raw.kind);
+  event.heap = HeapId(raw.heap);
+  event.stack = StackId(raw.stack);
+  event.size = raw.size;
+  event.address = raw.address;
+  live_.apply(event, time);
+  records.event(event);
+  ++trailer_.events_by_kind[raw.kind];
+  writer_.maybe_flush();
+  // A new chunk restarts time and thread deltas; say them again.
+  if (writer_.records().size() == 0) {
+    current_time_ = UINT64_MAX;
+    current_thread_ = UINT32_MAX;
+  }
+}
+
+bool RecordingSession::is_live(uint8_t heap, uint64_t address) const { return live_.is_live(HeapId(heap), address); }
+
+void RecordingSession::finish(capture::TargetEnd end, int exit_status) {
+  merger_.seal(UINT64_MAX);
+  ending_threads_.clear();
+  write_counters();
+  trailer_.end_time = to_units(clock_ns(CLOCK_MONOTONIC));
+  trailer_.late_events = merger_.late_events();
+  trailer_.forced_orders = merger_.forced_orders();
+  trailer_.unknown_frees = live_.unknown_releases();
+  trailer_.implicit_frees = live_.implicit_frees();
+  trailer_.target_end = end;
+  trailer_.exit_status = exit_status;
+  writer_.finish(trailer_);
+}
+
+SessionStats RecordingSession::stats() const {
+  SessionStats stats;
+  stats.events = trailer_.total_events();
+  stats.dropped = trailer_.dropped_events;
+  stats.live_blocks = live_.live_blocks();
+  for (const auto& [heap, bytes] : live_.live_bytes_by_heap()) stats.live_bytes += bytes;
+  stats.agent_said_goodbye = said_goodbye_;
+  return stats;
+}
+
+}  // namespace leakspy::recorder

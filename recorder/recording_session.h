@@ -1,0 +1,91 @@
+#pragma once
+// Turns the agent's messages into a capture: interns strings, merges the
+// per-thread event batches (EpochMerger), keeps the live set for the counters
+// and the trailer, and writes everything through CaptureWriter.
+// Not thread-safe. Throws Error on an unwritable file or a broken protocol.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "analyze/live_set.h"
+#include "capture/capture_writer.h"
+#include "capture/wire.h"
+#include "recorder/epoch_merger.h"
+
+namespace leakspy::recorder {
+
+struct SessionOptions {
+  std::string output_path;
+  UniqueFd output_file;  // opened early, so an unwritable path fails before anything starts
+  pid_t pid = 0;
+  bool attached = false;
+  std::vector<std::string> command_line;
+  std::string executable;
+  uint64_t counter_interval_ns = 100'000'000;
+};
+
+struct SessionStats {
+  uint64_t events = 0;
+  uint64_t dropped = 0;
+  uint64_t live_blocks = 0;
+  uint64_t live_bytes = 0;  // all heaps
+  bool agent_said_goodbye = false;
+};
+
+class RecordingSession final : public MergedEventSink {
+ public:
+  explicit RecordingSession(SessionOptions options);
+
+  // One message from the agent.
+  void on_message(wire::MessageType type, const uint8_t* payload, size_t length);
+  // Emits everything still held, then the trailer and the end mark.
+  void finish(capture::TargetEnd end, int exit_status);
+
+  SessionStats stats() const;
+  const std::string& path() const { return writer_.path(); }
+
+  // MergedEventSink
+  void on_merged_event(uint32_t thread, const wire::RawEvent& event, uint64_t monotonic_ns) override;
+  bool is_live(uint8_t heap, uint64_t address) const override;
+
+ private:
+  static capture::CaptureHeader make_header(const SessionOptions& options);
+  StringId intern(const std::string& text);
+  uint64_t to_units(uint64_t monotonic_ns) const;
+  void on_hello(const uint8_t* payload, size_t length);
+  void on_events(const uint8_t* payload, size_t length);
+  void on_nodes(const uint8_t* payload, size_t length);
+  void on_thread(const uint8_t* payload, size_t length);
+  void on_thread_end(const uint8_t* payload, size_t length);
+  void on_module(const uint8_t* payload, size_t length);
+  void on_module_unload(const uint8_t* payload, size_t length);
+  void on_seal(uint64_t epoch);
+  void on_drops(const uint8_t* payload, size_t length);
+  void write_counters();
+  void end_finished_threads();
+
+  SessionOptions options_;
+  capture::CaptureHeader header_;
+  capture::CaptureWriter writer_;
+  EpochMerger merger_;
+  analyze::LiveSet live_;
+  capture::Trailer trailer_;
+  std::unordered_map<std::string, StringId> strings_;
+  uint32_t next_string_ = 1;
+  std::map<uint32_t, uint64_t> drops_by_thread_;
+  std::set<uint32_t> ending_threads_;  // ThreadEnd received, events still held
+  uint64_t current_time_ = UINT64_MAX;
+  uint32_t current_thread_ = UINT32_MAX;
+  uint64_t last_counters_ns_ = 0;
+  uint64_t last_event_ns_ = 0;
+  bool said_hello_ = false;
+  bool said_goodbye_ = false;
+};
+
+}  // namespace leakspy::recorder

@@ -1,0 +1,85 @@
+#include "recorder/target_launcher.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/error.h"
+
+extern char** environ;
+
+namespace leakspy::recorder {
+
+LaunchedTarget launch_target(const std::vector<std::string>& command, const std::string& agent_path,
+                             const std::string& socket_path, const sigset_t& child_signal_mask) {
+  if (command.empty()) throw Error(ErrorKind::Usage, "no program given: use leakspy run -- PROGRAM [ARGS...]");
+
+  // Everything the child needs is built before fork: after it, only
+  // async-signal-safe calls until exec.
+  std::vector<std::string> environment;
+  const char* preload = std::getenv("LD_PRELOAD");
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    if (std::strncmp(*entry, "LD_PRELOAD=", 11) != 0 && std::strncmp(*entry, "LEAKSPY_SOCKET=", 15) != 0) {
+      environment.emplace_back(*entry);
+    }
+  }
+  environment.push_back("LD_PRELOAD=" + agent_path + (preload != nullptr && preload[0] ? ":" + std::string(preload) : ""));
+  environment.push_back("LEAKSPY_SOCKET=" + socket_path);
+  std::vector<char*> envp;
+  for (std::string& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = command;
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  // The child reports a failed exec through this pipe; a successful exec
+  // closes it (O_CLOEXEC) and the parent reads end-of-file.
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno(ErrorKind::Internal, "pipe");
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+
+  pid_t pid = fork();
+  if (pid < 0) throw_errno(ErrorKind::TargetStart, "cannot start " + command[0] + ": fork");
+  if (pid == 0) {
+    sigprocmask(SIG_SETMASK, &child_signal_mask, nullptr);
+    execvpe(argv[0], argv.data(), envp.data());
+    int error = errno;
+    ssize_t ignored = write(write_end.get(), &error, sizeof(error));
+    (void)ignored;
+    _exit(127);
+  }
+  write_end.reset();
+  int exec_error = 0;
+  ssize_t n;
+  do {
+    n = read(read_end.get(), &exec_error, sizeof(exec_error));
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof(exec_error))) {
+    wait_for_target(pid);
+    std::string hint = exec_error == ENOENT ? ": no such file, or not found in PATH" : "";
+    throw Error(ErrorKind::TargetStart,
+                errno_message("cannot run " + command[0], exec_error) + hint + "");
+  }
+  LaunchedTarget target;
+  target.pid = pid;
+  target.pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  return target;
+}
+
+int wait_for_target(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+bool try_wait_for_target(pid_t pid, int* status) { return waitpid(pid, status, WNOHANG) == pid; }
+
+}  // namespace leakspy::recorder

@@ -1,0 +1,31 @@
+#pragma once
+// Starts the program of `leakspy run` with the agent preloaded and told where
+// the recorder listens. Not thread-safe.
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "common/unique_fd.h"
+
+namespace leakspy::recorder {
+
+struct LaunchedTarget {
+  pid_t pid = -1;
+  UniqueFd pidfd;  // readable once the program has exited
+};
+
+// Forks and execs `command` (searched in PATH) with LD_PRELOAD prepended with
+// `agent_path` and LEAKSPY_SOCKET set. Throws Error(TargetStart) with the
+// exec error when the program cannot be started.
+LaunchedTarget launch_target(const std::vector<std::string>& command, const std::string& agent_path,
+                             const std::string& socket_path, const sigset_t& child_signal_mask);
+
+// Waits for the program; returns its wait status.
+int wait_for_target(pid_t pid);
+// Like wait_for_target but returns false at once if it has not exited.
+bool try_wait_for_target(pid_t pid, int* status);
+
+}  // namespace leakspy::recorder

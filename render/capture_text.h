@@ -1,0 +1,86 @@
+#pragma once
+// `leakspy inspect`: every record of a capture as a line of text, and the
+// per-record-type statistics of --stats. Not thread-safe.
+
+#include <cstdint>
+#include <map>
+#include <ostream>
+#include <string>
+#include <unordered_map>
+
+#include "capture/capture_reader.h"
+#include "capture/record_decoder.h"
+
+namespace leakspy::render {
+
+void print_header(std::ostream& out, const capture::CaptureHeader& header);
+
+// Prints each record as it is read.
+class RecordPrinter : public capture::RecordVisitor {
+ public:
+  explicit RecordPrinter(std::ostream& out, const capture::CaptureHeader& header) : out_(out), header_(header) {}
+
+  void on_string(StringId id, std::string_view text);
+  void on_module(const capture::ModuleRecord& module);
+  void on_module_unload(ModuleId id);
+  void on_heap(const capture::HeapRecord& heap);
+  void on_thread(const capture::ThreadRecord& thread);
+  void on_thread_end(ThreadIndex index);
+  void on_node(const capture::NodeRecord& node);
+  void on_time(uint64_t units);
+  void on_switch(ThreadIndex index);
+  void on_event(const capture::EventRecord& event);
+  void on_counters(const capture::CountersRecord& counters);
+  void on_dropped(const capture::DroppedRecord& dropped);
+  void on_trailer(const capture::Trailer& trailer);
+
+ private:
+  std::string heap_name(HeapId heap) const;
+  std::ostream& line(const char* type);
+
+  std::ostream& out_;
+  const capture::CaptureHeader& header_;
+  std::unordered_map<uint32_t, std::string> strings_;
+  std::unordered_map<uint32_t, uint32_t> heap_names_;
+  uint64_t time_ = 0;
+};
+
+// Counts records by type, for --stats.
+class RecordCounter : public capture::RecordVisitor {
+ public:
+  void on_string(StringId, std::string_view) { ++counts_["string"]; }
+  void on_module(const capture::ModuleRecord&) { ++counts_["module"]; }
+  void on_module_unload(ModuleId) { ++counts_["module-unload"]; }
+  void on_heap(const capture::HeapRecord&) { ++counts_["heap"]; }
+  void on_thread(const capture::ThreadRecord&) { ++counts_["thread"]; }
+  void on_thread_end(ThreadIndex) { ++counts_["thread-end"]; }
+  void on_node(const capture::NodeRecord&) { ++counts_["node"]; }
+  void on_time(uint64_t) { ++counts_["time"]; }
+  void on_switch(ThreadIndex) { ++counts_["switch"]; }
+  void on_event(const capture::EventRecord& event) {
+    ++events_by_kind_[static_cast<size_t>(event.kind)];
+    ++events_;
+  }
+  void on_counters(const capture::CountersRecord&) { ++counts_["counters"]; }
+  void on_dropped(const capture::DroppedRecord& dropped) {
+    ++counts_["dropped"];
+    dropped_ += dropped.count;
+  }
+  void on_trailer(const capture::Trailer& trailer) {
+    ++counts_["trailer"];
+    trailer_ = trailer;
+    has_trailer_ = true;
+  }
+
+  void print(std::ostream& out, const capture::ReadSummary& summary, const std::string& path) const;
+
+ private:
+  std::map<std::string, uint64_t> counts_;
+  uint64_t events_by_kind_[5] = {};
+  uint64_t events_ = 0;
+  uint64_t dropped_ = 0;
+  capture::Trailer trailer_;
+  bool has_trailer_ = false;
+};
+
+}  // namespace leakspy::render

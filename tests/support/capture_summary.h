@@ -1,0 +1,45 @@
+#pragma once
+// Reads a whole capture into plain containers that tests can assert on.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "analyze/live_set.h"
+#include "capture/capture_reader.h"
+
+namespace leakspy::test {
+
+struct LiveEntry {
+  uint32_t heap;
+  uint64_t address;
+  uint64_t size;
+  uint32_t stack;
+};
+
+struct CaptureSummary {
+  capture::CaptureHeader header;
+  capture::ReadSummary read;
+  bool has_trailer = false;
+  capture::Trailer trailer;
+  uint64_t events_by_kind[5] = {};
+  uint64_t events = 0;
+  std::map<uint32_t, capture::NodeRecord> nodes;
+  std::map<uint32_t, capture::ModuleRecord> modules;
+  std::map<uint32_t, std::string> strings;
+  std::map<uint32_t, capture::ThreadRecord> threads;
+  std::vector<LiveEntry> live;  // at the end of the capture
+  uint64_t unknown_releases = 0;
+  uint64_t implicit_frees = 0;
+
+  // Return addresses of a stack, innermost first.
+  std::vector<uint64_t> frames(uint32_t stack) const;
+  // The path of the module whose mapping holds `address`, or "".
+  std::string module_of(uint64_t address) const;
+  std::vector<LiveEntry> live_with_size(uint64_t size) const;
+};
+
+CaptureSummary summarize_capture(const std::string& path);
+
+}  // namespace leakspy::test

@@ -1,0 +1,135 @@
+// The reader on input it did not expect: cut short, damaged, or from elsewhere.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "tests/unit/capture/capture_fixture.h"
+
+namespace leakspy::capture {
+namespace {
+
+class DamagedCapture : public CaptureFileTest {
+ protected:
+  // A capture with `chunks` chunks of events and a trailer; returns its bytes.
+  std::string write_capture(const std::string& name, int chunks) {
+    {
+      CaptureWriter writer(path(name), sample_header());
+      for (int c = 0; c < chunks; ++c) {
+        for (uint32_t i = 0; i < 1000; ++i) {
+          writer.records().event({EventKind::Alloc, HeapId(0), StackId(1), 64, 0x1000 + 64ull * (c * 1000 + i)});
+        }
+        writer.flush();
+      }
+      writer.finish(Trailer{});
+    }
+    return read_file(path(name));
+  }
+  std::string read_file(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  void write_file(const std::string& file, const std::string& bytes) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  std::string error_of(const std::string& file) {
+    try {
+      CaptureReader reader(file);
+      RecordLog log;
+      reader.read(log);
+    } catch (const Error& error) {
+      EXPECT_EQ(error.kind(), ErrorKind::CaptureUnreadable);
+      return error.what();
+    }
+    return "";
+  }
+};
+
+TEST_F(DamagedCapture, TruncatedInsideAChunkReadsTheWholeChunksBefore) {
+  std::string bytes = write_capture("full.lspy", 3);
+  // Find where the third chunk starts: read the frame sizes.
+  CaptureReader full(path("full.lspy"));
+  RecordLog all;
+  full.read(all);
+  ASSERT_EQ(all.events.size(), 3000u);
+  size_t header_end = kFileHeaderSize + static_cast<uint8_t>(bytes[12]) + (static_cast<uint8_t>(bytes[13]) << 8);
+  for (size_t cut = bytes.size() - 1; cut > header_end; cut -= 97) {
+    write_file(path("cut.lspy"), bytes.substr(0, cut));
+    CaptureReader reader(path("cut.lspy"));
+    RecordLog log;
+    ReadSummary summary = reader.read(log);
+    EXPECT_TRUE(summary.truncated) << "cut at " << cut;
+    EXPECT_FALSE(summary.truncation.empty());
+    EXPECT_EQ(log.events.size() % 1000, 0u) << "only whole chunks are read";
+    if (cut < bytes.size() - kFrameHeaderSize) {
+      EXPECT_FALSE(log.has_trailer);
+    }
+  }
+}
+
+TEST_F(DamagedCapture, MissingEndMarkIsTruncation) {
+  std::string bytes = write_capture("full.lspy", 2);
+  write_file(path("noend.lspy"), bytes.substr(0, bytes.size() - kFrameHeaderSize));
+  CaptureReader reader(path("noend.lspy"));
+  RecordLog log;
+  ReadSummary summary = reader.read(log);
+  EXPECT_TRUE(summary.truncated);
+  EXPECT_NE(summary.truncation.find("without its end mark"), std::string::npos);
+  EXPECT_EQ(log.events.size(), 2000u);
+  EXPECT_TRUE(log.has_trailer);
+}
+
+TEST_F(DamagedCapture, FlippedByteInAChunkIsCorruption) {
+  std::string bytes = write_capture("full.lspy", 2);
+  size_t middle = kFileHeaderSize + 80 + (bytes.size() - kFileHeaderSize - 80) / 3;
+  bytes[middle] = static_cast<char>(bytes[middle] ^ 0x5A);
+  write_file(path("flipped.lspy"), bytes);
+  std::string message = error_of(path("flipped.lspy"));
+  EXPECT_NE(message.find("corrupt capture"), std::string::npos) << message;
+}
+
+TEST_F(DamagedCapture, EveryTruncationAndEveryFlipIsHandledWithoutCrashing) {
+  std::string bytes = write_capture("small.lspy", 1);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string damaged = bytes;
+    damaged[i] = static_cast<char>(damaged[i] ^ (1 << (i % 8)));
+    write_file(path("d.lspy"), damaged);
+    try {
+      CaptureReader reader(path("d.lspy"));
+      RecordLog log;
+      reader.read(log);
+    } catch (const Error& error) {
+      EXPECT_EQ(error.kind(), ErrorKind::CaptureUnreadable);
+    }
+  }
+}
+
+TEST_F(DamagedCapture, NotACaptureSaysSo) {
+  write_file(path("text.lspy"), "hello, this is some text that is long enough");
+  EXPECT_NE(error_of(path("text.lspy")).find("not a leakspy capture"), std::string::npos);
+  write_file(path("empty.lspy"), "");
+  EXPECT_NE(error_of(path("empty.lspy")).find("shorter than a capture header"), std::string::npos);
+  EXPECT_NE(error_of(path("does-not-exist.lspy")).find("No such file"), std::string::npos);
+  EXPECT_NE(error_of(directory_).find("is a directory"), std::string::npos);
+  std::string header_only = write_capture("h.lspy", 0).substr(0, kFileHeaderSize + 5);
+  write_file(path("header-cut.lspy"), header_only);
+  EXPECT_NE(error_of(path("header-cut.lspy")).find("cut short inside its header"), std::string::npos);
+}
+
+TEST_F(DamagedCapture, NewerVersionIsRefusedNamingBothVersions) {
+  std::string bytes = write_capture("v.lspy", 1);
+  bytes[8] = static_cast<char>(kFormatVersion + 1);
+  write_file(path("newer.lspy"), bytes);
+  std::string message = error_of(path("newer.lspy"));
+  EXPECT_NE(message.find("version " + std::to_string(kFormatVersion + 1)), std::string::npos) << message;
+  EXPECT_NE(message.find("version " + std::to_string(kFormatVersion) + " this leakspy reads"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("upgrade leakspy"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace leakspy::capture

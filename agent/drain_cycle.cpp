@@ -1,6 +1,7 @@
 #include "agent/drain_cycle.h"
 
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -42,6 +43,10 @@ void read_thread_name(uint32_t tid, char (&name)[16]) {
 
 bool Drainer::init() {
   if (updates_ != nullptr) return true;
+  // The asymmetric fence of the in-flight protocol (Drainer::cycle). Without
+  // it (kernels before 4.14) the writer falls back to sealing two epochs
+  // behind, and a producer preempted inside its window can arrive late.
+  membarrier_ok_ = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
   updates_ = static_cast<ReadUpdate*>(map_pages(sizeof(ReadUpdate) * RingRegistry::kMaxRings));
   event_headers_ = static_cast<wire::EventsHeader*>(map_pages(sizeof(wire::EventsHeader) * RingRegistry::kMaxRings));
   thread_messages_ = static_cast<wire::WireThread*>(map_pages(sizeof(wire::WireThread) * RingRegistry::kMaxRings));
@@ -57,7 +62,7 @@ void Drainer::reset() {
   update_count_ = 0;
 }
 
-bool Drainer::drain_rings(Transport& transport, uint64_t* events_sent) {
+bool Drainer::drain_rings(Transport& transport, uint64_t epoch, uint64_t* events_sent, uint64_t* seal) {
   update_count_ = 0;
   uint32_t used = rings.high_water();
   for (uint32_t i = 0; i < used; ++i) {
@@ -68,6 +73,14 @@ bool Drainer::drain_rings(Transport& transport, uint64_t* events_sent) {
     // Decide about recycling before reading write_index: once the thread is
     // gone, nothing can be appended after this read.
     bool recycle = state == RingState::Exiting && thread_gone(ring->tid);
+    // In-flight check, after the epoch bump and the membarrier: a ring seen
+    // idle here starts its next event with an epoch >= `epoch`; a ring seen
+    // busy holds an event of an epoch >= its safe_epoch, not yet published.
+    if (ring->in_flight.load(std::memory_order_acquire) == 0) {
+      ring->safe_epoch = epoch;
+    } else if (ring->safe_epoch - 1 < *seal) {
+      *seal = ring->safe_epoch - 1;
+    }
     if (!ring->announced) {
       wire::WireThread& message = thread_messages_[i];
       message.index = ring->thread_index;
@@ -77,7 +90,7 @@ bool Drainer::drain_rings(Transport& transport, uint64_t* events_sent) {
       if (!transport.add(wire::MessageType::Thread, &part, 1)) return false;
       ring->announced = true;
     }
-    // Pairs with the release store in ring_push.
+    // Pairs with the release store in ring_publish.
     uint64_t write = ring->write_index.load(std::memory_order_acquire);
     uint64_t read = ring->read_index.load(std::memory_order_relaxed);
     if (write != read) {
@@ -152,18 +165,21 @@ bool Drainer::send_nodes(Transport& transport) {
 CycleResult Drainer::cycle(Transport& transport, bool final) {
   CycleResult result;
   uint64_t epoch = current_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
+  // Every thread of the process executes a full barrier before this returns.
+  // It pairs with the compiler-only fence between a producer's in_flight
+  // store and its epoch load (record_event): either the producer read the new
+  // epoch, or its in_flight = 1 is visible to the check in drain_rings.
+  if (membarrier_ok_) syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
   wire::WireEpoch begin{epoch, monotonic_ns()};
+  uint64_t seal = membarrier_ok_ ? epoch - 1 : epoch - 2;
   result.connected = transport.add_copy(wire::MessageType::Epoch, &begin, sizeof(begin)) &&
-                     drain_rings(transport, &result.events_sent) && send_nodes(transport);
-  // A producer that read the previous epoch just before the bump may publish
-  // just after its ring was read; its events arrive next cycle. Hence epochs
-  // are sealed two behind (wire.h, "Ordering").
-  wire::WireSeal seal{final ? UINT64_MAX : epoch - 2};
-  result.connected = result.connected && transport.add_copy(wire::MessageType::Seal, &seal, sizeof(seal)) &&
+                     drain_rings(transport, epoch, &result.events_sent, &seal) && send_nodes(transport);
+  wire::WireSeal sealed{final ? UINT64_MAX : seal};
+  result.connected = result.connected && transport.add_copy(wire::MessageType::Seal, &sealed, sizeof(sealed)) &&
                      transport.flush();
   if (!result.connected) return result;
   for (uint32_t i = 0; i < update_count_; ++i) {
-    // Pairs with the acquire load of read_index in ring_push.
+    // Pairs with the acquire loads of read_index in ring_reserve and ring_publish.
     updates_[i].ring->read_index.store(updates_[i].read_index, std::memory_order_release);
     if (updates_[i].recycle) rings.recycle(updates_[i].ring);
   }

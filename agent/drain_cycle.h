@@ -35,7 +35,8 @@ class Drainer {
 
   enum class NodeStatus { Queued, NotReady, Disconnected };
 
-  bool drain_rings(Transport& transport, uint64_t* events_sent);
+  // Sends every ring's events; lowers *seal below any epoch still in flight.
+  bool drain_rings(Transport& transport, uint64_t epoch, uint64_t* events_sent, uint64_t* seal);
   bool send_nodes(Transport& transport);
   NodeStatus queue_node(Transport& transport, uint32_t id);
   bool flush_nodes(Transport& transport);
@@ -50,6 +51,7 @@ class Drainer {
   uint32_t* pending_nodes_ = nullptr;  // handed out but not yet ready when last looked
   uint32_t pending_count_ = 0;
   uint32_t next_node_ = 1;
+  bool membarrier_ok_ = false;
 };
 
 }  // namespace leakspy::agent

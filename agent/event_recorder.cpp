@@ -34,7 +34,8 @@ void mark_ring_exiting(void* value) {
 }
 
 ThreadRing* claim_ring(ThreadState& state) {
-  ThreadRing* ring = rings.claim(static_cast<uint32_t>(syscall(SYS_gettid)));
+  ThreadRing* ring =
+      rings.claim(static_cast<uint32_t>(syscall(SYS_gettid)), current_epoch.load(std::memory_order_relaxed));
   if (ring == nullptr) return nullptr;
   state.ring = ring;
   pthread_setspecific(ring_key, ring);  // may calloc: we are inside the guard
@@ -63,20 +64,28 @@ void record_event(ThreadState& state, capture::EventKind kind, uint8_t heap, uin
     ring = claim_ring(state);
     if (ring == nullptr) return;
   }
+  if (!ring_reserve(ring, 2)) {
+    ring->dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // The in-flight window: from reading the epoch to publishing the event.
+  // The signal fence only keeps the compiler from moving the epoch load above
+  // the flag store; the CPU-level ordering comes from the writer's membarrier
+  // (see Drainer::cycle). Read the epoch as late as possible: for a release
+  // this is before the real free, for an allocation after the real malloc
+  // returned (wire.h, "Ordering").
+  ring->in_flight.store(1, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  uint64_t epoch = current_epoch.load(std::memory_order_relaxed);
   wire::RawEvent events[2];
   uint32_t count = 0;
-  // Read the epoch as late as possible: for a release this is before the real
-  // free, for an allocation after the real malloc returned (wire.h, "Ordering").
-  uint64_t epoch = current_epoch.load(std::memory_order_relaxed);
   if (epoch != ring->last_epoch) {
     events[count++] = {epoch, 0, 0, wire::kEpochMark, 0, 0};
+    ring->last_epoch = epoch;
   }
   events[count++] = {address, size, stack, static_cast<uint8_t>(kind), heap, 0};
-  if (ring_push(ring, events, count)) {
-    ring->last_epoch = epoch;
-  } else {
-    ring->dropped.fetch_add(1, std::memory_order_relaxed);
-  }
+  ring_publish(ring, events, count);
+  ring->in_flight.store(0, std::memory_order_release);
 }
 
 void refresh_hooks_if_needed() {

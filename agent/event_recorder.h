@@ -1,7 +1,7 @@
 #pragma once
 // The producer half of the hot path: what a hook does once it decided to
 // record. Runs on the target's threads, inside the ReentrancyGuard.
-// Never blocks for long (see ring_push) and never allocates through the hooks.
+// Never blocks for long (see ring_reserve) and never allocates through the hooks.
 
 #include <cstdint>
 

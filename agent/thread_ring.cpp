@@ -1,6 +1,7 @@
 #include "agent/thread_ring.h"
 
 #include <sched.h>
+#include <time.h>
 
 #include "agent/agent_memory.h"
 #include "agent/doorbell.h"
@@ -9,10 +10,16 @@ namespace leakspy::agent {
 
 namespace {
 constexpr uint64_t kMask = RingRegistry::kRingCapacity - 1;
-// How long a producer waits for room before it drops: the writer is woken
-// first, then the producer yields this many times. Bounded, so a stuck
-// recorder slows the target down a little but never hangs it.
-constexpr int kFullRingYields = 2000;
+// How long a producer waits for room before it drops. Bounded, so a stalled
+// recorder slows the target down but never hangs it (docs/design.md, "Never
+// hurt the target"). The first waits only yield; then it sleeps briefly.
+constexpr int kFullRingYields = 64;
+constexpr long kFullRingSleepNs = 100'000;
+constexpr int kFullRingSleeps = 10'000;  // 10'000 x 100 us = 1 s
+
+bool has_room(ThreadRing* ring, uint64_t write, uint32_t count) {
+  return write + count - ring->cached_read_index <= RingRegistry::kRingCapacity;
+}
 }  // namespace
 
 bool RingRegistry::init() {
@@ -23,7 +30,7 @@ bool RingRegistry::init() {
   return true;
 }
 
-ThreadRing* RingRegistry::claim(uint32_t tid) {
+ThreadRing* RingRegistry::claim(uint32_t tid, uint64_t current_epoch) {
   ThreadRing* ring = nullptr;
   uint32_t used = high_water_.load(std::memory_order_acquire);
   for (uint32_t i = 0; i < used && ring == nullptr; ++i) {
@@ -55,6 +62,9 @@ ThreadRing* RingRegistry::claim(uint32_t tid) {
   ring->dropped.store(0, std::memory_order_relaxed);
   ring->dropped_reported = 0;
   ring->announced = false;
+  ring->overflowing = false;
+  ring->in_flight.store(0, std::memory_order_relaxed);
+  ring->safe_epoch = current_epoch;
   ring->tid = tid;
   ring->thread_index = next_thread_index_.fetch_add(1, std::memory_order_relaxed);
   // Pairs with the acquire load of state in the writer's scan.
@@ -74,18 +84,34 @@ void RingRegistry::reset_all() {
   }
 }
 
-bool ring_push(ThreadRing* ring, const wire::RawEvent* events, uint32_t count) {
+bool ring_reserve(ThreadRing* ring, uint32_t count) {
   uint64_t write = ring->write_index.load(std::memory_order_relaxed);
-  if (write + count - ring->cached_read_index > RingRegistry::kRingCapacity) {
-    // Pairs with the release store of read_index in the writer's drain.
-    ring->cached_read_index = ring->read_index.load(std::memory_order_acquire);
-    for (int i = 0; write + count - ring->cached_read_index > RingRegistry::kRingCapacity; ++i) {
-      if (i == kFullRingYields) return false;
-      if (i % 64 == 0) ring_doorbell();
-      sched_yield();
-      ring->cached_read_index = ring->read_index.load(std::memory_order_acquire);
-    }
+  if (has_room(ring, write, count) && !ring->overflowing) return true;
+  // Pairs with the release store of read_index in the writer's drain.
+  ring->cached_read_index = ring->read_index.load(std::memory_order_acquire);
+  if (ring->overflowing) {
+    if (write - ring->cached_read_index > RingRegistry::kRingCapacity / 2) return false;
+    ring->overflowing = false;
   }
+  for (int i = 0; !has_room(ring, write, count); ++i) {
+    if (i == kFullRingYields + kFullRingSleeps) {
+      ring->overflowing = true;
+      return false;
+    }
+    ring_doorbell();
+    if (i < kFullRingYields) {
+      sched_yield();
+    } else {
+      timespec pause{0, kFullRingSleepNs};
+      nanosleep(&pause, nullptr);
+    }
+    ring->cached_read_index = ring->read_index.load(std::memory_order_acquire);
+  }
+  return true;
+}
+
+void ring_publish(ThreadRing* ring, const wire::RawEvent* events, uint32_t count) {
+  uint64_t write = ring->write_index.load(std::memory_order_relaxed);
   for (uint32_t i = 0; i < count; ++i) ring->entries[(write + i) & kMask] = events[i];
   // Pairs with the acquire load of write_index in the writer's drain.
   ring->write_index.store(write + count, std::memory_order_release);
@@ -96,7 +122,6 @@ bool ring_push(ThreadRing* ring, const wire::RawEvent* events, uint32_t count) {
     if (write + count - ring->cached_read_index >= RingRegistry::kRingCapacity / 2) ring_doorbell();
     ring->check_at = write + count + RingRegistry::kRingCapacity / 8;
   }
-  return true;
 }
 
 }  // namespace leakspy::agent

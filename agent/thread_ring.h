@@ -25,12 +25,23 @@ struct alignas(64) ThreadRing {
   uint64_t check_at = 0;           // write index at which to look at the fill level again
   uint64_t last_epoch = 0;         // the epoch last marked into this ring
   std::atomic<uint64_t> dropped{0};
+  // 1 from just before the producer reads the epoch until it has published
+  // the event. Written with plain stores and a compiler barrier only: the
+  // writer's membarrier() supplies the CPU fence (drain_cycle.cpp).
+  std::atomic<uint32_t> in_flight{0};
+  // Set when a push gave up waiting: later pushes drop at once until the
+  // writer has drained the ring below half (a stalled recorder must not slow
+  // every allocation by the full wait).
+  bool overflowing = false;
 
   // Consumer side. read_index is published with release; it pairs with the
   // acquire reload in reserve() when the producer finds the ring full.
   alignas(64) std::atomic<uint64_t> read_index{0};
   uint64_t dropped_reported = 0;
   bool announced = false;  // the writer has sent the Thread message
+  // Any event this ring's thread starts from now on reads an epoch >= this
+  // (set at claim, then raised by the writer whenever it sees in_flight == 0).
+  uint64_t safe_epoch = 0;
 
   // Set when claimed.
   std::atomic<RingState> state{RingState::Free};
@@ -47,7 +58,7 @@ class RingRegistry {
   // Maps the slot array. False on failure.
   [[nodiscard]] bool init();
   // A ring for the calling thread, or nullptr (no memory, too many threads).
-  ThreadRing* claim(uint32_t tid);
+  ThreadRing* claim(uint32_t tid, uint64_t current_epoch);
   ThreadRing* slot(uint32_t i) { return &rings_[i]; }
   uint32_t high_water() const { return high_water_.load(std::memory_order_acquire); }
   void recycle(ThreadRing* ring);
@@ -62,8 +73,11 @@ class RingRegistry {
 
 // Producer API, called by the owning thread only.
 
-// Appends `count` entries (1 or 2). False if the ring stays full: the caller drops.
-bool ring_push(ThreadRing* ring, const wire::RawEvent* events, uint32_t count);
+// Makes room for `count` entries, waiting (bounded) for the writer if the
+// ring is full. False when there is no room: the caller drops the event.
+bool ring_reserve(ThreadRing* ring, uint32_t count);
+// Writes `count` entries into reserved room and publishes them.
+void ring_publish(ThreadRing* ring, const wire::RawEvent* events, uint32_t count);
 
 // The number of entries waiting in the ring.
 inline uint64_t ring_pending(const ThreadRing* ring) {

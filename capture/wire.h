@@ -15,7 +15,11 @@
 // and reads of one atomic object are coherent with happens-before. So sorting by
 // epoch is always right between epochs; within one epoch the recorder interleaves
 // threads so that no address is allocated twice (recorder/epoch_merger.h).
-// A Seal message says that every event of the epochs up to its value has been sent.
+// A Seal message says that every event of the epochs up to its value has been
+// sent. The writer knows when that is true because each thread raises an
+// in-flight flag around "read the epoch, publish the event", and the writer
+// looks at the flags after bumping the epoch and issuing membarrier(2)
+// (agent/drain_cycle.cpp): a thread caught in flight holds its ring's seal back.
 
 #include <cstdint>
 

@@ -73,7 +73,16 @@ LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& sess
         session.on_message(type, payload, length);
       });
       if (!open) {
-        result.agent_finished = session.stats().agent_said_goodbye;
+        SessionStats stats = session.stats();
+        result.agent_finished = stats.agent_said_goodbye;
+        // The agent says goodbye at exit before the process is gone; a stream
+        // that ends without goodbye means the process died. Either way its
+        // exit is moments away: wait for it, so that the capture says how it ended.
+        bool exiting = !stats.agent_said_goodbye || stats.goodbye_reason == wire::GoodbyeReason::ProcessExit;
+        if (exiting && pidfd_open && !result.target_exited) {
+          pollfd exit_fd{options.target_pidfd, POLLIN, 0};
+          result.target_exited = ::poll(&exit_fd, 1, static_cast<int>(kExitGraceSeconds * 1000)) > 0;
+        }
         break;
       }
     }

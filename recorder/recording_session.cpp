@@ -110,6 +110,7 @@ void RecordingSession::on_message(wire::MessageType type, const uint8_t* payload
     case MessageType::Goodbye: {
       auto goodbye = read_struct<wire::WireGoodbye>(payload, length, "goodbye");
       trailer_.stacks_lost = goodbye.stacks_lost;
+      goodbye_reason_ = static_cast<wire::GoodbyeReason>(goodbye.reason);
       said_goodbye_ = true;
       break;
     }
@@ -273,6 +274,7 @@ SessionStats RecordingSession::stats() const {
   stats.live_blocks = live_.live_blocks();
   for (const auto& [heap, bytes] : live_.live_bytes_by_heap()) stats.live_bytes += bytes;
   stats.agent_said_goodbye = said_goodbye_;
+  stats.goodbye_reason = goodbye_reason_;
   return stats;
 }
 

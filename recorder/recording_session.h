@@ -36,6 +36,7 @@ struct SessionStats {
   uint64_t live_blocks = 0;
   uint64_t live_bytes = 0;  // all heaps
   bool agent_said_goodbye = false;
+  wire::GoodbyeReason goodbye_reason = wire::GoodbyeReason::StopRequested;
 };
 
 class RecordingSession final : public MergedEventSink {
@@ -86,6 +87,7 @@ class RecordingSession final : public MergedEventSink {
   uint64_t last_event_ns_ = 0;
   bool said_hello_ = false;
   bool said_goodbye_ = false;
+  wire::GoodbyeReason goodbye_reason_ = wire::GoodbyeReason::StopRequested;
 };
 
 }  // namespace leakspy::recorder

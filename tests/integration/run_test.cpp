@@ -1,0 +1,183 @@
+// `leakspy run` on deterministic targets, asserting exact numbers.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <thread>
+
+#include "tests/support/capture_summary.h"
+#include "tests/support/process.h"
+
+namespace leakspy {
+namespace {
+
+using test::CaptureSummary;
+using test::run_process;
+
+class RunTest : public ::testing::Test {
+ protected:
+  void SetUp() override { directory_ = test::make_temp_dir(); }
+  void TearDown() override { std::system(("rm -rf " + directory_).c_str()); }
+  std::string capture(const std::string& name) const { return directory_ + "/" + name + ".lspy"; }
+
+  std::string directory_;
+};
+
+TEST_F(RunTest, LeakingTargetHasExactlyItsLeaksLiveWithOneStack) {
+  test::ProcessResult result = run_process(
+      {test::leakspy_binary(), "run", "-o", capture("leak"), test::target_path("leak_known_line")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("leaked 1000 pages"), std::string::npos);
+  EXPECT_NE(result.err.find("wrote " + capture("leak")), std::string::npos) << result.err;
+
+  CaptureSummary summary = test::summarize_capture(capture("leak"));
+  EXPECT_FALSE(summary.read.truncated);
+  ASSERT_TRUE(summary.has_trailer);
+  EXPECT_EQ(summary.trailer.target_end, capture::TargetEnd::Exited);
+  EXPECT_EQ(summary.trailer.exit_status, 0);
+  EXPECT_EQ(summary.trailer.dropped_events, 0u);
+  EXPECT_FALSE(summary.header.attached_mid_run());
+
+  // Every live 4096-byte block, grouped by stack: the leak is one group of
+  // exactly 1000 whose innermost frame is in the target (leak_page's call).
+  std::map<uint32_t, int> pages_by_stack;
+  for (const test::LiveEntry& entry : summary.live_with_size(4096)) ++pages_by_stack[entry.stack];
+  auto leak = std::max_element(pages_by_stack.begin(), pages_by_stack.end(),
+                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  ASSERT_NE(leak, pages_by_stack.end());
+  EXPECT_EQ(leak->second, 1000);
+  std::vector<uint64_t> frames = summary.frames(leak->first);
+  ASSERT_GE(frames.size(), 2u);
+  EXPECT_NE(summary.module_of(frames[0]).find("leak_known_line"), std::string::npos);
+
+  // The churn in between: 1000 malloc+free, 1000 calloc+realloc+free, all gone.
+  EXPECT_EQ(summary.events_by_kind[static_cast<int>(capture::EventKind::ReallocIn)], 1000u);
+  EXPECT_EQ(summary.events_by_kind[static_cast<int>(capture::EventKind::ReallocOut)], 1000u);
+  EXPECT_GE(summary.events_by_kind[static_cast<int>(capture::EventKind::Alloc)], 3000u);
+  EXPECT_GE(summary.events_by_kind[static_cast<int>(capture::EventKind::Free)], 2000u);
+  EXPECT_EQ(summary.unknown_releases, 0u);
+  EXPECT_EQ(summary.implicit_frees, 0u);
+  uint64_t live_in_target = 0;
+  for (const test::LiveEntry& entry : summary.live) {
+    if (entry.heap == capture::kHeapMalloc && entry.stack == leak->first) live_in_target += entry.size;
+  }
+  EXPECT_EQ(live_in_target, 1000u * 4096u);
+}
+
+// Counts the capture's events between the allocations of two marker sizes.
+struct WindowCounter : capture::RecordVisitor {
+  uint64_t begin_size, end_size;
+  bool inside = false, done = false;
+  uint64_t allocations = 0, releases = 0;
+  WindowCounter(uint64_t begin, uint64_t end) : begin_size(begin), end_size(end) {}
+  void on_event(const capture::EventRecord& event) {
+    if (event.kind == capture::EventKind::Alloc && event.size == begin_size) {
+      inside = true;
+      return;
+    }
+    if (event.kind == capture::EventKind::Alloc && event.size == end_size) {
+      inside = false;
+      done = true;
+    }
+    if (!inside) return;
+    capture::event_releases(event.kind) ? ++releases : ++allocations;
+  }
+};
+
+TEST_F(RunTest, CxxTargetsOwnCounterEqualsTheEventsRecorded) {
+  test::ProcessResult result =
+      run_process({test::leakspy_binary(), "run", "-o", capture("cxx"), test::target_path("cxx_counted")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  long news = 0, deletes = 0;
+  ASSERT_EQ(std::sscanf(result.out.c_str(), "news=%ld deletes=%ld", &news, &deletes), 2) << result.out;
+  EXPECT_GT(news, 800);
+
+  capture::CaptureReader reader(capture("cxx"));
+  WindowCounter window(0x5eed01, 0x5eed02);
+  reader.read(window);
+  ASSERT_TRUE(window.done);
+  EXPECT_EQ(window.allocations, static_cast<uint64_t>(news));
+  EXPECT_EQ(window.releases, static_cast<uint64_t>(deletes));
+}
+
+TEST_F(RunTest, EightThreadsWithAMillionAllocationsEachFinishWithoutDeadlock) {
+  test::ProcessResult result = run_process(
+      {test::leakspy_binary(), "run", "-o", capture("threads"), test::target_path("threads_stress"), "8", "1000000"},
+      240);
+  ASSERT_FALSE(result.timed_out) << "leakspy or the target hung";
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("allocations=8000000 kept=8000"), std::string::npos) << result.out;
+
+  CaptureSummary summary = test::summarize_capture(capture("threads"));
+  ASSERT_TRUE(summary.has_trailer);
+  EXPECT_EQ(summary.threads.size() >= 8, true);
+  // Every allocation is either in the capture or counted as dropped.
+  uint64_t allocations = summary.events_by_kind[static_cast<int>(capture::EventKind::Alloc)];
+  EXPECT_GE(allocations + summary.trailer.dropped_events, 8000000u);
+  if (summary.trailer.dropped_events == 0) {
+    // Nothing lost: the merged order must be consistent, so exactly the kept
+    // blocks remain from the workers' allocate() calls.
+    EXPECT_EQ(summary.implicit_frees, 0u);
+    EXPECT_EQ(summary.trailer.forced_orders, 0u);
+  }
+  test::ProcessResult stats = run_process({test::leakspy_binary(), "inspect", "--stats", capture("threads")});
+  EXPECT_EQ(stats.exit_code, 0);
+  EXPECT_NE(stats.out.find("dropped events: " + std::to_string(summary.trailer.dropped_events)), std::string::npos)
+      << stats.out;
+}
+
+TEST_F(RunTest, TargetKilledMidRunLeavesACleanCapture) {
+  test::BackgroundProcess leakspy(
+      {test::leakspy_binary(), "run", "-o", capture("killed"), test::target_path("allocate_forever")});
+  ASSERT_TRUE(leakspy.wait_for_output("ready"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(std::system(("pkill -KILL -f '^" + test::target_path("allocate_forever") + "$'").c_str()), 0);
+  EXPECT_EQ(leakspy.wait(20), 128 + SIGKILL) << "run exits as its program did";
+
+  CaptureSummary summary = test::summarize_capture(capture("killed"));
+  EXPECT_FALSE(summary.read.truncated) << summary.read.truncation;
+  ASSERT_TRUE(summary.has_trailer);
+  EXPECT_EQ(summary.trailer.target_end, capture::TargetEnd::Signaled);
+  EXPECT_EQ(summary.trailer.exit_status, SIGKILL);
+  EXPECT_GT(summary.events, 10000u);
+}
+
+TEST_F(RunTest, InterruptEndsTheRecordingWithACompleteCapture) {
+  test::BackgroundProcess leakspy(
+      {test::leakspy_binary(), "run", "-o", capture("interrupted"), test::target_path("allocate_forever")});
+  ASSERT_TRUE(leakspy.wait_for_output("ready"));
+  // Let some recording happen: a program killed by a signal loses what its
+  // threads had not handed to the writer thread yet (one drain cycle, ~10 ms).
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Ctrl-C reaches the whole foreground process group: leakspy and its program.
+  ::kill(-leakspy.pid(), SIGINT);
+  EXPECT_EQ(leakspy.wait(20), 128 + SIGINT);
+  CaptureSummary summary = test::summarize_capture(capture("interrupted"));
+  EXPECT_FALSE(summary.read.truncated);
+  ASSERT_TRUE(summary.has_trailer);
+  EXPECT_GT(summary.events, 10000u);
+}
+
+TEST_F(RunTest, ErrorsAreOneLineWithTheirExitCode) {
+  test::ProcessResult missing =
+      run_process({test::leakspy_binary(), "run", "-o", capture("x"), directory_ + "/no-such-program"});
+  EXPECT_EQ(missing.exit_code, 5);
+  EXPECT_NE(missing.err.find("cannot run"), std::string::npos) << missing.err;
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+
+  test::ProcessResult unwritable = run_process(
+      {test::leakspy_binary(), "run", "-o", directory_ + "/no/dir/x.lspy", test::target_path("leak_known_line")});
+  EXPECT_EQ(unwritable.exit_code, 4);
+  EXPECT_NE(unwritable.err.find("cannot create capture"), std::string::npos) << unwritable.err;
+
+  test::ProcessResult usage = run_process({test::leakspy_binary(), "run"});
+  EXPECT_EQ(usage.exit_code, 2);
+
+  test::ProcessResult corrupt = run_process({test::leakspy_binary(), "inspect", "/etc/hostname"});
+  EXPECT_EQ(corrupt.exit_code, 3);
+  EXPECT_NE(corrupt.err.find("not a leakspy capture"), std::string::npos) << corrupt.err;
+}
+
+}  // namespace
+}  // namespace leakspy

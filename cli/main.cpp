@@ -11,6 +11,7 @@
 
 namespace leakspy::cli {
 int command_exit_code = kExitOk;
+std::vector<std::string> arguments_after_separator;
 }
 
 int main(int argc, char** argv) {
@@ -20,8 +21,16 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("leakspy ") + LEAKSPY_VERSION);
   cli::add_run_command(app);
   cli::add_inspect_command(app);
+  int parsed_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      cli::arguments_after_separator.assign(argv + i + 1, argv + argc);
+      parsed_argc = i;
+      break;
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(parsed_argc, argv);
   } catch (const CLI::ParseError& error) {
     int code = app.exit(error);
     return code == 0 ? cli::kExitOk : cli::kExitUsage;

@@ -124,10 +124,14 @@ void add_run_command(CLI::App& app) {
   command->add_option("-o,--output", options->output, "Capture file (default: leakspy-PROGRAM-PID.lspy)");
   command->add_option("--duration", options->duration, "Stop recording after this many seconds")
       ->check(CLI::PositiveNumber);
-  command->add_option("command", options->command, "The program and its arguments")->required();
+  // The program starts at the first argument that is not an option of run's
+  // (or after "--"); everything from there on is the program's.
   command->prefix_command();
+  command->footer("Usage: leakspy run [-o FILE] [--duration S] [--] PROGRAM [ARGS...]");
   command->callback([options, command] {
-    for (const std::string& extra : command->remaining()) options->command.push_back(extra);
+    options->command = command->remaining();
+    if (!options->command.empty() && !arguments_after_separator.empty()) options->command.push_back("--");
+    for (const std::string& argument : arguments_after_separator) options->command.push_back(argument);
     run(*options);
   });
 }

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test through CTest.
+#   ./scripts/test.sh            everything
+#   ./scripts/test.sh -L unit    only one label (extra arguments go to ctest)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/scripts/setup.sh"
+"$root/scripts/build.sh"
+build="${LEAKSPY_BUILD_DIR:-$root/build}"
+# -j1: integration tests measure and record real processes; on a 2-core
+# machine running them side by side only makes them slower and noisier.
+ctest --test-dir "$build" --output-on-failure --timeout 600 "$@"

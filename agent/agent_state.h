@@ -24,5 +24,7 @@ extern std::atomic<bool> tracking;
 extern std::atomic<uint64_t> current_epoch;
 extern RingRegistry rings;
 extern TraceTable traces;
+// Events of threads that could not get a ring (too many threads, no memory).
+extern std::atomic<uint64_t> ringless_drops;
 
 }  // namespace leakspy::agent

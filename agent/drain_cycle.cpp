@@ -57,6 +57,7 @@ bool Drainer::init() {
 
 void Drainer::reset() {
   next_node_ = 1;
+  ringless_reported_ = ringless_drops.load(std::memory_order_relaxed);
   pending_count_ = 0;
   node_batch_count_ = 0;
   update_count_ = 0;
@@ -116,6 +117,12 @@ bool Drainer::drain_rings(Transport& transport, uint64_t epoch, uint64_t* events
       if (!transport.add_copy(wire::MessageType::ThreadEnd, &end, sizeof(end))) return false;
     }
     updates_[update_count_++] = {ring, write, recycle};
+  }
+  uint64_t ringless = ringless_drops.load(std::memory_order_relaxed);
+  if (ringless != ringless_reported_) {  // reported as thread 0: no thread index exists for them
+    wire::WireDrops drops{0, 0, ringless};
+    if (!transport.add_copy(wire::MessageType::Drops, &drops, sizeof(drops))) return false;
+    ringless_reported_ = ringless;
   }
   return true;
 }

@@ -52,6 +52,7 @@ class Drainer {
   uint32_t pending_count_ = 0;
   uint32_t next_node_ = 1;
   bool membarrier_ok_ = false;
+  uint64_t ringless_reported_ = 0;
 };
 
 }  // namespace leakspy::agent

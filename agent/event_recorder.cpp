@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "agent/doorbell.h"
 #include "agent/got_patcher.h"
 #include "agent/stack_capture.h"
 
@@ -20,6 +21,7 @@ constinit std::atomic<bool> tracking{false};
 constinit std::atomic<uint64_t> current_epoch{1};
 constinit RingRegistry rings;
 constinit TraceTable traces;
+constinit std::atomic<uint64_t> ringless_drops{0};
 
 namespace {
 
@@ -51,18 +53,27 @@ bool init_thread_exit_tracking() {
   return created;
 }
 
-uint32_t capture_stack() {
+ThreadRing* thread_ring(ThreadState& state) {
+  if (state.ring != nullptr) return state.ring;
+  return claim_ring(state);
+}
+
+uint32_t capture_stack(ThreadRing* ring, const CallerFrame& caller) {
+  uint32_t node = 0;
+  if (ring != nullptr && ring->unwind != nullptr &&
+      unwind_and_intern(caller.return_address, caller.rsp, caller.rbp, *ring->unwind, &node)) {
+    return node;
+  }
   uintptr_t frames[kMaxStackFrames];
   uint32_t count = capture_native_stack(frames, kMaxStackFrames);
   return traces.intern(frames, count);
 }
 
-void record_event(ThreadState& state, capture::EventKind kind, uint8_t heap, uintptr_t address, uint64_t size,
+void record_event(ThreadRing* ring, capture::EventKind kind, uint8_t heap, uintptr_t address, uint64_t size,
                   uint32_t stack) {
-  ThreadRing* ring = state.ring;
   if (ring == nullptr) {
-    ring = claim_ring(state);
-    if (ring == nullptr) return;
+    ringless_drops.fetch_add(1, std::memory_order_relaxed);
+    return;
   }
   if (!ring_reserve(ring, 2)) {
     ring->dropped.fetch_add(1, std::memory_order_relaxed);
@@ -77,15 +88,24 @@ void record_event(ThreadState& state, capture::EventKind kind, uint8_t heap, uin
   ring->in_flight.store(1, std::memory_order_relaxed);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   uint64_t epoch = current_epoch.load(std::memory_order_relaxed);
-  wire::RawEvent events[2];
-  uint32_t count = 0;
+  // Written in place: building the entries on the stack and copying them
+  // stalled on store forwarding.
+  uint64_t write = ring->write_index.load(std::memory_order_relaxed);
   if (epoch != ring->last_epoch) {
-    events[count++] = {epoch, 0, 0, wire::kEpochMark, 0, 0};
+    wire::RawEvent& mark = ring_entry(ring, write++);
+    mark.address = epoch;
+    mark.kind = wire::kEpochMark;
     ring->last_epoch = epoch;
   }
-  events[count++] = {address, size, stack, static_cast<uint8_t>(kind), heap, 0};
-  ring_publish(ring, events, count);
+  wire::RawEvent& event = ring_entry(ring, write++);
+  event.address = address;
+  event.size = size;
+  event.stack = stack;
+  event.kind = static_cast<uint8_t>(kind);
+  event.heap = heap;
+  bool wake_writer = ring_publish(ring, write);
   ring->in_flight.store(0, std::memory_order_release);
+  if (wake_writer) ring_doorbell();
 }
 
 void refresh_hooks_if_needed() {

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "agent/agent_state.h"
+#include "agent/fast_unwinder.h"
 #include "agent/thread_state.h"
 #include "capture/format.h"
 
@@ -16,12 +17,16 @@ inline bool should_record(const ThreadState& state) {
   return state.in_agent == 0 && tracking.load(std::memory_order_relaxed);
 }
 
-// Unwinds the calling thread and interns the stack; returns its node id.
-uint32_t capture_stack();
+// The calling thread's ring, claimed on first use; nullptr when none can be
+// had (its events are then counted as dropped).
+ThreadRing* thread_ring(ThreadState& state);
 
-// Appends one event to the calling thread's ring (claiming a ring on first use),
-// preceded by an epoch mark when the epoch moved on.
-void record_event(ThreadState& state, capture::EventKind kind, uint8_t heap, uintptr_t address, uint64_t size,
+// Unwinds from the hook's caller and interns the stack; returns its node id.
+uint32_t capture_stack(ThreadRing* ring, const CallerFrame& caller);
+
+// Appends one event to the ring, preceded by an epoch mark when the epoch
+// moved on.
+void record_event(ThreadRing* ring, capture::EventKind kind, uint8_t heap, uintptr_t address, uint64_t size,
                   uint32_t stack);
 
 // Patches modules loaded since the last look (see dlopen_trampoline.S).

@@ -13,6 +13,7 @@
 #include "agent/doorbell.h"
 #include "agent/drain_cycle.h"
 #include "agent/event_recorder.h"
+#include "agent/fast_unwinder.h"
 #include "agent/got_patcher.h"
 #include "agent/hook_list.h"
 #include "agent/module_reporter.h"
@@ -58,7 +59,8 @@ bool init_once() {
   init_agent_log();
   if (!resolve_real_functions()) return false;
   leakspy_real_dlopen = reinterpret_cast<void*>(real.dlopen);
-  done = rings.init() && traces.init() && init_stack_capture() && init_thread_exit_tracking() && drainer.init();
+  done = rings.init() && traces.init() && init_stack_capture() && init_fast_unwinder() &&
+         init_thread_exit_tracking() && drainer.init();
   return done;
 }
 

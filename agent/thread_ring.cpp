@@ -5,11 +5,11 @@
 
 #include "agent/agent_memory.h"
 #include "agent/doorbell.h"
+#include "agent/fast_unwinder.h"
 
 namespace leakspy::agent {
 
 namespace {
-constexpr uint64_t kMask = RingRegistry::kRingCapacity - 1;
 // How long a producer waits for room before it drops. Bounded, so a stalled
 // recorder slows the target down but never hangs it (docs/design.md, "Never
 // hurt the target"). The first waits only yield; then it sleeps briefly.
@@ -53,6 +53,11 @@ ThreadRing* RingRegistry::claim(uint32_t tid, uint64_t current_epoch) {
       ring->state.store(RingState::Free, std::memory_order_release);
       return nullptr;
     }
+  }
+  if (ring->unwind == nullptr) ring->unwind = static_cast<UnwindCache*>(map_pages(sizeof(UnwindCache)));
+  if (ring->unwind != nullptr) {  // without one the thread's stacks come from libunwind
+    ring->unwind->depth = 0;
+    ring->unwind->stack_high = 0;
   }
   uint64_t start = ring->read_index.load(std::memory_order_relaxed);
   ring->write_index.store(start, std::memory_order_relaxed);
@@ -110,18 +115,15 @@ bool ring_reserve(ThreadRing* ring, uint32_t count) {
   return true;
 }
 
-void ring_publish(ThreadRing* ring, const wire::RawEvent* events, uint32_t count) {
-  uint64_t write = ring->write_index.load(std::memory_order_relaxed);
-  for (uint32_t i = 0; i < count; ++i) ring->entries[(write + i) & kMask] = events[i];
+bool ring_publish(ThreadRing* ring, uint64_t write_index) {
   // Pairs with the acquire load of write_index in the writer's drain.
-  ring->write_index.store(write + count, std::memory_order_release);
+  ring->write_index.store(write_index, std::memory_order_release);
   // Every so often look at how full the ring really is, and wake the writer
   // once it is half full, long before a producer would have to wait.
-  if (write + count >= ring->check_at) {
-    ring->cached_read_index = ring->read_index.load(std::memory_order_acquire);
-    if (write + count - ring->cached_read_index >= RingRegistry::kRingCapacity / 2) ring_doorbell();
-    ring->check_at = write + count + RingRegistry::kRingCapacity / 8;
-  }
+  if (write_index < ring->check_at) return false;
+  ring->cached_read_index = ring->read_index.load(std::memory_order_acquire);
+  ring->check_at = write_index + RingRegistry::kRingCapacity / 8;
+  return write_index - ring->cached_read_index >= RingRegistry::kRingCapacity / 2;
 }
 
 }  // namespace leakspy::agent

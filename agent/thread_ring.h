@@ -48,6 +48,7 @@ struct alignas(64) ThreadRing {
   uint32_t thread_index = 0;
   uint32_t tid = 0;
   wire::RawEvent* entries = nullptr;
+  struct UnwindCache* unwind = nullptr;  // the owning thread's last stack (fast_unwinder.h)
 };
 
 class RingRegistry {
@@ -76,8 +77,15 @@ class RingRegistry {
 // Makes room for `count` entries, waiting (bounded) for the writer if the
 // ring is full. False when there is no room: the caller drops the event.
 bool ring_reserve(ThreadRing* ring, uint32_t count);
-// Writes `count` entries into reserved room and publishes them.
-void ring_publish(ThreadRing* ring, const wire::RawEvent* events, uint32_t count);
+// The entry at `index` (a write index, not yet reduced to the ring size).
+inline wire::RawEvent& ring_entry(ThreadRing* ring, uint64_t index) {
+  return ring->entries[index & (RingRegistry::kRingCapacity - 1)];
+}
+// Publishes the entries written in reserved room, up to `write_index`.
+// Returns true when the writer should be woken (the ring is half full); the
+// caller rings the doorbell once it has left its in-flight window, or the
+// woken writer would find it in flight and could not seal the epoch.
+[[nodiscard]] bool ring_publish(ThreadRing* ring, uint64_t write_index);
 
 // The number of entries waiting in the ring.
 inline uint64_t ring_pending(const ThreadRing* ring) {

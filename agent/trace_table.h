@@ -30,6 +30,8 @@ class TraceTable {
 
   // frames[0] is the innermost return address. Returns the leaf node id.
   uint32_t intern(const uintptr_t* frames, uint32_t count);
+  // The node for `frame` called from stack `parent`; 0 when the table is full.
+  uint32_t intern_edge(uint32_t parent, uintptr_t frame);
 
   // Writer side: the number of node ids handed out so far (ids 1..n-1).
   uint32_t node_count() const { return next_node_.load(std::memory_order_acquire); }
@@ -48,7 +50,6 @@ class TraceTable {
     std::atomic<uint32_t> ready;
   };
 
-  uint32_t intern_edge(uint32_t parent, uintptr_t frame);
   uint32_t lookup_stack(uint64_t hash) const;
   void publish_stack(uint64_t hash, uint32_t node);
 
@@ -56,6 +57,7 @@ class TraceTable {
   Slot* stacks_ = nullptr;
   Node* nodes_ = nullptr;
   std::atomic<uint32_t> next_node_{1};  // 0 is the root
+
   std::atomic<uint32_t> stacks_used_{0};
   std::atomic<uint64_t> stacks_lost_{0};
 };

@@ -35,6 +35,7 @@ class Transport {
   void* scratch(uint32_t bytes);
 
   static constexpr int kMaxIovecs = 512;
+  static constexpr int kSocketBufferBytes = 8 << 20;
   static constexpr uint32_t kScratchBytes = 64 * 1024;
 
   int fd_ = -1;

@@ -48,7 +48,13 @@ AgentListener::~AgentListener() {
 UniqueFd AgentListener::accept_for(int timeout_ms) {
   pollfd ready{listener_.get(), POLLIN, 0};
   if (::poll(&ready, 1, timeout_ms) <= 0) return UniqueFd();
-  return UniqueFd(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  UniqueFd connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  // Matches the agent's send buffer (agent/transport.cpp): fewer, larger reads.
+  int bytes = 8 << 20;
+  if (connection && setsockopt(connection.get(), SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0) {
+    setsockopt(connection.get(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+  }
+  return connection;
 }
 
 }  // namespace leakspy::recorder

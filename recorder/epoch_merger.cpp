@@ -26,24 +26,60 @@ uint64_t address_key(const wire::RawEvent& event) {
 
 }  // namespace
 
+void EpochMerger::ThreadQueue::append(uint64_t segment_epoch, const wire::RawEvent* first, size_t count) {
+  if (count == 0) return;
+  if (used + count > events.size()) events.resize(std::max(events.size() * 2, used + count));
+  std::copy_n(first, count, events.begin() + static_cast<ptrdiff_t>(used));
+  if (segments.size() > head && segments.back().epoch == segment_epoch && segments.back().end == used) {
+    segments.back().end += count;
+  } else {
+    segments.push_back(Segment{segment_epoch, used, used + count});
+  }
+  used += count;
+}
+
+void EpochMerger::ThreadQueue::pop_segment() {
+  ++head;
+  if (head == segments.size()) {  // all emitted: reuse the buffer from its start
+    segments.clear();
+    head = 0;
+    used = 0;
+    return;
+  }
+  // A thread that keeps allocating always has its newest epoch pending, so
+  // the buffer is never empty: move what is left to the front once the
+  // emitted prefix is the larger part (usually one epoch's events remain).
+  size_t consumed = segments[head].begin;
+  if (consumed < used - consumed) return;
+  std::copy(events.begin() + static_cast<ptrdiff_t>(consumed), events.begin() + static_cast<ptrdiff_t>(used),
+            events.begin());
+  used -= consumed;
+  segments.erase(segments.begin(), segments.begin() + static_cast<ptrdiff_t>(head));
+  head = 0;
+  for (Segment& segment : segments) {
+    segment.begin -= consumed;
+    segment.end -= consumed;
+  }
+}
+
 void EpochMerger::add(uint32_t thread, const wire::RawEvent* events, size_t count) {
   ThreadQueue& queue = threads_[thread];
-  for (size_t i = 0; i < count; ++i) {
-    const wire::RawEvent& event = events[i];
-    if (event.kind == wire::kEpochMark) {
-      queue.epoch = event.address;
-      continue;
-    }
+  size_t run_start = 0;
+  auto flush_run = [&](size_t end) {
     uint64_t epoch = queue.epoch;
     if (epoch != 0 && epoch <= sealed_) {
-      ++late_events_;
+      late_events_ += end - run_start;
       epoch = sealed_ + 1;
     }
-    if (queue.segments.size() == queue.head || queue.segments.back().epoch != epoch) {
-      queue.segments.push_back(Segment{epoch, {}});
-    }
-    queue.segments.back().events.push_back(event);
+    queue.append(epoch, events + run_start, end - run_start);
+  };
+  for (size_t i = 0; i < count; ++i) {
+    if (events[i].kind != wire::kEpochMark) continue;
+    flush_run(i);
+    queue.epoch = events[i].address;
+    run_start = i + 1;
   }
+  flush_run(count);
 }
 
 void EpochMerger::set_epoch_time(uint64_t epoch, uint64_t monotonic_ns) { epoch_times_[epoch] = monotonic_ns; }
@@ -72,20 +108,14 @@ void EpochMerger::seal(uint64_t epoch) {
     runs.clear();
     for (auto& [thread, queue] : threads_) {
       if (queue.head < queue.segments.size() && queue.segments[queue.head].epoch == next) {
-        const std::vector<wire::RawEvent>& events = queue.segments[queue.head].events;
-        runs.push_back(Run{thread, events.data(), events.data() + events.size(), 0});
+        const Segment& segment = queue.segments[queue.head];
+        const wire::RawEvent* base = queue.events.data();
+        runs.push_back(Run{thread, base + segment.begin, base + segment.end, 0});
       }
     }
     emit_epoch(next, runs);
     for (auto& [thread, queue] : threads_) {
-      if (queue.head < queue.segments.size() && queue.segments[queue.head].epoch == next) {
-        std::vector<wire::RawEvent>().swap(queue.segments[queue.head].events);
-        ++queue.head;
-      }
-      if (queue.head == queue.segments.size()) {
-        queue.segments.clear();
-        queue.head = 0;
-      }
+      if (queue.head < queue.segments.size() && queue.segments[queue.head].epoch == next) queue.pop_segment();
     }
   }
   if (epoch > sealed_) sealed_ = epoch == UINT64_MAX ? sealed_ : epoch;

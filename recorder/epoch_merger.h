@@ -48,14 +48,23 @@ class EpochMerger {
   uint64_t forced_orders() const { return forced_orders_; }
 
  private:
+  // A thread's pending events: one buffer used as a FIFO (its memory is kept
+  // from epoch to epoch, so steady recording allocates nothing), cut into
+  // segments of one epoch each.
   struct Segment {
     uint64_t epoch;
-    std::vector<wire::RawEvent> events;
+    size_t begin;  // indices into ThreadQueue::events
+    size_t end;
   };
   struct ThreadQueue {
     uint64_t epoch = 0;  // of the last mark seen
+    std::vector<wire::RawEvent> events;
+    size_t used = 0;     // events[0, used) hold pending events
     std::vector<Segment> segments;
     size_t head = 0;     // first segment not yet emitted
+
+    void append(uint64_t epoch, const wire::RawEvent* first, size_t count);
+    void pop_segment();
   };
   struct Run {
     uint32_t thread;

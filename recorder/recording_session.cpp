@@ -84,9 +84,13 @@ StringId RecordingSession::intern(const std::string& text) {
   return it->second;
 }
 
-uint64_t RecordingSession::to_units(uint64_t monotonic_ns) const {
-  if (monotonic_ns <= header_.start_monotonic_ns) return 0;
-  return (monotonic_ns - header_.start_monotonic_ns) / header_.time_unit_ns;
+uint64_t RecordingSession::to_units(uint64_t monotonic_ns) {
+  // Events come in runs with the same epoch time: divide once per run.
+  if (monotonic_ns == last_converted_ns_) return last_converted_units_;
+  last_converted_ns_ = monotonic_ns;
+  last_converted_units_ =
+      monotonic_ns <= header_.start_monotonic_ns ? 0 : (monotonic_ns - header_.start_monotonic_ns) / header_.time_unit_ns;
+  return last_converted_units_;
 }
 
 void RecordingSession::on_message(wire::MessageType type, const uint8_t* payload, size_t length) {

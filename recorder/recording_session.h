@@ -58,7 +58,7 @@ class RecordingSession final : public MergedEventSink {
  private:
   static capture::CaptureHeader make_header(const SessionOptions& options);
   StringId intern(const std::string& text);
-  uint64_t to_units(uint64_t monotonic_ns) const;
+  uint64_t to_units(uint64_t monotonic_ns);
   void on_hello(const uint8_t* payload, size_t length);
   void on_events(const uint8_t* payload, size_t length);
   void on_nodes(const uint8_t* payload, size_t length);
@@ -85,6 +85,8 @@ class RecordingSession final : public MergedEventSink {
   uint32_t current_thread_ = UINT32_MAX;
   uint64_t last_counters_ns_ = 0;
   uint64_t last_event_ns_ = 0;
+  uint64_t last_converted_ns_ = UINT64_MAX;
+  uint64_t last_converted_units_ = 0;
   bool said_hello_ = false;
   bool said_goodbye_ = false;
   wire::GoodbyeReason goodbye_reason_ = wire::GoodbyeReason::StopRequested;

@@ -55,7 +55,9 @@ inline __attribute__((always_inline)) void* record_reallocation(const agent::Cal
   if (old_pointer != nullptr) agent::record_event(ring, EventKind::ReallocOut, kHeapMalloc, old_address, 0, 0);
   void* pointer = reallocate(old_pointer, count, size);
   if (pointer != nullptr) {
-    agent::record_event(ring, EventKind::ReallocIn, kHeapMalloc, reinterpret_cast<uintptr_t>(pointer), bytes, stack);
+    // Growing nothing is allocating: realloc(NULL, n) and reallocarray(NULL, ...).
+    EventKind kind = old_pointer == nullptr ? EventKind::Alloc : EventKind::ReallocIn;
+    agent::record_event(ring, kind, kHeapMalloc, reinterpret_cast<uintptr_t>(pointer), bytes, stack);
   } else if (old_pointer != nullptr && bytes != 0) {
     // Failed: the old block is still there. Its original size is unknown here;
     // the usable size is the closest we have.

@@ -4,8 +4,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "agent/doorbell.h"
 #include "agent/got_patcher.h"
+#include "agent/hook_list.h"
 #include "agent/stack_capture.h"
 
 
@@ -97,10 +100,44 @@ void record_event(ThreadRing* ring, capture::EventKind kind, uint8_t heap, uintp
   if (wake_writer) ring_doorbell();
 }
 
+namespace {
+constinit std::atomic<bool> install_incomplete{false};
+constinit uint64_t last_retry_ns = 0;  // writer thread only
+}  // namespace
+
 void refresh_hooks_if_needed() {
   if (__atomic_load_n(&leakspy_modules_dirty, __ATOMIC_RELAXED) == 0) return;
   __atomic_store_n(&leakspy_modules_dirty, 0, __ATOMIC_RELAXED);
-  install_got_hooks();
+  if (install_got_hooks() == InstallResult::Incomplete) install_incomplete.store(true, std::memory_order_relaxed);
 }
+
+void retry_hooks_in_writer(uint64_t now_ns, uint64_t interval_ns) {
+  refresh_hooks_if_needed();
+  if (!install_incomplete.load(std::memory_order_relaxed) || now_ns < last_retry_ns + interval_ns) return;
+  last_retry_ns = now_ns;
+  install_incomplete.store(install_got_hooks() == InstallResult::Incomplete, std::memory_order_relaxed);
+}
+
+extern "C" {
+
+// dlopen's search for a bare name (and $ORIGIN in a path) depends on the
+// calling module; a path does not. See dlopen_trampoline.S.
+int leakspy_dlopen_needs_its_caller(const char* file) {
+  return file != nullptr && (std::strchr(file, '/') == nullptr || std::strchr(file, '$') != nullptr);
+}
+
+// dlopen from the agent itself, then patch what it loaded before returning:
+// the new module's first allocation is already seen.
+void* leakspy_dlopen_and_patch(const char* file, int mode) {
+  void* handle = real.dlopen(file, mode);
+  ThreadState& state = this_thread();
+  if (handle != nullptr && tracking.load(std::memory_order_relaxed)) {
+    ReentrancyGuard guard(state);
+    if (install_got_hooks() == InstallResult::Incomplete) install_incomplete.store(true, std::memory_order_relaxed);
+  }
+  return handle;
+}
+
+}  // extern "C"
 
 }  // namespace leakspy::agent

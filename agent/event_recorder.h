@@ -30,7 +30,11 @@ void record_event(ThreadRing* ring, capture::EventKind kind, uint8_t heap, uintp
                   uint32_t stack);
 
 // Patches modules loaded since the last look (see dlopen_trampoline.S).
+// Cheap unless a dlopen happened. A module still being loaded is left to the
+// writer thread (retry_hooks_in_writer), never retried on every hooked call.
 void refresh_hooks_if_needed();
+// The writer's share: retries an incomplete pass, at most every `interval_ns`.
+void retry_hooks_in_writer(uint64_t now_ns, uint64_t interval_ns);
 
 // Registers the pthread key whose destructor marks a thread's ring Exiting.
 [[nodiscard]] bool init_thread_exit_tracking();

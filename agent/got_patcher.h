@@ -20,9 +20,18 @@ struct PatchStats {
   uint32_t slots = 0;    // GOT entries pointing at wrappers
 };
 
-// Patches every loaded module not patched yet (except the agent itself).
-// Called at start and after each dlopen. False if the tables are full.
-bool install_got_hooks();
+enum class InstallResult {
+  Complete,    // every loaded module is patched
+  Incomplete,  // some module is still being loaded by another thread: try again later
+  Failed,      // out of memory, or the tables are full
+};
+
+// Patches every loaded module not patched yet (except the agent itself), and
+// repairs entries the lazy-binding resolver overwrote. Never touches a module
+// the loader is still relocating (its RELRO is not in force yet): dlopen may
+// be running on another thread. Called at start, after dlopen, and by the
+// writer thread while a pass was incomplete.
+InstallResult install_got_hooks();
 // Writes back every original value. Called at stop.
 void remove_got_hooks();
 // Forgets modules that are gone. Called after each dlclose.

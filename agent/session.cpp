@@ -41,6 +41,7 @@ constinit ModuleReporter modules;
 constexpr uint64_t kBusyWaitNs = 1'000'000;   // between cycles while events flow
 constexpr uint64_t kIdleWaitNs = 10'000'000;  // between cycles while the target is quiet
 constexpr uint64_t kBusyCycleEvents = 1024;
+constexpr uint64_t kHookRetryNs = 50'000'000;
 
 uint64_t monotonic_ns() {
   timespec now{};
@@ -130,7 +131,9 @@ void run_writer_loop() {
     CycleResult result = drainer.cycle(transport, false);
     connected = result.connected && modules.report_changes(transport) && transport.flush();
     if (!connected) break;
-    refresh_hooks_if_needed();  // modules dlopen'ed by threads that have not allocated since
+    // Modules dlopen'ed by threads that have not allocated since, or still
+    // being loaded at the last look.
+    retry_hooks_in_writer(monotonic_ns(), kHookRetryNs);
     ControlMessage control = transport.poll_control();
     if (control == ControlMessage::Stop) break;
     if (control == ControlMessage::Closed) {

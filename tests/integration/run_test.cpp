@@ -101,6 +101,52 @@ TEST_F(RunTest, CxxTargetsOwnCounterEqualsTheEventsRecorded) {
   EXPECT_EQ(window.releases, static_cast<uint64_t>(deletes));
 }
 
+// Every event of the capture with its kind and size.
+struct EventList : capture::RecordVisitor {
+  std::vector<capture::EventRecord> events;
+  void on_event(const capture::EventRecord& event) { events.push_back(event); }
+  bool has(capture::EventKind kind, uint64_t size, uint32_t heap = capture::kHeapMalloc) const {
+    return std::any_of(events.begin(), events.end(), [&](const capture::EventRecord& e) {
+      return e.kind == kind && e.size == size && e.heap.value() == heap;
+    });
+  }
+};
+
+TEST_F(RunTest, EveryHookedFunctionIsRecordedAndForkedChildrenAreNot) {
+  test::ProcessResult result =
+      run_process({test::leakspy_binary(), "run", "-o", capture("hooks"), test::target_path("every_hook"),
+                   test::target_path("libleakspy_probe.so")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("done child=0"), std::string::npos) << result.out;
+  capture::CaptureReader reader(capture("hooks"));
+  EventList list;
+  reader.read(list);
+  using capture::EventKind;
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1001)) << "malloc";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1002)) << "calloc";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1003)) << "realloc(NULL, n)";
+  EXPECT_TRUE(list.has(EventKind::ReallocIn, 1004)) << "realloc";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1005)) << "reallocarray(NULL, ...)";
+  EXPECT_TRUE(list.has(EventKind::ReallocIn, 1006)) << "reallocarray";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1007)) << "posix_memalign";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1032)) << "aligned_alloc";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1009)) << "memalign";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1010)) << "valloc";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1011)) << "pvalloc";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1012 * 4096, capture::kHeapMmap)) << "mmap";
+  EXPECT_TRUE(list.has(EventKind::FreeRange, 1012 * 4096, capture::kHeapMmap)) << "mremap, old range";
+  EXPECT_TRUE(list.has(EventKind::ReallocIn, 1013 * 4096, capture::kHeapMmap)) << "mremap, new range";
+  EXPECT_TRUE(list.has(EventKind::FreeRange, 1013 * 4096, capture::kHeapMmap)) << "munmap";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1014 * 4096, capture::kHeapMmap)) << "mmap64";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1020)) << "a library dlopened while recording";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1021)) << "the same library, dlopened again after dlclose";
+  EXPECT_TRUE(list.has(EventKind::Alloc, 1030)) << "the parent after fork";
+  EXPECT_FALSE(list.has(EventKind::Alloc, 777777)) << "the forked child is not recorded";
+  test::CaptureSummary summary = test::summarize_capture(capture("hooks"));
+  EXPECT_EQ(summary.unknown_releases, 0u);
+  EXPECT_EQ(summary.implicit_frees, 0u);
+}
+
 TEST_F(RunTest, EightThreadsWithAMillionAllocationsEachFinishWithoutDeadlock) {
   test::ProcessResult result = run_process(
       {test::leakspy_binary(), "run", "-o", capture("threads"), test::target_path("threads_stress"), "8", "1000000"},

@@ -13,6 +13,7 @@
 
 #include "agent/agent_memory.h"
 #include "agent/agent_state.h"
+#include "agent/heap_registry.h"
 
 namespace leakspy::agent {
 
@@ -57,6 +58,7 @@ bool Drainer::init() {
 
 void Drainer::reset() {
   next_node_ = 1;
+  forget_reported_heaps();
   ringless_reported_ = ringless_drops.load(std::memory_order_relaxed);
   pending_count_ = 0;
   node_batch_count_ = 0;
@@ -179,8 +181,10 @@ CycleResult Drainer::cycle(Transport& transport, bool final) {
   if (membarrier_ok_) syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
   wire::WireEpoch begin{epoch, monotonic_ns()};
   uint64_t seal = membarrier_ok_ ? epoch - 1 : epoch - 2;
+  // Heaps first: the recorder writes them at once, events only when sealed.
   result.connected = transport.add_copy(wire::MessageType::Epoch, &begin, sizeof(begin)) &&
-                     drain_rings(transport, epoch, &result.events_sent, &seal) && send_nodes(transport);
+                     report_new_heaps(transport) && drain_rings(transport, epoch, &result.events_sent, &seal) &&
+                     send_nodes(transport);
   wire::WireSeal sealed{final ? UINT64_MAX : seal};
   result.connected = result.connected && transport.add_copy(wire::MessageType::Seal, &sealed, sizeof(sealed)) &&
                      transport.flush();

@@ -2,7 +2,7 @@
 
 namespace leakspy::analyze {
 
-LiveSet::LiveSet() : blocks_(1 << 16) {}
+LiveSet::LiveSet() : blocks_(1 << 16) { range_heaps_[capture::kHeapMmap] = true; }
 
 bool LiveSet::is_live(HeapId heap, uint64_t address) const {
   if (is_range_heap(heap)) {

@@ -49,8 +49,7 @@ class LiveSet {
     apply(event, time, ignore);
   }
 
-  // Heap ids are below kMaxHeaps (capture::kHeapEscape leaves room for 127).
-  static constexpr uint32_t kMaxHeaps = 128;
+  static constexpr uint32_t kMaxHeaps = capture::kMaxHeaps;
 
   bool is_live(HeapId heap, uint64_t address) const;
   uint64_t live_bytes(HeapId heap) const { return bytes_by_heap_[heap.value() % kMaxHeaps]; }
@@ -64,7 +63,9 @@ class LiveSet {
   template <typename Visit>
   void for_each(Visit&& visit) const;
 
-  static bool is_range_heap(HeapId heap) { return heap.value() == capture::kHeapMmap; }
+  // Heaps that release ranges (capture::kHeapFlagRanges). mmap is one from the start.
+  void set_range_heap(HeapId heap, bool ranges) { range_heaps_[heap.value() % kMaxHeaps] = ranges; }
+  bool is_range_heap(HeapId heap) const { return range_heaps_[heap.value() % kMaxHeaps]; }
 
  private:
   static uint64_t key_of(HeapId heap, uint64_t address) {
@@ -85,6 +86,7 @@ class LiveSet {
   std::map<uint32_t, RangeMap> ranges_;  // per range heap
   std::array<uint64_t, kMaxHeaps> bytes_by_heap_{};
   std::array<bool, kMaxHeaps> heap_used_{};
+  std::array<bool, kMaxHeaps> range_heaps_{};
   uint64_t unknown_releases_ = 0;
   uint64_t implicit_frees_ = 0;
 };

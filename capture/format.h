@@ -41,7 +41,7 @@ enum class RecordType : uint8_t {
   String = 0x01,        // len, bytes                    -> next string id (ids start at 1; 0 is "")
   Module = 0x02,        // id, path, build-id, load bias, segments
   ModuleUnload = 0x03,  // id
-  Heap = 0x04,          // id, name string id
+  Heap = 0x04,          // id, name string id, flags (kHeapFlagRanges)
   Thread = 0x05,        // index, tid, name string id (declares or renames a thread)
   ThreadEnd = 0x06,     // index
   Node = 0x07,          // trace tree edge: id (delta), parent, frame
@@ -96,6 +96,12 @@ constexpr bool event_releases(EventKind kind) {
 // Well-known heaps. Further heaps (python, cuda:N) are declared by Heap records.
 inline constexpr uint32_t kHeapMalloc = 0;  // malloc family
 inline constexpr uint32_t kHeapMmap = 1;    // mmap, munmap, mremap
+inline constexpr uint32_t kMaxHeaps = 128;  // heap ids are below this
+
+// Heap flags. A range heap releases address ranges (FreeRange), possibly part
+// of a block, and an allocation replaces whatever it overlaps (mmap,
+// CUDA virtual memory mappings). Other heaps release blocks by address.
+inline constexpr uint64_t kHeapFlagRanges = 1u << 0;
 
 // Trace tree frames: native return addresses as they are; other kinds of frame
 // (Python, later) set the top bit, leaving 63 bits of payload.

@@ -128,6 +128,8 @@ class RecordDecoder {
         HeapRecord heap;
         heap.id = HeapId(get32());
         heap.name = StringId(get32());
+        heap.flags = get();
+        if (heap.id.value() >= kMaxHeaps) fail("a heap id is out of range");
         visitor_.on_heap(heap);
         return;
       }

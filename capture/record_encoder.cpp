@@ -66,6 +66,7 @@ void RecordEncoder::heap(const HeapRecord& heap) {
   put_type(RecordType::Heap);
   put(heap.id.value());
   put(heap.name.value());
+  put(heap.flags);
 }
 
 void RecordEncoder::thread(const ThreadRecord& thread) {

@@ -48,6 +48,8 @@ struct ModuleRecord {
 struct HeapRecord {
   HeapId id;
   StringId name;
+  uint64_t flags = 0;  // kHeapFlagRanges
+  bool ranges() const { return (flags & kHeapFlagRanges) != 0; }
 };
 
 struct ThreadRecord {

@@ -41,6 +41,7 @@ enum class MessageType : uint32_t {
   Seal = 9,          // WireSeal
   Drops = 10,        // WireDrops
   Goodbye = 11,      // WireGoodbye: the agent stopped; nothing follows
+  Heap = 12,         // WireHeap, then the name: a heap the agent started using
   // recorder -> agent
   Stop = 100,        // no payload: flush, unhook, say goodbye
 };
@@ -141,6 +142,13 @@ struct WireDrops {
   uint32_t reserved;
   uint64_t total;  // dropped by this thread since the agent started
 };
+
+struct WireHeap {
+  uint32_t id;  // below capture::kMaxHeaps
+  uint32_t name_length;
+  uint64_t flags;  // capture::kHeapFlagRanges
+};
+static_assert(sizeof(WireHeap) == 16);
 
 enum class GoodbyeReason : uint32_t {
   StopRequested = 1,  // the recorder sent Stop

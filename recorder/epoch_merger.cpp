@@ -16,9 +16,9 @@ bool is_allocation(const wire::RawEvent& event) {
   return kind == EventKind::Alloc || kind == EventKind::ReallocIn;
 }
 
-// Only heaps released by exact address take part in contested ordering; the
-// mmap heap releases ranges and its calls are rare and slow anyway.
-bool orderable(const wire::RawEvent& event) { return event.heap != capture::kHeapMmap; }
+// Only heaps released by exact address take part in contested ordering; range
+// heaps (mmap) release ranges and their calls are rare and slow anyway.
+bool orderable(const wire::RawEvent& event, const MergedEventSink& sink) { return !sink.is_range_heap(event.heap); }
 
 uint64_t address_key(const wire::RawEvent& event) {
   return event.address ^ (static_cast<uint64_t>(event.heap) << 56) ^ (1ull << 63);
@@ -154,7 +154,7 @@ void EpochMerger::emit_interleaved(std::vector<Run>& runs, uint64_t time) {
   for (uint32_t r = 0; r < runs.size(); ++r) {
     runs[r].index = total;
     for (const wire::RawEvent* event = runs[r].position; event != runs[r].end; ++event, ++total) {
-      if (!orderable(*event)) continue;
+      if (!orderable(*event, sink_)) continue;
       uint64_t key = address_key(*event);
       uint32_t* owner = owners_.find(key);
       if (owner == nullptr) {
@@ -168,7 +168,7 @@ void EpochMerger::emit_interleaved(std::vector<Run>& runs, uint64_t time) {
   for (uint32_t r = 0; r < runs.size(); ++r) {
     size_t index = runs[r].index;
     for (const wire::RawEvent* event = runs[r].position; event != runs[r].end; ++event, ++index) {
-      if (!orderable(*event)) continue;
+      if (!orderable(*event, sink_)) continue;
       const uint32_t* owner = owners_.find(address_key(*event));
       if (owner == nullptr || *owner != kContested) continue;
       contested_[index] = 1;

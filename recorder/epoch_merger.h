@@ -26,6 +26,8 @@ class MergedEventSink {
   virtual void on_merged_event(uint32_t thread, const wire::RawEvent& event, uint64_t monotonic_ns) = 0;
   // Whether the address is allocated, given every event emitted so far.
   virtual bool is_live(uint8_t heap, uint64_t address) const = 0;
+  // Whether the heap releases ranges (those events are never reordered).
+  virtual bool is_range_heap(uint8_t heap) const = 0;
 };
 
 class EpochMerger {

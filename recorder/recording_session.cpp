@@ -70,8 +70,8 @@ RecordingSession::RecordingSession(SessionOptions options)
       writer_(options_.output_file ? std::move(options_.output_file) : capture::open_capture_file(options_.output_path),
               options_.output_path, header_),
       merger_(*this) {
-  writer_.records().heap({HeapId(capture::kHeapMalloc), intern("malloc")});
-  writer_.records().heap({HeapId(capture::kHeapMmap), intern("mmap")});
+  writer_.records().heap({HeapId(capture::kHeapMalloc), intern("malloc"), 0});
+  writer_.records().heap({HeapId(capture::kHeapMmap), intern("mmap"), capture::kHeapFlagRanges});
 }
 
 StringId RecordingSession::intern(const std::string& text) {
@@ -118,6 +118,7 @@ void RecordingSession::on_message(wire::MessageType type, const uint8_t* payload
       said_goodbye_ = true;
       break;
     }
+    case MessageType::Heap: on_heap(payload, length); break;
     case MessageType::Stop: protocol_error("unexpected stop");
   }
   writer_.maybe_flush();
@@ -196,6 +197,14 @@ void RecordingSession::on_module(const uint8_t* payload, size_t length) {
     record.segments.push_back({segment.vaddr, segment.memsz, static_cast<uint8_t>(segment.flags)});
   }
   writer_.records().module(record);
+}
+
+void RecordingSession::on_heap(const uint8_t* payload, size_t length) {
+  auto heap = read_struct<wire::WireHeap>(payload, length, "heap");
+  if (length != sizeof(heap) + heap.name_length || heap.id >= capture::kMaxHeaps) protocol_error("heap");
+  std::string name(reinterpret_cast<const char*>(payload + sizeof(heap)), heap.name_length);
+  live_.set_range_heap(HeapId(heap.id), (heap.flags & capture::kHeapFlagRanges) != 0);
+  writer_.records().heap({HeapId(heap.id), intern(name), heap.flags});
 }
 
 void RecordingSession::on_module_unload(const uint8_t* payload, size_t length) {

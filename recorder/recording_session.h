@@ -54,6 +54,7 @@ class RecordingSession final : public MergedEventSink {
   // MergedEventSink
   void on_merged_event(uint32_t thread, const wire::RawEvent& event, uint64_t monotonic_ns) override;
   bool is_live(uint8_t heap, uint64_t address) const override;
+  bool is_range_heap(uint8_t heap) const override { return live_.is_range_heap(HeapId(heap)); }
 
  private:
   static capture::CaptureHeader make_header(const SessionOptions& options);
@@ -66,6 +67,7 @@ class RecordingSession final : public MergedEventSink {
   void on_thread_end(const uint8_t* payload, size_t length);
   void on_module(const uint8_t* payload, size_t length);
   void on_module_unload(const uint8_t* payload, size_t length);
+  void on_heap(const uint8_t* payload, size_t length);
   void on_seal(uint64_t epoch);
   void on_drops(const uint8_t* payload, size_t length);
   void write_counters();

@@ -102,7 +102,7 @@ void RecordPrinter::on_module_unload(ModuleId id) { line("unload") << "module #"
 
 void RecordPrinter::on_heap(const capture::HeapRecord& heap) {
   heap_names_[heap.id.value()] = heap.name.value();
-  line("heap") << '#' << heap.id.value() << ' ' << heap_name(heap.id) << '\n';
+  line("heap") << '#' << heap.id.value() << ' ' << heap_name(heap.id) << (heap.ranges() ? " ranges" : "") << '\n';
 }
 
 void RecordPrinter::on_thread(const capture::ThreadRecord& thread) {

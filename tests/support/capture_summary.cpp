@@ -11,6 +11,7 @@ struct Collector : capture::RecordVisitor {
 
   explicit Collector(CaptureSummary& s) : summary(s) {}
   void on_string(StringId id, std::string_view text) { summary.strings[id.value()] = std::string(text); }
+  void on_heap(const capture::HeapRecord& heap) { live.set_range_heap(heap.id, heap.ranges()); }
   void on_module(const capture::ModuleRecord& module) { summary.modules[module.id.value()] = module; }
   void on_thread(const capture::ThreadRecord& thread) { summary.threads[thread.index.value()] = thread; }
   void on_node(const capture::NodeRecord& node) { summary.nodes[node.id.value()] = node; }

@@ -30,7 +30,8 @@ struct RecordLog : RecordVisitor {
   }
   void on_module_unload(ModuleId id) { lines.push_back("unload " + std::to_string(id.value())); }
   void on_heap(const HeapRecord& heap) {
-    lines.push_back("heap " + std::to_string(heap.id.value()) + " " + std::to_string(heap.name.value()));
+    lines.push_back("heap " + std::to_string(heap.id.value()) + " " + std::to_string(heap.name.value()) + " " +
+                    std::to_string(heap.flags));
   }
   void on_thread(const ThreadRecord& thread) {
     lines.push_back("thread " + std::to_string(thread.index.value()) + " " + std::to_string(thread.tid) + " " +

@@ -49,7 +49,8 @@ TEST_F(RoundTrip, EveryRecordTypeSurvivesInOrder) {
     records.string("/usr/lib/libc.so.6");
     records.string("");
     records.module(module);
-    records.heap({HeapId(0), StringId(1)});
+    records.heap({HeapId(0), StringId(1), 0});
+    records.heap({HeapId(3), StringId(2), kHeapFlagRanges});
     records.thread({ThreadIndex(1), 4242, StringId(2)});
     records.node({StackId(1), StackId(0), 0x401000});
     records.node({StackId(2), StackId(1), 0x401234});
@@ -80,7 +81,7 @@ TEST_F(RoundTrip, EveryRecordTypeSurvivesInOrder) {
   ReadSummary summary = reader.read(log);
   EXPECT_FALSE(summary.truncated);
   std::vector<std::string> expected = {
-      "string 1 /usr/lib/libc.so.6", "string 2 ", "module 3", "heap 0 1", "thread 1 4242 2",
+      "string 1 /usr/lib/libc.so.6", "string 2 ", "module 3", "heap 0 1 0", "heap 3 2 1", "thread 1 4242 2",
       "node 1 0 4198400", "node 2 1 4198964", "node 7 1 140737488355327", "time 5", "switch 1"};
   for (size_t i = 0; i < events.size(); ++i) expected.push_back("event");
   for (const char* line : {"time 3000000000", "counters 16777216", "dropped 1 17", "thread-end 1", "unload 3", "trailer"}) {

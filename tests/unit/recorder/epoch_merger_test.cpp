@@ -35,6 +35,7 @@ class RecordingSink : public MergedEventSink {
     }
   }
   bool is_live(uint8_t, uint64_t address) const override { return live.count(address) != 0; }
+  bool is_range_heap(uint8_t heap) const override { return heap == capture::kHeapMmap; }
 
   std::vector<std::string> order;
   std::vector<uint64_t> times;

@@ -14,6 +14,8 @@
 #include "agent/agent_memory.h"
 #include "agent/agent_state.h"
 #include "agent/heap_registry.h"
+#include "agent/notes.h"
+#include "agent/python/python_session.h"
 
 namespace leakspy::agent {
 
@@ -59,6 +61,8 @@ bool Drainer::init() {
 void Drainer::reset() {
   next_node_ = 1;
   forget_reported_heaps();
+  forget_notes();
+  python::forget_reported_python_code();
   ringless_reported_ = ringless_drops.load(std::memory_order_relaxed);
   pending_count_ = 0;
   node_batch_count_ = 0;
@@ -183,8 +187,9 @@ CycleResult Drainer::cycle(Transport& transport, bool final) {
   uint64_t seal = membarrier_ok_ ? epoch - 1 : epoch - 2;
   // Heaps first: the recorder writes them at once, events only when sealed.
   result.connected = transport.add_copy(wire::MessageType::Epoch, &begin, sizeof(begin)) &&
-                     report_new_heaps(transport) && drain_rings(transport, epoch, &result.events_sent, &seal) &&
-                     send_nodes(transport);
+                     report_new_heaps(transport) && report_notes(transport) &&
+                     python::report_python_code(transport) &&
+                     drain_rings(transport, epoch, &result.events_sent, &seal) && send_nodes(transport);
   wire::WireSeal sealed{final ? UINT64_MAX : seal};
   result.connected = result.connected && transport.add_copy(wire::MessageType::Seal, &sealed, sizeof(sealed)) &&
                      transport.flush();

@@ -6,7 +6,10 @@
 
 #include <cstring>
 
+#include "agent/agent_memory.h"
 #include "agent/doorbell.h"
+#include "agent/python/merged_stack.h"
+#include "agent/python/python_runtime.h"
 #include "agent/got_patcher.h"
 #include "agent/hook_list.h"
 #include "agent/stack_capture.h"
@@ -50,8 +53,36 @@ ThreadRing* thread_ring(ThreadState& state) {
   return claim_ring(state);
 }
 
+namespace {
+
+// A thread running Python: native frames (not interned), its Python frames,
+// merged and interned together. Returns false when the thread runs no Python.
+bool capture_python_stack(ThreadRing* ring, const CallerFrame& caller, uint32_t* node) {
+  if (ring->merge == nullptr) {
+    ring->merge = static_cast<python::MergeCache*>(map_pages(sizeof(python::MergeCache)));
+    if (ring->merge == nullptr) return false;
+  }
+  python::MergeCache& merge = *ring->merge;
+  if (!python::collect_python_frames(&merge.python)) return false;
+  uint32_t count = 0;
+  if (ring->unwind != nullptr && unwind_only(caller.return_address, caller.rsp, caller.rbp, *ring->unwind)) {
+    const UnwindCache& cache = *ring->unwind;
+    for (uint32_t i = cache.depth; i-- > 0;) merge.native[count++] = cache.frames[i].pc;
+  } else {
+    count = capture_native_stack(merge.native, kMaxStackFrames);
+  }
+  *node = python::intern_merged_stack(merge.native, count, merge.python, merge);
+  return true;
+}
+
+}  // namespace
+
 uint32_t capture_stack(ThreadRing* ring, const CallerFrame& caller) {
   uint32_t node = 0;
+  if (ring != nullptr && python::frames_enabled.load(std::memory_order_relaxed) &&
+      capture_python_stack(ring, caller, &node)) {
+    return node;
+  }
   if (ring != nullptr && ring->unwind != nullptr &&
       unwind_and_intern(caller.return_address, caller.rsp, caller.rbp, *ring->unwind, &node)) {
     return node;

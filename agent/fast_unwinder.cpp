@@ -130,11 +130,11 @@ void add_checks(UnwindCache& cache, uint32_t index, const CachedFrame& frame) {
 // Interns `fresh[count-1] .. fresh[0]` (outermost first) on top of `parent`
 // and stores them into the cache from index `at` outward-in.
 bool intern_fresh(UnwindCache& cache, uint32_t at, uint32_t parent, CachedFrame* fresh, uint32_t count,
-                  uint32_t* node) {
+                  uint32_t* node, bool intern) {
   uint32_t current = parent;
   for (uint32_t i = count; i-- > 0;) {
-    current = traces.intern_edge(current, fresh[i].pc);
-    if (current == 0) {
+    if (intern) current = traces.intern_edge(current, fresh[i].pc);
+    if (intern && current == 0) {
       cache.depth = 0;
       return false;
     }
@@ -154,8 +154,10 @@ bool init_fast_unwinder() { return rule_cache.init(18); }
 
 void invalidate_unwind_rules() { rule_generation.fetch_add(1, std::memory_order_relaxed); }
 
-bool unwind_and_intern(uintptr_t return_address, uintptr_t caller_rsp, uintptr_t caller_rbp, UnwindCache& cache,
-                       uint32_t* node) {
+namespace {
+
+bool walk(uintptr_t return_address, uintptr_t caller_rsp, uintptr_t caller_rbp, UnwindCache& cache, uint32_t* node,
+          bool intern) {
   if (cache.stack_high == 0) find_stack_bounds(cache);
   if (cache.stack_high == 1) return false;
   Walker walker(caller_rsp, cache.stack_high);
@@ -178,7 +180,7 @@ bool unwind_and_intern(uintptr_t return_address, uintptr_t caller_rsp, uintptr_t
             *node = cached.node;
             return true;
           }
-          return intern_fresh(cache, junction + 1, cached.node, fresh, count, node);
+          return intern_fresh(cache, junction + 1, cached.node, fresh, count, node, intern);
         }
         candidate = -1;  // the cached stack is stale: walk the rest normally
       }
@@ -195,7 +197,21 @@ bool unwind_and_intern(uintptr_t return_address, uintptr_t caller_rsp, uintptr_t
     }
     if (step == Walker::Step::End) break;
   }
-  return intern_fresh(cache, 0, 0, fresh, count, node);
+  return intern_fresh(cache, 0, 0, fresh, count, node, intern);
+}
+
+}  // namespace
+
+bool unwind_and_intern(uintptr_t return_address, uintptr_t rsp, uintptr_t rbp, UnwindCache& cache, uint32_t* node) {
+  if (!cache.interned) cache.depth = 0;  // its nodes are missing: walk it all once
+  cache.interned = true;
+  return walk(return_address, rsp, rbp, cache, node, true);
+}
+
+bool unwind_only(uintptr_t return_address, uintptr_t rsp, uintptr_t rbp, UnwindCache& cache) {
+  uint32_t ignored = 0;
+  cache.interned = false;
+  return walk(return_address, rsp, rbp, cache, &ignored, false);
 }
 
 }  // namespace leakspy::agent

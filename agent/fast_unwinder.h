@@ -57,6 +57,7 @@ struct CachedFrame {
 
 struct UnwindCache {
   uint32_t depth;  // frames[0] is the outermost
+  bool interned;   // whether frames[].node are valid (unwind_only leaves them 0)
   uintptr_t stack_high;  // 0: not known yet; 1: unknown, always fall back
   CachedFrame frames[kMaxStackFrames];
   CachedFrame fresh[kMaxStackFrames];  // scratch for one walk: kept off the target's stack
@@ -78,5 +79,8 @@ void invalidate_unwind_rules();
 // instead. Scalars, not a CallerFrame: a struct built with 8-byte stores and
 // read back with a 16-byte load stalls store forwarding on every call.
 bool unwind_and_intern(uintptr_t return_address, uintptr_t rsp, uintptr_t rbp, UnwindCache& cache, uint32_t* node);
+// The same walk without interning: the frames are left in cache.frames
+// (outermost first, cache.depth of them), for the Python merge.
+bool unwind_only(uintptr_t return_address, uintptr_t rsp, uintptr_t rbp, UnwindCache& cache);
 
 }  // namespace leakspy::agent

@@ -1,4 +1,8 @@
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+
+#include <cstring>
 
 #include "agent/hook_list.h"
 
@@ -12,13 +16,62 @@ const HookEntry kHookTable[kHookedFunctionCount] = {
 #undef LEAKSPY_ENTRY
 };
 
+namespace {
+
+// Is `address` the code of a function, rather than a canonical PLT entry? A
+// non-PIE program that takes a function's address exports an *undefined*
+// symbol with the address of its own PLT stub (for pointer equality), and
+// dlsym returns that stub. Calling it jumps through the program's GOT entry,
+// which leakspy patches: the hook would call itself.
+bool is_definition(void* address) {
+  if (address == nullptr) return false;
+  Dl_info info{};
+  void* entry = nullptr;
+  if (dladdr1(address, &info, &entry, RTLD_DL_SYMENT) == 0 || entry == nullptr) return true;
+  return static_cast<const ElfW(Sym)*>(entry)->st_shndx != SHN_UNDEF;
+}
+
+constexpr int kMaxModules = 512;
+struct ModuleNames {
+  const char* names[kMaxModules];
+  int count;
+  uintptr_t skip_bias;  // the agent
+};
+
+int collect_module(dl_phdr_info* info, size_t, void* data) {
+  auto* modules = static_cast<ModuleNames*>(data);
+  if (info->dlpi_name == nullptr || info->dlpi_name[0] == '\0') return 0;  // the program itself
+  if (info->dlpi_addr == modules->skip_bias || std::strncmp(info->dlpi_name, "linux-vdso", 10) == 0) return 0;
+  if (modules->count < kMaxModules) modules->names[modules->count++] = info->dlpi_name;
+  return 0;
+}
+
+// The first real definition of `name` in lookup order: the global scope, or
+// failing that each module in load order (a preloaded allocator comes before
+// libc). Runs before any hook is installed, so dlopen/dlsym are the real ones.
+void* resolve(const char* name) {
+  void* found = dlsym(RTLD_DEFAULT, name);
+  if (is_definition(found)) return found;
+  ModuleNames modules{};
+  Dl_info self{};
+  if (dladdr(reinterpret_cast<void*>(&resolve_real_functions), &self) != 0) {
+    modules.skip_bias = reinterpret_cast<uintptr_t>(self.dli_fbase);
+  }
+  dl_iterate_phdr(collect_module, &modules);  // dlopen is not called inside the callback
+  for (int i = 0; i < modules.count; ++i) {
+    void* handle = dlopen(modules.names[i], RTLD_LAZY | RTLD_NOLOAD);
+    if (handle == nullptr) continue;
+    found = dlsym(handle, name);
+    dlclose(handle);  // balances RTLD_NOLOAD's reference
+    if (is_definition(found)) return found;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 bool resolve_real_functions() {
-  // RTLD_DEFAULT, not RTLD_NEXT: the agent does not define these names (it
-  // patches GOT entries instead of interposing), so the global scope's
-  // definition is the one every module was bound to. Runs before any hook is
-  // installed, so dlsym's own allocations are not intercepted.
-#define LEAKSPY_RESOLVE(name, ret, params) \
-  real.name = reinterpret_cast<ret(*) params>(dlsym(RTLD_DEFAULT, #name));
+#define LEAKSPY_RESOLVE(name, ret, params) real.name = reinterpret_cast<ret(*) params>(resolve(#name));
   LEAKSPY_HOOKED_FUNCTIONS(LEAKSPY_RESOLVE)
 #undef LEAKSPY_RESOLVE
   return real.malloc && real.calloc && real.realloc && real.free && real.posix_memalign &&

@@ -17,6 +17,7 @@
 #include "agent/got_patcher.h"
 #include "agent/hook_list.h"
 #include "agent/module_reporter.h"
+#include "agent/python/python_session.h"
 #include "agent/stack_capture.h"
 #include "agent/thread_state.h"
 #include "agent/transport.h"
@@ -67,6 +68,7 @@ bool init_once() {
 
 void end_session(wire::GoodbyeReason reason, bool connected) {
   tracking.store(false, std::memory_order_release);
+  python::stop_python_support(reason == wire::GoodbyeReason::ProcessExit);
   if (reason != wire::GoodbyeReason::ProcessExit) remove_got_hooks();
   if (connected) {
     // Hooks that passed their tracking check just before it was cleared are
@@ -113,6 +115,7 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags) {
     return StartResult::ConnectFailed;
   }
   install_got_hooks();
+  python::start_python_support();
   tracking.store(true, std::memory_order_release);
   if (agent_debug_enabled()) {
     PatchStats patched = got_patch_stats();
@@ -134,6 +137,7 @@ void run_writer_loop() {
     // Modules dlopen'ed by threads that have not allocated since, or still
     // being loaded at the last look.
     retry_hooks_in_writer(monotonic_ns(), kHookRetryNs);
+    python::poll_python_support();
     ControlMessage control = transport.poll_control();
     if (control == ControlMessage::Stop) break;
     if (control == ControlMessage::Closed) {

@@ -13,6 +13,10 @@
 
 #include "capture/wire.h"
 
+namespace leakspy::agent::python {
+struct MergeCache;
+}
+
 namespace leakspy::agent {
 
 enum class RingState : uint32_t { Free = 0, Claimed = 1, Active = 2, Exiting = 3 };
@@ -49,6 +53,7 @@ struct alignas(64) ThreadRing {
   uint32_t tid = 0;
   wire::RawEvent* entries = nullptr;
   struct UnwindCache* unwind = nullptr;  // the owning thread's last stack (fast_unwinder.h)
+  python::MergeCache* merge = nullptr;   // its last merged Python stack, mapped on first use
 };
 
 class RingRegistry {

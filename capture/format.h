@@ -51,6 +51,8 @@ enum class RecordType : uint8_t {
   Dropped = 0x0B,       // thread index, events the agent dropped
   Trailer = 0x0C,       // totals; see Trailer
   Symbol = 0x0D,        // reserved for the symbol table
+  PythonCode = 0x0E,    // id, filename string id, name string id, first line
+  Note = 0x0F,          // severity, text: something the user should know about the recording
 };
 
 // Event records (type byte >= 0x80):
@@ -103,9 +105,14 @@ inline constexpr uint32_t kMaxHeaps = 128;  // heap ids are below this
 // CUDA virtual memory mappings). Other heaps release blocks by address.
 inline constexpr uint64_t kHeapFlagRanges = 1u << 0;
 
-// Trace tree frames: native return addresses as they are; other kinds of frame
-// (Python, later) set the top bit, leaving 63 bits of payload.
+// Trace tree frames: native return addresses as they are; Python frames set
+// the top bit and carry a PythonCode id (bits 32..62) and a line (bits 0..31).
 inline constexpr uint64_t kFrameKindMask = 1ull << 63;
+constexpr bool is_python_frame(uint64_t frame) { return (frame & kFrameKindMask) != 0; }
+constexpr uint32_t python_code_id(uint64_t frame) { return static_cast<uint32_t>((frame >> 32) & 0x7fffffff); }
+constexpr uint32_t python_line(uint64_t frame) { return static_cast<uint32_t>(frame); }
+
+enum class NoteSeverity : uint8_t { Info = 0, Warning = 1 };
 
 // Delta state shared by RecordEncoder and RecordDecoder; reset per chunk.
 struct DeltaState {

@@ -31,6 +31,8 @@ struct RecordVisitor {
   void on_counters(const CountersRecord&) {}
   void on_dropped(const DroppedRecord&) {}
   void on_trailer(const Trailer&) {}
+  void on_python_code(const PythonCodeRecord&) {}
+  void on_note(const NoteRecord&) {}
 };
 
 template <typename Visitor>
@@ -197,6 +199,24 @@ class RecordDecoder {
         trailer.target_end = static_cast<TargetEnd>(end);
         trailer.exit_status = static_cast<int32_t>(zigzag_decode(get()));
         visitor_.on_trailer(trailer);
+        return;
+      }
+      case RecordType::PythonCode: {
+        PythonCodeRecord code;
+        code.id = get32();
+        code.filename = StringId(get32());
+        code.name = StringId(get32());
+        code.first_line = get32();
+        visitor_.on_python_code(code);
+        return;
+      }
+      case RecordType::Note: {
+        NoteRecord note;
+        uint64_t severity = get();
+        if (severity > static_cast<uint64_t>(NoteSeverity::Warning)) fail("unknown note severity");
+        note.severity = static_cast<NoteSeverity>(severity);
+        note.text = std::string(get_bytes());
+        visitor_.on_note(note);
         return;
       }
       case RecordType::Symbol:

@@ -136,6 +136,20 @@ void RecordEncoder::dropped(const DroppedRecord& dropped) {
   put(dropped.count);
 }
 
+void RecordEncoder::python_code(const PythonCodeRecord& code) {
+  put_type(RecordType::PythonCode);
+  put(code.id);
+  put(code.filename.value());
+  put(code.name.value());
+  put(code.first_line);
+}
+
+void RecordEncoder::note(const NoteRecord& note) {
+  put_type(RecordType::Note);
+  put(static_cast<uint64_t>(note.severity));
+  put_bytes(note.text);
+}
+
 void RecordEncoder::trailer(const Trailer& trailer) {
   put_type(RecordType::Trailer);
   put(trailer.end_time);

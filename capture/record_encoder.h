@@ -33,6 +33,8 @@ class RecordEncoder {
   void counters(const CountersRecord& counters);
   void dropped(const DroppedRecord& dropped);
   void trailer(const Trailer& trailer);
+  void python_code(const PythonCodeRecord& code);
+  void note(const NoteRecord& note);
 
  private:
   uint8_t* reserve(size_t max_bytes);

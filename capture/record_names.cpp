@@ -17,6 +17,8 @@ const char* record_type_name(RecordType type) {
     case RecordType::Dropped: return "dropped";
     case RecordType::Trailer: return "trailer";
     case RecordType::Symbol: return "symbol";
+    case RecordType::PythonCode: return "python-code";
+    case RecordType::Note: return "note";
   }
   return "unknown";
 }

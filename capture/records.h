@@ -75,6 +75,19 @@ struct EventRecord {
   bool operator==(const EventRecord&) const = default;
 };
 
+// A Python code object: what a Python frame's code id stands for.
+struct PythonCodeRecord {
+  uint32_t id = 0;
+  StringId filename;
+  StringId name;  // the qualified name where the interpreter has one (3.11+)
+  uint32_t first_line = 0;
+};
+
+struct NoteRecord {
+  NoteSeverity severity = NoteSeverity::Info;
+  std::string text;
+};
+
 struct CountersRecord {
   uint64_t rss_bytes = 0;
   std::vector<std::pair<HeapId, uint64_t>> live_bytes;  // per heap

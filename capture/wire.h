@@ -42,6 +42,8 @@ enum class MessageType : uint32_t {
   Drops = 10,        // WireDrops
   Goodbye = 11,      // WireGoodbye: the agent stopped; nothing follows
   Heap = 12,         // WireHeap, then the name: a heap the agent started using
+  PythonCode = 13,   // WirePythonCode, then filename and name bytes
+  Note = 14,         // WireNote, then the text
   // recorder -> agent
   Stop = 100,        // no payload: flush, unhook, say goodbye
 };
@@ -149,6 +151,20 @@ struct WireHeap {
   uint64_t flags;  // capture::kHeapFlagRanges
 };
 static_assert(sizeof(WireHeap) == 16);
+
+struct WirePythonCode {
+  uint32_t id;
+  uint32_t first_line;
+  uint16_t filename_length;
+  uint16_t name_length;
+  uint32_t reserved;
+};
+static_assert(sizeof(WirePythonCode) == 16);
+
+struct WireNote {
+  uint32_t severity;  // capture::NoteSeverity
+  uint32_t length;
+};
 
 enum class GoodbyeReason : uint32_t {
   StopRequested = 1,  // the recorder sent Stop

@@ -39,6 +39,11 @@ int exit_code_of(int status) {
   return 0;
 }
 
+void print_note(const capture::NoteRecord& note) {
+  std::cerr << "leakspy: " << (note.severity == capture::NoteSeverity::Warning ? "warning: " : "") << note.text
+            << "\n";
+}
+
 void print_summary(const recorder::RecordingSession& session, double seconds) {
   recorder::SessionStats stats = session.stats();
   std::cerr << "leakspy: wrote " << session.path() << ": " << render::human_count(stats.events) << " events in "
@@ -83,6 +88,7 @@ void run(const RunOptions& options) {
   session_options.pid = target.pid;
   session_options.command_line = options.command;
   session_options.executable = options.command[0];
+  session_options.on_note = print_note;
   recorder::RecordingSession session(std::move(session_options));
 
   recorder::LoopOptions loop_options;

@@ -119,6 +119,8 @@ void RecordingSession::on_message(wire::MessageType type, const uint8_t* payload
       break;
     }
     case MessageType::Heap: on_heap(payload, length); break;
+    case MessageType::PythonCode: on_python_code(payload, length); break;
+    case MessageType::Note: on_note(payload, length); break;
     case MessageType::Stop: protocol_error("unexpected stop");
   }
   writer_.maybe_flush();
@@ -205,6 +207,28 @@ void RecordingSession::on_heap(const uint8_t* payload, size_t length) {
   std::string name(reinterpret_cast<const char*>(payload + sizeof(heap)), heap.name_length);
   live_.set_range_heap(HeapId(heap.id), (heap.flags & capture::kHeapFlagRanges) != 0);
   writer_.records().heap({HeapId(heap.id), intern(name), heap.flags});
+}
+
+void RecordingSession::on_python_code(const uint8_t* payload, size_t length) {
+  auto code = read_struct<wire::WirePythonCode>(payload, length, "python code");
+  if (length != sizeof(code) + code.filename_length + code.name_length) protocol_error("python code length");
+  const char* text = reinterpret_cast<const char*>(payload + sizeof(code));
+  capture::PythonCodeRecord record;
+  record.id = code.id;
+  record.filename = intern(std::string(text, code.filename_length));
+  record.name = intern(std::string(text + code.filename_length, code.name_length));
+  record.first_line = code.first_line;
+  writer_.records().python_code(record);
+}
+
+void RecordingSession::on_note(const uint8_t* payload, size_t length) {
+  auto note = read_struct<wire::WireNote>(payload, length, "note");
+  if (length != sizeof(note) + note.length || note.severity > 1) protocol_error("note");
+  capture::NoteRecord record;
+  record.severity = static_cast<capture::NoteSeverity>(note.severity);
+  record.text.assign(reinterpret_cast<const char*>(payload + sizeof(note)), note.length);
+  writer_.records().note(record);
+  if (options_.on_note) options_.on_note(record);
 }
 
 void RecordingSession::on_module_unload(const uint8_t* payload, size_t length) {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -28,6 +29,8 @@ struct SessionOptions {
   std::vector<std::string> command_line;
   std::string executable;
   uint64_t counter_interval_ns = 100'000'000;
+  // Told about each note from the agent as it arrives (leakspy prints them).
+  std::function<void(const capture::NoteRecord&)> on_note;
 };
 
 struct SessionStats {
@@ -68,6 +71,8 @@ class RecordingSession final : public MergedEventSink {
   void on_module(const uint8_t* payload, size_t length);
   void on_module_unload(const uint8_t* payload, size_t length);
   void on_heap(const uint8_t* payload, size_t length);
+  void on_python_code(const uint8_t* payload, size_t length);
+  void on_note(const uint8_t* payload, size_t length);
   void on_seal(uint64_t epoch);
   void on_drops(const uint8_t* payload, size_t length);
   void write_counters();

@@ -114,8 +114,23 @@ void RecordPrinter::on_thread(const capture::ThreadRecord& thread) {
 void RecordPrinter::on_thread_end(ThreadIndex index) { line("thread-end") << '#' << index.value() << '\n'; }
 
 void RecordPrinter::on_node(const capture::NodeRecord& node) {
-  line("node") << '#' << node.id.value() << " parent=#" << node.parent.value() << " frame=" << hex(node.frame)
-               << '\n';
+  line("node") << '#' << node.id.value() << " parent=#" << node.parent.value();
+  if (capture::is_python_frame(node.frame)) {
+    out_ << " python=code#" << capture::python_code_id(node.frame) << ":" << capture::python_line(node.frame) << '\n';
+  } else {
+    out_ << " frame=" << hex(node.frame) << '\n';
+  }
+}
+
+void RecordPrinter::on_python_code(const capture::PythonCodeRecord& code) {
+  auto name = strings_.find(code.name.value());
+  auto file = strings_.find(code.filename.value());
+  line("python-code") << '#' << code.id << ' ' << (name != strings_.end() ? name->second : "?") << " ("
+                      << (file != strings_.end() ? file->second : "?") << ':' << code.first_line << ")\n";
+}
+
+void RecordPrinter::on_note(const capture::NoteRecord& note) {
+  line("note") << (note.severity == capture::NoteSeverity::Warning ? "warning: " : "") << note.text << '\n';
 }
 
 void RecordPrinter::on_time(uint64_t units) { time_ = units; }

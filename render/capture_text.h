@@ -33,6 +33,8 @@ class RecordPrinter : public capture::RecordVisitor {
   void on_counters(const capture::CountersRecord& counters);
   void on_dropped(const capture::DroppedRecord& dropped);
   void on_trailer(const capture::Trailer& trailer);
+  void on_python_code(const capture::PythonCodeRecord& code);
+  void on_note(const capture::NoteRecord& note);
 
  private:
   std::string heap_name(HeapId heap) const;
@@ -66,6 +68,8 @@ class RecordCounter : public capture::RecordVisitor {
     ++counts_["dropped"];
     dropped_ += dropped.count;
   }
+  void on_python_code(const capture::PythonCodeRecord&) { ++counts_["python-code"]; }
+  void on_note(const capture::NoteRecord&) { ++counts_["note"]; }
   void on_trailer(const capture::Trailer& trailer) {
     ++counts_["trailer"];
     trailer_ = trailer;

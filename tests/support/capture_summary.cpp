@@ -1,5 +1,7 @@
 #include "tests/support/capture_summary.h"
 
+#include <unistd.h>
+
 namespace leakspy::test {
 
 namespace {
@@ -15,6 +17,8 @@ struct Collector : capture::RecordVisitor {
   void on_module(const capture::ModuleRecord& module) { summary.modules[module.id.value()] = module; }
   void on_thread(const capture::ThreadRecord& thread) { summary.threads[thread.index.value()] = thread; }
   void on_node(const capture::NodeRecord& node) { summary.nodes[node.id.value()] = node; }
+  void on_python_code(const capture::PythonCodeRecord& code) { summary.python_codes[code.id] = code; }
+  void on_note(const capture::NoteRecord& note) { summary.notes.push_back(note); }
   void on_time(uint64_t units) { time = units; }
   void on_event(const capture::EventRecord& event) {
     ++summary.events_by_kind[static_cast<size_t>(event.kind)];
@@ -59,6 +63,45 @@ std::vector<LiveEntry> CaptureSummary::live_with_size(uint64_t size) const {
     if (entry.size == size) result.push_back(entry);
   }
   return result;
+}
+
+std::string CaptureSummary::python_location(uint32_t stack) const {
+  for (uint64_t frame : frames(stack)) {
+    if (!capture::is_python_frame(frame)) continue;
+    auto code = python_codes.find(capture::python_code_id(frame));
+    if (code == python_codes.end()) return "?";
+    auto text = [&](StringId id) {
+      auto it = strings.find(id.value());
+      return it == strings.end() ? std::string("?") : it->second;
+    };
+    std::string file = text(code->second.filename);
+    return text(code->second.name) + " (" + file.substr(file.rfind('/') + 1) + ":" +
+           std::to_string(capture::python_line(frame)) + ")";
+  }
+  return "";
+}
+
+std::map<std::string, uint64_t> CaptureSummary::live_bytes_by_python_location(int heap) const {
+  std::map<std::string, uint64_t> bytes;
+  for (const LiveEntry& entry : live) {
+    if (heap >= 0 && entry.heap != static_cast<uint32_t>(heap)) continue;
+    bytes[python_location(entry.stack)] += entry.size;
+  }
+  return bytes;
+}
+
+bool wait_for_finished_capture(const std::string& path, double timeout_seconds) {
+  for (double waited = 0; waited < timeout_seconds; waited += 0.05) {
+    try {
+      capture::CaptureReader reader(path);
+      capture::RecordVisitor ignore;
+      if (!reader.read(ignore).truncated) return true;
+    } catch (const Error&) {
+      // not created yet, or only its header so far
+    }
+    usleep(50000);
+  }
+  return false;
 }
 
 CaptureSummary summarize_capture(const std::string& path) {

@@ -29,6 +29,8 @@ struct CaptureSummary {
   std::map<uint32_t, capture::ModuleRecord> modules;
   std::map<uint32_t, std::string> strings;
   std::map<uint32_t, capture::ThreadRecord> threads;
+  std::map<uint32_t, capture::PythonCodeRecord> python_codes;
+  std::vector<capture::NoteRecord> notes;
   std::vector<LiveEntry> live;  // at the end of the capture
   uint64_t unknown_releases = 0;
   uint64_t implicit_frees = 0;
@@ -38,8 +40,15 @@ struct CaptureSummary {
   // The path of the module whose mapping holds `address`, or "".
   std::string module_of(uint64_t address) const;
   std::vector<LiveEntry> live_with_size(uint64_t size) const;
+  // "function (file:line)" of the innermost Python frame of a stack, or "".
+  std::string python_location(uint32_t stack) const;
+  // Live bytes at the end, per innermost Python location, for one heap (or all: -1).
+  std::map<std::string, uint64_t> live_bytes_by_python_location(int heap = -1) const;
 };
 
 CaptureSummary summarize_capture(const std::string& path);
+// Waits until `path` is a finished capture (its trailer and end mark are
+// written); false on timeout.
+bool wait_for_finished_capture(const std::string& path, double timeout_seconds = 30);
 
 }  // namespace leakspy::test

@@ -1,0 +1,73 @@
+#include "agent/python/code_table.h"
+
+#include "agent/agent_memory.h"
+#include "agent/python/line_table.h"
+#include "agent/python/python_objects.h"
+
+namespace leakspy::agent::python {
+
+constinit CodeTable code_table;
+
+namespace {
+
+uint64_t mix(uint64_t value) {
+  value ^= value >> 33;
+  value *= 0xff51afd7ed558ccdull;
+  value ^= value >> 33;
+  return value;
+}
+
+}  // namespace
+
+bool CodeTable::init() {
+  if (records_ != nullptr) return true;
+  records_ = static_cast<CodeRecord*>(map_pages(sizeof(CodeRecord) * kMaxCodes));
+  return records_ != nullptr && codes_.init(18) && lines_.init(20);
+}
+
+uint32_t CodeTable::intern(const PythonLayout& layout, const void* code) {
+  // The address alone is not an identity: a freed code object's memory is
+  // reused for others. The address with the name, file and first line is.
+  const void* filename = read_field<const void*>(code, layout.code_filename);
+  const void* name = read_field<const void*>(code, layout.code_name);
+  auto first_line = read_field<int32_t>(code, layout.code_firstlineno);
+  uint64_t key = mix(reinterpret_cast<uintptr_t>(code) ^ mix(reinterpret_cast<uintptr_t>(filename)) ^
+                     mix(reinterpret_cast<uintptr_t>(name) + static_cast<uint32_t>(first_line)));
+  if (key == 0) key = 1;
+  uint64_t found;
+  if (codes_.find(key, &found)) return static_cast<uint32_t>(found);
+  uint32_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
+  if (id >= kMaxCodes) return 0;
+  CodeRecord& record = records_[id];
+  record.first_line = first_line > 0 ? static_cast<uint32_t>(first_line) : 0;
+  record.filename_length = static_cast<uint16_t>(read_string(layout, filename, record.filename, sizeof(record.filename)));
+  record.name_length = static_cast<uint16_t>(read_string(layout, name, record.name, sizeof(record.name)));
+  // Pairs with the acquire load in record(): the writer sends it only once filled.
+  record.ready.store(1, std::memory_order_release);
+  codes_.insert(key, id);
+  // Another thread may have interned it at the same moment: use the winner's
+  // id (this one stays an unused duplicate).
+  if (codes_.find(key, &found)) return static_cast<uint32_t>(found);
+  return id;
+}
+
+uint32_t CodeTable::line(const PythonLayout& layout, uint32_t id, const void* code, uint32_t offset) {
+  uint64_t key = (static_cast<uint64_t>(id) << 32) | offset;
+  uint64_t line;
+  if (lines_.find(key, &line)) return static_cast<uint32_t>(line);
+  size_t size = 0;
+  const uint8_t* table = bytes_data(layout, read_field<const void*>(code, layout.code_line_table), &size);
+  auto first_line = read_field<int32_t>(code, layout.code_firstlineno);
+  line = line_for_offset(layout.line_table, table, size, first_line > 0 ? static_cast<uint32_t>(first_line) : 0,
+                         offset);
+  lines_.insert(key, line);
+  return static_cast<uint32_t>(line);
+}
+
+const CodeRecord* CodeTable::record(uint32_t id) const {
+  if (id == 0 || id >= kMaxCodes || records_ == nullptr) return nullptr;
+  const CodeRecord& record = records_[id];
+  return record.ready.load(std::memory_order_acquire) ? &record : nullptr;
+}
+
+}  // namespace leakspy::agent::python

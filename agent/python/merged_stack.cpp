@@ -1,0 +1,57 @@
+#include "agent/python/merged_stack.h"
+
+#include "agent/agent_state.h"
+#include "agent/python/python_runtime.h"
+
+namespace leakspy::agent::python {
+
+namespace {
+
+// Innermost first into `out`; returns the count.
+uint32_t merge(const uintptr_t* native, uint32_t native_count, const PythonFrames& python, uint64_t* out) {
+  const PythonRuntime& rt = runtime();
+  uint32_t count = 0;
+  uint32_t next_python = 0;
+  for (uint32_t i = 0; i < native_count && count < kMaxMergedFrames; ++i) {
+    // Return addresses: the call instruction is just before.
+    uintptr_t pc = native[i] - 1;
+    bool eval_frame = pc >= rt.eval_begin && pc < rt.eval_end;
+    if (!eval_frame || next_python == python.count) {
+      out[count++] = native[i];
+      continue;
+    }
+    do {  // the Python frames this call of the eval loop was running
+      out[count++] = python.frames[next_python];
+    } while (!python.group_end[next_python++] && next_python < python.count && count < kMaxMergedFrames);
+  }
+  // Python frames whose eval-loop call was not found among the native frames
+  // (a cut native stack, or a part of the loop in another section) go outside.
+  while (next_python < python.count && count < kMaxMergedFrames) out[count++] = python.frames[next_python++];
+  return count;
+}
+
+}  // namespace
+
+uint32_t intern_merged_stack(const uintptr_t* native, uint32_t native_count, const PythonFrames& python,
+                             MergeCache& cache) {
+  uint64_t* merged = cache.scratch;
+  uint32_t count = merge(native, native_count, python, merged);
+  // Frames shared with the previous stack, counted from the outer end.
+  uint32_t shared = 0;
+  while (shared < count && shared < cache.count && cache.frames[shared] == merged[count - 1 - shared]) ++shared;
+  uint32_t node = shared == 0 ? 0 : cache.nodes[shared - 1];
+  for (uint32_t i = shared; i < count; ++i) {
+    uint64_t frame = merged[count - 1 - i];
+    node = traces.intern_edge(node, frame);
+    if (node == 0) {
+      cache.count = 0;
+      return 0;
+    }
+    cache.frames[i] = frame;
+    cache.nodes[i] = node;
+  }
+  cache.count = count;
+  return count == 0 ? 0 : node;
+}
+
+}  // namespace leakspy::agent::python

@@ -1,0 +1,98 @@
+#include "agent/python/python_runtime.h"
+
+#include <dlfcn.h>
+#include <link.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace leakspy::agent::python {
+
+constinit std::atomic<bool> frames_enabled{false};
+
+namespace {
+
+constinit PythonRuntime python_runtime{};
+constinit PythonStatus status = PythonStatus::Absent;
+
+// A libpython loaded with RTLD_LOCAL (an application embedding Python) is not
+// in the global scope: find it by name and look inside it.
+int find_libpython(dl_phdr_info* info, size_t, void* data) {
+  if (info->dlpi_name == nullptr || std::strstr(info->dlpi_name, "libpython3.") == nullptr) return 0;
+  *static_cast<void**>(data) = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+  return 1;
+}
+
+void* symbol(void* handle, const char* name) { return dlsym(handle, name); }
+
+template <typename Function>
+void bind(Function** out, void* handle, const char* name) {
+  *out = reinterpret_cast<Function*>(symbol(handle, name));
+}
+
+bool read_version(void* handle, int* major, int* minor) {
+  if (auto* hex = static_cast<const unsigned long*>(symbol(handle, "Py_Version"))) {  // 3.11+
+    *major = static_cast<int>((*hex >> 24) & 0xff);
+    *minor = static_cast<int>((*hex >> 16) & 0xff);
+    return true;
+  }
+  auto get_version = reinterpret_cast<const char* (*)()>(symbol(handle, "Py_GetVersion"));
+  if (get_version == nullptr) return false;
+  const char* text = get_version();  // "3.10.13 (main, ...": a static string
+  char* end = nullptr;
+  *major = static_cast<int>(std::strtol(text, &end, 10));
+  if (end == nullptr || *end != '.') return false;
+  *minor = static_cast<int>(std::strtol(end + 1, nullptr, 10));
+  return true;
+}
+
+}  // namespace
+
+const PythonRuntime& runtime() { return python_runtime; }
+
+PythonStatus resolve_python() {
+  python_runtime = PythonRuntime{};
+  frames_enabled.store(false, std::memory_order_relaxed);
+  void* handle = RTLD_DEFAULT;
+  if (symbol(handle, "PyGILState_GetThisThreadState") == nullptr) {
+    handle = nullptr;
+    dl_iterate_phdr(find_libpython, &handle);
+    if (handle == nullptr || symbol(handle, "PyGILState_GetThisThreadState") == nullptr) {
+      return status = PythonStatus::Absent;
+    }
+  }
+  PythonRuntime& rt = python_runtime;
+  if (!read_version(handle, &rt.major, &rt.minor)) return status = PythonStatus::Unsupported;
+  bind(&rt.this_thread_state, handle, "PyGILState_GetThisThreadState");
+  bind(&rt.is_initialized, handle, "Py_IsInitialized");
+  bind(&rt.is_finalizing, handle, rt.minor >= 13 ? "Py_IsFinalizing" : "_Py_IsFinalizing");
+  bind(&rt.gil_ensure, handle, "PyGILState_Ensure");
+  bind(&rt.gil_release, handle, "PyGILState_Release");
+  bind(&rt.get_allocator, handle, "PyMem_GetAllocator");
+  bind(&rt.set_allocator, handle, "PyMem_SetAllocator");
+  void* eval = symbol(handle, "_PyEval_EvalFrameDefault");
+  Dl_info info{};
+  void* entry_pointer = nullptr;
+  if (eval != nullptr && dladdr1(eval, &info, &entry_pointer, RTLD_DL_SYMENT) != 0 && entry_pointer != nullptr) {
+    const auto* entry = static_cast<const ElfW(Sym)*>(entry_pointer);
+    rt.eval_begin = reinterpret_cast<uintptr_t>(eval);
+    rt.eval_end = rt.eval_begin + entry->st_size;
+  }
+  rt.layout = layout_for(rt.major, rt.minor);
+  if (rt.layout == nullptr || rt.this_thread_state == nullptr || rt.is_initialized == nullptr ||
+      rt.is_finalizing == nullptr) {
+    rt.layout = nullptr;
+    return status = PythonStatus::Unsupported;
+  }
+  return status = PythonStatus::Waiting;
+}
+
+PythonStatus poll_python_ready() {
+  if (status == PythonStatus::Waiting && python_runtime.is_initialized() && !python_runtime.is_finalizing()) {
+    status = PythonStatus::Ready;
+    frames_enabled.store(true, std::memory_order_release);
+  }
+  return status;
+}
+
+}  // namespace leakspy::agent::python

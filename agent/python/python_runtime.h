@@ -1,0 +1,49 @@
+#pragma once
+// The CPython in the target, if there is one: its version, layout and the
+// few C API functions the agent calls. Resolved once per session.
+// Thread-safe after resolve_python(); never allocates through the hooks.
+
+#include <atomic>
+#include <cstdint>
+
+#include "agent/python/python_layout.h"
+
+namespace leakspy::agent::python {
+
+struct MemoryAllocator {  // PyMemAllocatorEx, the same in 3.9-3.13
+  void* context;
+  void* (*malloc)(void* context, size_t size);
+  void* (*calloc)(void* context, size_t count, size_t size);
+  void* (*realloc)(void* context, void* pointer, size_t size);
+  void (*free)(void* context, void* pointer);
+};
+
+struct PythonRuntime {
+  int major = 0;
+  int minor = 0;
+  const PythonLayout* layout = nullptr;  // null: no Python, or a version leakspy does not read
+  void* (*this_thread_state)() = nullptr;  // PyGILState_GetThisThreadState
+  int (*is_initialized)() = nullptr;       // Py_IsInitialized
+  int (*is_finalizing)() = nullptr;        // Py_IsFinalizing / _Py_IsFinalizing
+  int (*gil_ensure)() = nullptr;           // PyGILState_Ensure
+  void (*gil_release)(int) = nullptr;      // PyGILState_Release
+  void (*get_allocator)(int domain, MemoryAllocator*) = nullptr;
+  void (*set_allocator)(int domain, MemoryAllocator*) = nullptr;
+  uintptr_t eval_begin = 0;  // _PyEval_EvalFrameDefault's code
+  uintptr_t eval_end = 0;
+};
+
+enum class PythonStatus { Absent, Unsupported, Waiting, Ready };
+
+// Looks for libpython (or a python binary exporting its API) in the process.
+PythonStatus resolve_python();
+const PythonRuntime& runtime();
+
+// Set once the interpreter is initialized and frames can be read; cleared at
+// stop. Read on every event.
+extern std::atomic<bool> frames_enabled;
+// Called by the writer each cycle while Waiting: enables frames once
+// Py_IsInitialized() says so. Returns the new status.
+PythonStatus poll_python_ready();
+
+}  // namespace leakspy::agent::python

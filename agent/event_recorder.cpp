@@ -65,7 +65,13 @@ bool capture_python_stack(ThreadRing* ring, const CallerFrame& caller, uint32_t*
   python::MergeCache& merge = *ring->merge;
   if (!python::collect_python_frames(&merge.python)) return false;
   uint32_t count = 0;
-  if (ring->unwind != nullptr && unwind_only(caller.return_address, caller.rsp, caller.rbp, *ring->unwind)) {
+  // Unless every native frame is wanted, the walk ends at the eval loop.
+  const python::PythonRuntime& rt = python::runtime();
+  bool all_native = python::native_frames.load(std::memory_order_relaxed);
+  uintptr_t stop_begin = all_native ? 0 : rt.eval_begin;
+  uintptr_t stop_end = all_native ? 0 : rt.eval_end;
+  if (ring->unwind != nullptr &&
+      unwind_only(caller.return_address, caller.rsp, caller.rbp, *ring->unwind, stop_begin, stop_end)) {
     const UnwindCache& cache = *ring->unwind;
     for (uint32_t i = cache.depth; i-- > 0;) merge.native[count++] = cache.frames[i].pc;
   } else {

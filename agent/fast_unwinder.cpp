@@ -157,7 +157,7 @@ void invalidate_unwind_rules() { rule_generation.fetch_add(1, std::memory_order_
 namespace {
 
 bool walk(uintptr_t return_address, uintptr_t caller_rsp, uintptr_t caller_rbp, UnwindCache& cache, uint32_t* node,
-          bool intern) {
+          bool intern, uintptr_t stop_begin, uintptr_t stop_end) {
   if (cache.stack_high == 0) find_stack_bounds(cache);
   if (cache.stack_high == 1) return false;
   Walker walker(caller_rsp, cache.stack_high);
@@ -190,6 +190,10 @@ bool walk(uintptr_t return_address, uintptr_t caller_rsp, uintptr_t caller_rbp, 
     frame.pc = pc;
     frame.rsp = rsp;
     frame.rbp = rbp;
+    if (pc - 1 >= stop_begin && pc - 1 < stop_end) {  // the last frame wanted: nothing read from it
+      frame.ra_slot = frame.rbp_slot = frame.cfa_slot = 0;
+      break;
+    }
     Walker::Step step = walker.step(frame, &pc, &rsp, &rbp);
     if (step == Walker::Step::Unsupported) {
       cache.depth = 0;
@@ -203,15 +207,20 @@ bool walk(uintptr_t return_address, uintptr_t caller_rsp, uintptr_t caller_rbp, 
 }  // namespace
 
 bool unwind_and_intern(uintptr_t return_address, uintptr_t rsp, uintptr_t rbp, UnwindCache& cache, uint32_t* node) {
-  if (!cache.interned) cache.depth = 0;  // its nodes are missing: walk it all once
+  if (!cache.interned || cache.stop_end != 0) cache.depth = 0;  // nodes missing, or a cut walk: walk it all once
   cache.interned = true;
-  return walk(return_address, rsp, rbp, cache, node, true);
+  cache.stop_begin = cache.stop_end = 0;
+  return walk(return_address, rsp, rbp, cache, node, true, 0, 0);
 }
 
-bool unwind_only(uintptr_t return_address, uintptr_t rsp, uintptr_t rbp, UnwindCache& cache) {
+bool unwind_only(uintptr_t return_address, uintptr_t rsp, uintptr_t rbp, UnwindCache& cache, uintptr_t stop_begin,
+                 uintptr_t stop_end) {
   uint32_t ignored = 0;
+  if (cache.stop_begin != stop_begin || cache.stop_end != stop_end) cache.depth = 0;
   cache.interned = false;
-  return walk(return_address, rsp, rbp, cache, &ignored, false);
+  cache.stop_begin = stop_begin;
+  cache.stop_end = stop_end;
+  return walk(return_address, rsp, rbp, cache, &ignored, false, stop_begin, stop_end);
 }
 
 }  // namespace leakspy::agent

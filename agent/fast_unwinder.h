@@ -58,6 +58,8 @@ struct CachedFrame {
 struct UnwindCache {
   uint32_t depth;  // frames[0] is the outermost
   bool interned;   // whether frames[].node are valid (unwind_only leaves them 0)
+  uintptr_t stop_begin;  // the walk that filled the cache stopped at a frame in [stop_begin, stop_end)
+  uintptr_t stop_end;
   uintptr_t stack_high;  // 0: not known yet; 1: unknown, always fall back
   CachedFrame frames[kMaxStackFrames];
   CachedFrame fresh[kMaxStackFrames];  // scratch for one walk: kept off the target's stack
@@ -80,7 +82,10 @@ void invalidate_unwind_rules();
 // read back with a 16-byte load stalls store forwarding on every call.
 bool unwind_and_intern(uintptr_t return_address, uintptr_t rsp, uintptr_t rbp, UnwindCache& cache, uint32_t* node);
 // The same walk without interning: the frames are left in cache.frames
-// (outermost first, cache.depth of them), for the Python merge.
-bool unwind_only(uintptr_t return_address, uintptr_t rsp, uintptr_t rbp, UnwindCache& cache);
+// (outermost first, cache.depth of them), for the Python merge. The walk
+// ends at the first frame whose call lies in [stop_begin, stop_end) (the
+// interpreter's eval loop), that frame included; 0, 0 walks everything.
+bool unwind_only(uintptr_t return_address, uintptr_t rsp, uintptr_t rbp, UnwindCache& cache, uintptr_t stop_begin,
+                 uintptr_t stop_end);
 
 }  // namespace leakspy::agent

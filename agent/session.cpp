@@ -17,6 +17,7 @@
 #include "agent/got_patcher.h"
 #include "agent/hook_list.h"
 #include "agent/module_reporter.h"
+#include "agent/python/python_runtime.h"
 #include "agent/python/python_session.h"
 #include "agent/stack_capture.h"
 #include "agent/thread_state.h"
@@ -102,6 +103,7 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags) {
     return StartResult::ConnectFailed;
   }
   exit_requested.store(false);
+  python::native_frames.store(false, std::memory_order_relaxed);
   rings.reset_all();
   drainer.reset();
   modules.reset();
@@ -138,7 +140,11 @@ void run_writer_loop() {
     // being loaded at the last look.
     retry_hooks_in_writer(monotonic_ns(), kHookRetryNs);
     python::poll_python_support();
-    ControlMessage control = transport.poll_control();
+    wire::WireConfigure configuration{};
+    ControlMessage control = transport.poll_control(&configuration);
+    if (control == ControlMessage::Configure) {
+      python::native_frames.store((configuration.flags & wire::kConfigureNativeFrames) != 0, std::memory_order_relaxed);
+    }
     if (control == ControlMessage::Stop) break;
     if (control == ControlMessage::Closed) {
       connected = false;

@@ -38,6 +38,7 @@ class TraceTable {
   // Copies node `id` into `out` if it is ready (its edge has been written).
   bool read_node(uint32_t id, wire::WireNode* out) const;
   uint64_t stacks_lost() const { return stacks_lost_.load(std::memory_order_relaxed); }
+  void count_lost_stack() { stacks_lost_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   struct alignas(16) Slot {

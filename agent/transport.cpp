@@ -105,14 +105,20 @@ bool Transport::flush() {
   return true;
 }
 
-ControlMessage Transport::poll_control() {
+ControlMessage Transport::poll_control(wire::WireConfigure* configuration) {
   if (fd_ < 0) return ControlMessage::Closed;
   wire::MessageHeader header{};
   ssize_t n = ::recv(fd_, &header, sizeof(header), MSG_DONTWAIT);
   if (n == 0) return ControlMessage::Closed;
   if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? ControlMessage::None
                                                                                : ControlMessage::Closed;
+  if (n != static_cast<ssize_t>(sizeof(header))) return ControlMessage::Closed;  // the recorder sends whole headers
   if (header.type == static_cast<uint32_t>(wire::MessageType::Stop)) return ControlMessage::Stop;
+  if (header.type == static_cast<uint32_t>(wire::MessageType::Configure) && header.length == sizeof(*configuration)) {
+    // The payload follows the header in the same write: wait for it briefly.
+    ssize_t got = ::recv(fd_, configuration, sizeof(*configuration), MSG_WAITALL);
+    return got == static_cast<ssize_t>(sizeof(*configuration)) ? ControlMessage::Configure : ControlMessage::Closed;
+  }
   return ControlMessage::None;
 }
 

@@ -12,7 +12,7 @@
 
 namespace leakspy::agent {
 
-enum class ControlMessage { None, Stop, Closed };
+enum class ControlMessage { None, Stop, Closed, Configure };
 
 class Transport {
  public:
@@ -28,8 +28,9 @@ class Transport {
   bool add_copy(wire::MessageType type, const void* payload, uint32_t length);
   // Sends everything queued. False if the connection is gone.
   bool flush();
-  // Looks for a message from the recorder without blocking.
-  ControlMessage poll_control();
+  // Looks for a message from the recorder without blocking. For Configure,
+  // *configuration receives its payload.
+  ControlMessage poll_control(wire::WireConfigure* configuration);
 
  private:
   void* scratch(uint32_t bytes);

@@ -46,6 +46,7 @@ enum class MessageType : uint32_t {
   Note = 14,         // WireNote, then the text
   // recorder -> agent
   Stop = 100,        // no payload: flush, unhook, say goodbye
+  Configure = 101,   // WireConfigure: how to record; applies from when it arrives
 };
 
 struct MessageHeader {
@@ -164,6 +165,13 @@ static_assert(sizeof(WirePythonCode) == 16);
 struct WireNote {
   uint32_t severity;  // capture::NoteSeverity
   uint32_t length;
+};
+
+inline constexpr uint32_t kConfigureNativeFrames = 1u << 0;  // Python: keep every native frame
+
+struct WireConfigure {
+  uint32_t flags;  // kConfigureNativeFrames
+  uint32_t reserved;
 };
 
 enum class GoodbyeReason : uint32_t {

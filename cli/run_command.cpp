@@ -26,6 +26,7 @@ constexpr int kConnectTimeoutMs = 10000;
 struct RunOptions {
   std::string output;
   double duration = 0;
+  bool native = false;
   std::vector<std::string> command;
 };
 
@@ -82,6 +83,7 @@ void run(const RunOptions& options) {
                     ") before leakspy's agent connected: a statically linked or setuid program ignores LD_PRELOAD");
   }
 
+  recorder::configure_agent(connection, {options.native});
   recorder::SessionOptions session_options;
   session_options.output_path = output;
   session_options.output_file = std::move(file);
@@ -130,6 +132,8 @@ void add_run_command(CLI::App& app) {
   command->add_option("-o,--output", options->output, "Capture file (default: leakspy-PROGRAM-PID.lspy)");
   command->add_option("--duration", options->duration, "Stop recording after this many seconds")
       ->check(CLI::PositiveNumber);
+  command->add_flag("--native", options->native,
+                    "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
   // The program starts at the first argument that is not an option of run's
   // (or after "--"); everything from there on is the program's.
   command->prefix_command();

@@ -30,6 +30,17 @@ void send_stop(const UniqueFd& connection) {
 
 }  // namespace
 
+void configure_agent(const UniqueFd& connection, const AgentConfiguration& configuration) {
+  struct {
+    wire::MessageHeader header;
+    wire::WireConfigure body;
+  } message{{static_cast<uint32_t>(wire::MessageType::Configure), sizeof(wire::WireConfigure)},
+            {configuration.native_frames ? wire::kConfigureNativeFrames : 0u, 0}};
+  // One write, so the agent finds the payload right behind the header.
+  ssize_t ignored = ::send(connection.get(), &message, sizeof(message), MSG_NOSIGNAL);
+  (void)ignored;
+}
+
 LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& session, const LoopOptions& options) {
   LoopResult result;
   MessageStream stream(connection.get());

@@ -25,4 +25,10 @@ struct LoopResult {
 
 LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& session, const LoopOptions& options);
 
+struct AgentConfiguration {
+  bool native_frames = false;  // Python targets: keep the interpreter's native frames too
+};
+// Tells a freshly connected agent how to record. Call right after accepting.
+void configure_agent(const UniqueFd& connection, const AgentConfiguration& configuration);
+
 }  // namespace leakspy::recorder

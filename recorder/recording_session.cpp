@@ -121,7 +121,8 @@ void RecordingSession::on_message(wire::MessageType type, const uint8_t* payload
     case MessageType::Heap: on_heap(payload, length); break;
     case MessageType::PythonCode: on_python_code(payload, length); break;
     case MessageType::Note: on_note(payload, length); break;
-    case MessageType::Stop: protocol_error("unexpected stop");
+    case MessageType::Stop:
+    case MessageType::Configure: protocol_error("a message meant for the agent");
   }
   writer_.maybe_flush();
 }

@@ -11,6 +11,20 @@ namespace {
 uint32_t merge(const uintptr_t* native, uint32_t native_count, const PythonFrames& python, uint64_t* out) {
   const PythonRuntime& rt = runtime();
   uint32_t count = 0;
+  if (!native_frames.load(std::memory_order_relaxed)) {
+    // The native frames the innermost Python frame called, less the
+    // interpreter's own (its C implementation of list.append and the like
+    // says nothing and would repeat under every Python line), then the
+    // Python stack.
+    for (uint32_t i = 0; i < native_count && count < kMaxMergedFrames; ++i) {
+      uintptr_t pc = native[i] - 1;
+      if (pc >= rt.eval_begin && pc < rt.eval_end) break;
+      if (pc >= rt.interpreter_begin && pc < rt.interpreter_end) continue;
+      out[count++] = native[i];
+    }
+    for (uint32_t i = 0; i < python.count && count < kMaxMergedFrames; ++i) out[count++] = python.frames[i];
+    return count;
+  }
   uint32_t next_python = 0;
   for (uint32_t i = 0; i < native_count && count < kMaxMergedFrames; ++i) {
     // Return addresses: the call instruction is just before.
@@ -43,7 +57,8 @@ uint32_t intern_merged_stack(const uintptr_t* native, uint32_t native_count, con
   for (uint32_t i = shared; i < count; ++i) {
     uint64_t frame = merged[count - 1 - i];
     node = traces.intern_edge(node, frame);
-    if (node == 0) {
+    if (node == 0) {  // the tables are full
+      traces.count_lost_stack();
       cache.count = 0;
       return 0;
     }

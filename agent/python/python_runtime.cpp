@@ -9,6 +9,7 @@
 namespace leakspy::agent::python {
 
 constinit std::atomic<bool> frames_enabled{false};
+constinit std::atomic<bool> native_frames{false};
 
 namespace {
 
@@ -24,6 +25,28 @@ int find_libpython(dl_phdr_info* info, size_t, void* data) {
 }
 
 void* symbol(void* handle, const char* name) { return dlsym(handle, name); }
+
+struct TextQuery {
+  uintptr_t address;
+  uintptr_t begin;
+  uintptr_t end;
+};
+
+// The executable segment of the module holding `address`.
+int find_text(dl_phdr_info* info, size_t, void* data) {
+  auto* query = static_cast<TextQuery*>(data);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& phdr = info->dlpi_phdr[i];
+    uintptr_t start = info->dlpi_addr + phdr.p_vaddr;
+    if (phdr.p_type == PT_LOAD && (phdr.p_flags & PF_X) && query->address >= start &&
+        query->address < start + phdr.p_memsz) {
+      query->begin = start;
+      query->end = start + phdr.p_memsz;
+      return 1;
+    }
+  }
+  return 0;
+}
 
 template <typename Function>
 void bind(Function** out, void* handle, const char* name) {
@@ -77,6 +100,10 @@ PythonStatus resolve_python() {
     const auto* entry = static_cast<const ElfW(Sym)*>(entry_pointer);
     rt.eval_begin = reinterpret_cast<uintptr_t>(eval);
     rt.eval_end = rt.eval_begin + entry->st_size;
+    TextQuery query{reinterpret_cast<uintptr_t>(eval), 0, 0};
+    dl_iterate_phdr(find_text, &query);
+    rt.interpreter_begin = query.begin;
+    rt.interpreter_end = query.end;
   }
   rt.layout = layout_for(rt.major, rt.minor);
   if (rt.layout == nullptr || rt.this_thread_state == nullptr || rt.is_initialized == nullptr ||

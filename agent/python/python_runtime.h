@@ -31,6 +31,8 @@ struct PythonRuntime {
   void (*set_allocator)(int domain, MemoryAllocator*) = nullptr;
   uintptr_t eval_begin = 0;  // _PyEval_EvalFrameDefault's code
   uintptr_t eval_end = 0;
+  uintptr_t interpreter_begin = 0;  // the code of the module holding it (libpython or the python binary)
+  uintptr_t interpreter_end = 0;
 };
 
 enum class PythonStatus { Absent, Unsupported, Waiting, Ready };
@@ -42,6 +44,12 @@ const PythonRuntime& runtime();
 // Set once the interpreter is initialized and frames can be read; cleared at
 // stop. Read on every event.
 extern std::atomic<bool> frames_enabled;
+// Keep every native frame between Python frames (record --native). By
+// default only the native frames below the innermost Python frame that are
+// not the interpreter's own are kept (C extensions, libtorch): the
+// interpreter's frames repeat under every Python path and would multiply the
+// stacks (and the unwinding) for nothing most users read.
+extern std::atomic<bool> native_frames;
 // Called by the writer each cycle while Waiting: enables frames once
 // Py_IsInitialized() says so. Returns the new status.
 PythonStatus poll_python_ready();

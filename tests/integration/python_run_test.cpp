@@ -64,6 +64,33 @@ TEST_P(PythonRun, LeakIsAttributedToTheLineThatStoresTheEmbedding) {
   EXPECT_GE(bytes, 500u * 768u * 24u) << "at least 500 requests' floats";
 }
 
+TEST(PythonTorchRun, KeptFeaturesAreAttributedToTheLineThatAppendsThem) {
+  test::Interpreter debian = test::wanted_interpreters().front();
+  if (!test::python_has_module(debian, "torch")) GTEST_SKIP() << "torch is not importable by " << debian.path;
+  std::string directory = test::make_temp_dir();
+  std::string capture = directory + "/torch.lspy";
+  test::BackgroundProcess leakspy(
+      {test::leakspy_binary(), "run", "-o", capture, debian.path, python_target("torch_features_leak.py")});
+  ASSERT_TRUE(leakspy.wait_for_output("ready", 120)) << leakspy.output();
+  leakspy.send_signal(SIGINT);
+  ASSERT_TRUE(test::wait_for_finished_capture(capture, 60));
+  leakspy.close_stdin();
+  ASSERT_EQ(leakspy.wait(60), 0) << leakspy.output();
+
+  test::CaptureSummary summary = test::summarize_capture(capture);
+  // Tensor storage comes from c10's CPU allocator (posix_memalign): the
+  // malloc heap. Its innermost Python frame is torch's own (functional.relu);
+  // the line that keeps it is the innermost one in the script.
+  std::pair<std::string, uint64_t> top;
+  for (const auto& [location, bytes] :
+       summary.live_bytes_by_python_location(capture::kHeapMalloc, "torch_features_leak.py")) {
+    if (bytes > top.second) top = {location, bytes};
+  }
+  EXPECT_NE(top.first.find("infer (torch_features_leak.py:19)"), std::string::npos) << top.first;
+  EXPECT_GE(top.second, 300u * 64u * 512u * 4u) << "at least 300 batches of 64 x 512 float features";
+  std::system(("rm -rf " + directory).c_str());
+}
+
 INSTANTIATE_TEST_SUITE_P(Interpreters, PythonRun, ::testing::ValuesIn(test::wanted_interpreters()),
                          [](const ::testing::TestParamInfo<test::Interpreter>& param) { return param.param.name; });
 

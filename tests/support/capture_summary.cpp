@@ -65,7 +65,7 @@ std::vector<LiveEntry> CaptureSummary::live_with_size(uint64_t size) const {
   return result;
 }
 
-std::string CaptureSummary::python_location(uint32_t stack) const {
+std::string CaptureSummary::python_location(uint32_t stack, const std::string& in_file) const {
   for (uint64_t frame : frames(stack)) {
     if (!capture::is_python_frame(frame)) continue;
     auto code = python_codes.find(capture::python_code_id(frame));
@@ -75,17 +75,19 @@ std::string CaptureSummary::python_location(uint32_t stack) const {
       return it == strings.end() ? std::string("?") : it->second;
     };
     std::string file = text(code->second.filename);
+    if (!in_file.empty() && file.find(in_file) == std::string::npos) continue;
     return text(code->second.name) + " (" + file.substr(file.rfind('/') + 1) + ":" +
            std::to_string(capture::python_line(frame)) + ")";
   }
   return "";
 }
 
-std::map<std::string, uint64_t> CaptureSummary::live_bytes_by_python_location(int heap) const {
+std::map<std::string, uint64_t> CaptureSummary::live_bytes_by_python_location(int heap,
+                                                                             const std::string& in_file) const {
   std::map<std::string, uint64_t> bytes;
   for (const LiveEntry& entry : live) {
     if (heap >= 0 && entry.heap != static_cast<uint32_t>(heap)) continue;
-    bytes[python_location(entry.stack)] += entry.size;
+    bytes[python_location(entry.stack, in_file)] += entry.size;
   }
   return bytes;
 }

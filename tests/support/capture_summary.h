@@ -40,10 +40,11 @@ struct CaptureSummary {
   // The path of the module whose mapping holds `address`, or "".
   std::string module_of(uint64_t address) const;
   std::vector<LiveEntry> live_with_size(uint64_t size) const;
-  // "function (file:line)" of the innermost Python frame of a stack, or "".
-  std::string python_location(uint32_t stack) const;
-  // Live bytes at the end, per innermost Python location, for one heap (or all: -1).
-  std::map<std::string, uint64_t> live_bytes_by_python_location(int heap = -1) const;
+  // "function (file:line)" of the innermost Python frame of a stack whose
+  // file name contains `in_file` (any file when empty), or "".
+  std::string python_location(uint32_t stack, const std::string& in_file = "") const;
+  // Live bytes at the end, per such location, for one heap (or all: -1).
+  std::map<std::string, uint64_t> live_bytes_by_python_location(int heap = -1, const std::string& in_file = "") const;
 };
 
 CaptureSummary summarize_capture(const std::string& path);

@@ -57,17 +57,24 @@ namespace {
 
 // A thread running Python: native frames (not interned), its Python frames,
 // merged and interned together. Returns false when the thread runs no Python.
-bool capture_python_stack(ThreadRing* ring, const CallerFrame& caller, uint32_t* node) {
+bool capture_python_stack(ThreadRing* ring, const CallerFrame& caller, bool python_allocator, uint32_t* node) {
   if (ring->merge == nullptr) {
     ring->merge = static_cast<python::MergeCache*>(map_pages(sizeof(python::MergeCache)));
     if (ring->merge == nullptr) return false;
   }
   python::MergeCache& merge = *ring->merge;
-  if (!python::collect_python_frames(&merge.python)) return false;
+  if (!python::walk_python_frames(&merge.python)) return false;
   uint32_t count = 0;
   // Unless every native frame is wanted, the walk ends at the eval loop.
   const python::PythonRuntime& rt = python::runtime();
   bool all_native = python::native_frames.load(std::memory_order_relaxed);
+  // The interpreter allocating for itself (a list, a dict): every native
+  // frame up to the eval loop is its own and would be dropped: skip the walk.
+  if (python_allocator && !all_native && caller.return_address - 1 >= rt.interpreter_begin &&
+      caller.return_address - 1 < rt.interpreter_end) {
+    *node = python::intern_walk(merge, 0);
+    return true;
+  }
   uintptr_t stop_begin = all_native ? 0 : rt.eval_begin;
   uintptr_t stop_end = all_native ? 0 : rt.eval_end;
   if (ring->unwind != nullptr &&
@@ -77,16 +84,16 @@ bool capture_python_stack(ThreadRing* ring, const CallerFrame& caller, uint32_t*
   } else {
     count = capture_native_stack(merge.native, kMaxStackFrames);
   }
-  *node = python::intern_merged_stack(merge.native, count, merge.python, merge);
+  *node = python::intern_walk(merge, count);
   return true;
 }
 
 }  // namespace
 
-uint32_t capture_stack(ThreadRing* ring, const CallerFrame& caller) {
+uint32_t capture_stack(ThreadRing* ring, const CallerFrame& caller, bool python_allocator) {
   uint32_t node = 0;
   if (ring != nullptr && python::frames_enabled.load(std::memory_order_relaxed) &&
-      capture_python_stack(ring, caller, &node)) {
+      capture_python_stack(ring, caller, python_allocator, &node)) {
     return node;
   }
   if (ring != nullptr && ring->unwind != nullptr &&

@@ -22,7 +22,8 @@ inline bool should_record(const ThreadState& state) {
 ThreadRing* thread_ring(ThreadState& state);
 
 // Unwinds from the hook's caller and interns the stack; returns its node id.
-uint32_t capture_stack(ThreadRing* ring, const CallerFrame& caller);
+// `python_allocator`: the hook is one of Python's allocator domains.
+uint32_t capture_stack(ThreadRing* ring, const CallerFrame& caller, bool python_allocator = false);
 
 // Appends one event to the ring, preceded by an epoch mark when the epoch
 // moved on.

@@ -60,7 +60,10 @@ ThreadRing* RingRegistry::claim(uint32_t tid, uint64_t current_epoch) {
     ring->unwind->depth = 0;
     ring->unwind->stack_high = 0;
   }
-  if (ring->merge != nullptr) ring->merge->count = 0;
+  if (ring->merge != nullptr) {
+    ring->merge->count = 0;
+    ring->merge->python.cached_count = 0;
+  }
   uint64_t start = ring->read_index.load(std::memory_order_relaxed);
   ring->write_index.store(start, std::memory_order_relaxed);
   ring->cached_read_index = start;

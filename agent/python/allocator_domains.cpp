@@ -40,7 +40,7 @@ inline __attribute__((always_inline)) void* record_allocation(const CallerFrame&
   if (!should_record(state)) return allocate();
   ReentrancyGuard guard(state);  // the original's own malloc/mmap calls are not ours to count
   ThreadRing* ring = thread_ring(state);
-  uint32_t stack = capture_stack(ring, caller);
+  uint32_t stack = capture_stack(ring, caller, true);
   void* pointer = allocate();
   if (pointer != nullptr) record_event(ring, EventKind::Alloc, domain.heap, reinterpret_cast<uintptr_t>(pointer), size, stack);
   return pointer;
@@ -69,7 +69,7 @@ void* wrapped_realloc(void* context, void* pointer, size_t size) {
   if (!should_record(state)) return domain.original.realloc(domain.original.context, pointer, size);
   ReentrancyGuard guard(state);
   ThreadRing* ring = thread_ring(state);
-  uint32_t stack = capture_stack(ring, caller);
+  uint32_t stack = capture_stack(ring, caller, true);
   record_event(ring, EventKind::ReallocOut, domain.heap, reinterpret_cast<uintptr_t>(pointer), 0, 0);
   void* moved = domain.original.realloc(domain.original.context, pointer, size);
   // On failure the old block stays; its size is unknown here, the new size is the best guess.

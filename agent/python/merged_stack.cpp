@@ -69,4 +69,9 @@ uint32_t intern_merged_stack(const uintptr_t* native, uint32_t native_count, con
   return count == 0 ? 0 : node;
 }
 
+uint32_t intern_walk(MergeCache& cache, uint32_t native_count) {
+  resolve_python_frames(&cache.python);
+  return intern_merged_stack(cache.native, native_count, cache.python, cache);
+}
+
 }  // namespace leakspy::agent::python

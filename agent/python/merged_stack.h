@@ -28,4 +28,7 @@ struct MergeCache {
 uint32_t intern_merged_stack(const uintptr_t* native, uint32_t native_count, const PythonFrames& python,
                              MergeCache& cache);
 
+// The node for cache.native[0, native_count) and the walk in cache.python.
+uint32_t intern_walk(MergeCache& cache, uint32_t native_count);
+
 }  // namespace leakspy::agent::python

@@ -8,13 +8,39 @@ namespace leakspy::agent::python {
 
 namespace {
 
-void add_frame(PythonFrames* out, const PythonLayout& layout, const void* code, int64_t offset) {
+void add_frame(PythonFrames* out, const void* frame, const void* code, int64_t offset) {
   if (out->count == kMaxPythonFrames) return;
-  uint32_t id = code_table.intern(layout, code);
-  uint32_t line = id != 0 && offset >= 0 ? code_table.line(layout, id, code, static_cast<uint32_t>(offset)) : 0;
-  out->frames[out->count] = python_frame_value(id, line);
+  out->raw_frame[out->count] = frame;
+  out->raw_code[out->count] = code;
+  out->raw_offset[out->count] = offset;
   out->group_end[out->count] = false;
   ++out->count;
+}
+
+uint64_t resolve(const PythonLayout& layout, const void* code, int64_t offset) {
+  uint32_t id = code_table.intern(layout, code);
+  uint32_t line = id != 0 && offset >= 0 ? code_table.line(layout, id, code, static_cast<uint32_t>(offset)) : 0;
+  return python_frame_value(id, line);
+}
+
+// Turns the raw walk into frame values, reusing the previous walk's values
+// for the frames that did not change (compared from the outer end).
+void resolve_frames(const PythonLayout& layout, PythonFrames* out) {
+  uint32_t count = out->count;
+  bool same = true;
+  for (uint32_t outer = 0; outer < count; ++outer) {
+    uint32_t inner = count - 1 - outer;
+    same = same && outer < out->cached_count && out->cached_frame[outer] == out->raw_frame[inner] &&
+           out->cached_code[outer] == out->raw_code[inner] && out->cached_offset[outer] == out->raw_offset[inner];
+    if (!same) {
+      out->cached_frame[outer] = out->raw_frame[inner];
+      out->cached_code[outer] = out->raw_code[inner];
+      out->cached_offset[outer] = out->raw_offset[inner];
+      out->cached_value[outer] = resolve(layout, out->raw_code[inner], out->raw_offset[inner]);
+    }
+    out->frames[inner] = out->cached_value[outer];
+  }
+  out->cached_count = count;
 }
 
 void end_group(PythonFrames* out) {
@@ -30,7 +56,7 @@ void walk_frame_objects(const PythonLayout& layout, const void* thread, PythonFr
     // 3.9 counts f_lasti in bytes, 3.10 in code units; both tables use bytes.
     int64_t offset = layout.minor == 10 ? int64_t{lasti} * 2 : lasti;
     if (code != nullptr) {
-      add_frame(out, layout, code, offset);
+      add_frame(out, frame, code, offset);
       end_group(out);
     }
     frame = read_field<const void*>(frame, layout.frame_back);
@@ -60,7 +86,7 @@ void walk_interpreter_frames(const PythonLayout& layout, const void* thread, Pyt
     // Before its first instruction a frame is still being set up: skip it,
     // as CPython's own tracebacks do.
     if (code != nullptr && instruction >= first) {
-      add_frame(out, layout, code, static_cast<int64_t>((instruction - first) / 2));
+      add_frame(out, frame, code, static_cast<int64_t>((instruction - first) / 2));
       if (layout.frame_model == FrameModel::InterpreterFramesEntryFlag && flag != 0) end_group(out);
     }
     frame = previous;
@@ -70,7 +96,7 @@ void walk_interpreter_frames(const PythonLayout& layout, const void* thread, Pyt
 
 }  // namespace
 
-bool collect_python_frames(PythonFrames* out) {
+bool walk_python_frames(PythonFrames* out) {
   out->count = 0;
   if (!frames_enabled.load(std::memory_order_acquire)) return false;
   const PythonRuntime& rt = runtime();
@@ -84,5 +110,7 @@ bool collect_python_frames(PythonFrames* out) {
   }
   return out->count > 0;
 }
+
+void resolve_python_frames(PythonFrames* out) { resolve_frames(*runtime().layout, out); }
 
 }  // namespace leakspy::agent::python

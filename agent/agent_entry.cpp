@@ -3,13 +3,12 @@
 // Both go through open_session and the same hook installation.
 
 #include <pthread.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 
+#include "agent/agent_thread.h"
 #include "agent/session.h"
 #include "agent/thread_state.h"
 #include "capture/wire.h"
@@ -27,35 +26,13 @@ void write_stderr(const char* text) {
   (void)ignored;
 }
 
-void* writer_thread_main(void*) {
-  // The target's signals are not ours to handle: block them all here, so the
-  // kernel delivers process-directed signals to the target's own threads.
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
-  prctl(PR_SET_NAME, "leakspy-agent", 0, 0, 0);
-  agent::run_writer_loop();
-  return nullptr;
-}
-
-void* attach_thread_main(void*) {
-  agent::ThreadState& self = agent::this_thread();
-  ++self.in_agent;
-  agent::StartResult result = agent::open_session(attach_socket_path, leakspy::wire::kHelloAttached);
-  --self.in_agent;
-  if (result != agent::StartResult::Started) return nullptr;
-  return writer_thread_main(nullptr);
-}
-
-bool spawn_detached(void* (*main)(void*)) {
-  agent::ReentrancyGuard guard(agent::this_thread());
-  pthread_attr_t attributes;
-  pthread_attr_init(&attributes);
-  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-  pthread_t thread;
-  bool ok = pthread_create(&thread, &attributes, main, nullptr) == 0;
-  pthread_attr_destroy(&attributes);
-  return ok;
+// The agent thread after an attach: connect and install the hooks here, so
+// that the hijacked target thread that called leakspy_agent_start returns at
+// once; then write.
+void attach_thread_body() {
+  if (agent::open_session(attach_socket_path, leakspy::wire::kHelloAttached) == agent::StartResult::Started) {
+    agent::run_writer_loop();
+  }
 }
 
 // Removes the agent from LD_PRELOAD so that programs the target starts are
@@ -100,7 +77,7 @@ __attribute__((constructor)) void start_from_preload() {
     write_stderr("leakspy: the agent could not connect to the recorder; the program runs unrecorded\n");
     return;
   }
-  if (!spawn_detached(writer_thread_main)) {
+  if (!agent::start_agent_thread("leakspy-agent", agent::run_writer_loop)) {
     write_stderr("leakspy: the agent could not start its thread; the program runs unrecorded\n");
     agent::cancel_session();
   }
@@ -119,5 +96,6 @@ extern "C" __attribute__((visibility("default"))) int leakspy_agent_start(const 
     return static_cast<int>(agent::StartResult::InitFailed);
   }
   std::strcpy(attach_socket_path, socket_path);
-  return spawn_detached(attach_thread_main) ? 0 : static_cast<int>(agent::StartResult::InitFailed);
+  return agent::start_agent_thread("leakspy-agent", attach_thread_body) ? 0
+                                                                        : static_cast<int>(agent::StartResult::InitFailed);
 }

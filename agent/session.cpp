@@ -128,8 +128,6 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags) {
 }
 
 void run_writer_loop() {
-  ThreadState& self = this_thread();
-  ++self.in_agent;  // nothing this thread does is the target's doing
   wire::GoodbyeReason reason = wire::GoodbyeReason::StopRequested;
   bool connected = true;
   for (;;) {
@@ -158,7 +156,6 @@ void run_writer_loop() {
   }
   end_session(reason, connected);
   agent_debug("session ended, reason ", static_cast<uint64_t>(reason), connected ? " (recorder connected)" : " (recorder gone)");
-  --self.in_agent;
 }
 
 void cancel_session() { end_session(wire::GoodbyeReason::Failure, true); }

@@ -19,7 +19,8 @@ enum class StartResult : int {
 // list, hooks, tracking on. Runs on the thread that installs the hooks (the
 // preload constructor, or the agent thread when attached).
 StartResult open_session(const char* socket_path, uint32_t hello_flags);
-// The writer loop; returns when the session has ended. Runs on the agent thread.
+// The writer loop; returns when the session has ended. Runs on an agent
+// thread (agent_thread.h).
 void run_writer_loop();
 // Ends a session that open_session started when its writer thread could not be.
 void cancel_session();

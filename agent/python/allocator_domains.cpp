@@ -1,12 +1,10 @@
 #include "agent/python/allocator_domains.h"
 
-#include <pthread.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <time.h>
 
 #include <atomic>
 
+#include "agent/agent_thread.h"
 #include "agent/event_recorder.h"
 #include "agent/fast_unwinder.h"
 #include "agent/python/python_runtime.h"
@@ -96,13 +94,7 @@ struct WorkerArgument {
 };
 constinit WorkerArgument worker_argument{};
 
-void* allocator_worker(void*) {
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
-  prctl(PR_SET_NAME, "leakspy-python", 0, 0, 0);
-  ThreadState& self = this_thread();
-  ++self.in_agent;
+void allocator_worker() {
   const PythonRuntime& rt = runtime();
   if (rt.gil_ensure != nullptr && rt.get_allocator != nullptr && rt.set_allocator != nullptr &&
       rt.is_initialized() && !rt.is_finalizing()) {
@@ -121,22 +113,13 @@ void* allocator_worker(void*) {
     }
     rt.gil_release(gil);
   }
-  --self.in_agent;
   worker_done.store(1, std::memory_order_release);
-  return nullptr;
 }
 
 bool start_worker(bool wrap, uint8_t heap) {
-  ReentrancyGuard guard(this_thread());
   worker_argument = {wrap, heap};
   worker_done.store(0);
-  pthread_attr_t attributes;
-  pthread_attr_init(&attributes);
-  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-  pthread_t thread;
-  bool ok = pthread_create(&thread, &attributes, allocator_worker, nullptr) == 0;
-  pthread_attr_destroy(&attributes);
-  return ok;
+  return start_agent_thread("leakspy-python", allocator_worker);
 }
 
 }  // namespace

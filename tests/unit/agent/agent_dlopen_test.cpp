@@ -57,5 +57,19 @@ TEST(AgentDlopen, PatchesALibraryLoadedLaterAndRestoresItAtStop) {
   std::system(("rm -rf " + directory).c_str());
 }
 
+TEST(AgentDlopen, UnhooksByItselfWhenTheRecorderVanishes) {
+  recorder::AgentListener listener;
+  test::BackgroundProcess host({test::target_path("agent_host"), LEAKSPY_AGENT_LIBRARY, listener.socket_path(),
+                                test::target_path("libleakspy_probe.so")});
+  UniqueFd connection = listener.accept(10000, [] { return false; });
+  ASSERT_TRUE(connection) << "the agent did not connect";
+  ASSERT_TRUE(host.wait_for_output("allocated", 15)) << host.output();
+  connection.reset();  // as if leakspy was killed with SIGKILL: no Stop, the socket just closes
+  host.close_stdin();
+  EXPECT_EQ(host.wait(15), 0);
+  EXPECT_NE(host.output().find("restored"), std::string::npos) << host.output();
+  EXPECT_EQ(host.output().find("not-restored"), std::string::npos) << host.output();
+}
+
 }  // namespace
 }  // namespace leakspy

@@ -5,6 +5,12 @@
 // (a locked cmpxchg16b, a full barrier), so a reader that sees the key also
 // sees its value (x86 does not reorder loads with loads).
 // When three-quarters full, inserts are refused; lookups keep working.
+//
+// Where a key's probe starts is the caller's choice (`home`): a random start
+// touches every page of the array once there are more keys than pages, and
+// the array's whole size becomes resident memory in the target. Callers with
+// keys that arrive in order (tree nodes, code addresses) start them near
+// each other, so the array fills from the front.
 
 #include <atomic>
 #include <cstdint>
@@ -23,9 +29,10 @@ class ConcurrentMap {
     return slots_ != nullptr;
   }
 
-  // The value for `key`, or false when absent.
-  bool find(uint64_t key, uint64_t* value) const {
-    for (uint64_t i = slot_of(key);; i = (i + 1) & mask_) {
+  // The value for `key`, or false when absent. `home`: where its probe starts.
+  bool find(uint64_t key, uint64_t* value) const { return find(key, value, mix(key)); }
+  bool find(uint64_t key, uint64_t* value, uint64_t home) const {
+    for (uint64_t i = home & mask_;; i = (i + 1) & mask_) {
       uint64_t found = __atomic_load_n(&slots_[i].key, __ATOMIC_ACQUIRE);
       if (found == key) {
         *value = __atomic_load_n(&slots_[i].value, __ATOMIC_ACQUIRE);
@@ -36,10 +43,11 @@ class ConcurrentMap {
   }
 
   // Inserts unless present (then the first value stays). False when full.
-  bool insert(uint64_t key, uint64_t value) {
+  bool insert(uint64_t key, uint64_t value) { return insert(key, value, mix(key)); }
+  bool insert(uint64_t key, uint64_t value, uint64_t home) {
     if (used_.fetch_add(1, std::memory_order_relaxed) >= (mask_ + 1) / 4 * 3) return false;
     unsigned __int128 desired = (static_cast<unsigned __int128>(value) << 64) | key;
-    for (uint64_t i = slot_of(key);; i = (i + 1) & mask_) {
+    for (uint64_t i = home & mask_;; i = (i + 1) & mask_) {
       if (__sync_bool_compare_and_swap(reinterpret_cast<unsigned __int128*>(&slots_[i]),
                                        static_cast<unsigned __int128>(0), desired)) {
         return true;
@@ -53,11 +61,11 @@ class ConcurrentMap {
     uint64_t key;
     uint64_t value;
   };
-  uint64_t slot_of(uint64_t key) const {
+  static uint64_t mix(uint64_t key) {
     key ^= key >> 33;
     key *= 0xff51afd7ed558ccdull;
     key ^= key >> 33;
-    return key & mask_;
+    return key;
   }
 
   Slot* slots_ = nullptr;

@@ -19,10 +19,11 @@ constinit std::atomic<uint64_t> rule_generation{0};
 
 UnwindRule lookup_rule(uintptr_t pc) {
   uint64_t key = pc ^ (rule_generation.load(std::memory_order_relaxed) << 48);
+  uint64_t home = pc >> 4;  // code that runs together sits together
   uint64_t packed;
-  if (rule_cache.find(key, &packed)) return UnwindRule::unpack(packed);
+  if (rule_cache.find(key, &packed, home)) return UnwindRule::unpack(packed);
   UnwindRule rule = compute_unwind_rule(pc);
-  rule_cache.insert(key, rule.pack());
+  rule_cache.insert(key, rule.pack(), home);
   return rule;
 }
 

@@ -45,7 +45,10 @@ bool TraceTable::init() {
 
 uint32_t TraceTable::intern_edge(uint32_t parent, uintptr_t frame) {
   uint64_t mask = kEdgeSlots - 1;
-  for (uint64_t i = mix(frame ^ (static_cast<uint64_t>(parent) << 47) ^ parent) & mask;; i = (i + 1) & mask) {
+  // Start near the parent: nodes are made in order, so the tree fills the
+  // array from the front instead of touching every page (see concurrent_map.h).
+  uint64_t home = static_cast<uint64_t>(parent) * 4 + (mix(frame) & 3);
+  for (uint64_t i = home & mask;; i = (i + 1) & mask) {
     Slot& slot = edges_[i];
     uint64_t key = load_acquire(slot.key);
     if (key == 0) {

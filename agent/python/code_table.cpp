@@ -22,7 +22,7 @@ uint64_t mix(uint64_t value) {
 bool CodeTable::init() {
   if (records_ != nullptr) return true;
   records_ = static_cast<CodeRecord*>(map_pages(sizeof(CodeRecord) * kMaxCodes));
-  return records_ != nullptr && codes_.init(18) && lines_.init(20);
+  return records_ != nullptr && codes_.init(16) && lines_.init(20);
 }
 
 uint32_t CodeTable::intern(const PythonLayout& layout, const void* code) {
@@ -53,14 +53,15 @@ uint32_t CodeTable::intern(const PythonLayout& layout, const void* code) {
 
 uint32_t CodeTable::line(const PythonLayout& layout, uint32_t id, const void* code, uint32_t offset) {
   uint64_t key = (static_cast<uint64_t>(id) << 32) | offset;
+  uint64_t home = static_cast<uint64_t>(id) * 16 + offset % 16;  // a code object's lines together
   uint64_t line;
-  if (lines_.find(key, &line)) return static_cast<uint32_t>(line);
+  if (lines_.find(key, &line, home)) return static_cast<uint32_t>(line);
   size_t size = 0;
   const uint8_t* table = bytes_data(layout, read_field<const void*>(code, layout.code_line_table), &size);
   auto first_line = read_field<int32_t>(code, layout.code_firstlineno);
   line = line_for_offset(layout.line_table, table, size, first_line > 0 ? static_cast<uint32_t>(first_line) : 0,
                          offset);
-  lines_.insert(key, line);
+  lines_.insert(key, line, home);
   return static_cast<uint32_t>(line);
 }
 

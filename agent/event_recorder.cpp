@@ -48,10 +48,7 @@ bool init_thread_exit_tracking() {
   return created;
 }
 
-ThreadRing* thread_ring(ThreadState& state) {
-  if (state.ring != nullptr) return state.ring;
-  return claim_ring(state);
-}
+ThreadRing* claim_thread_ring(ThreadState& state) { return claim_ring(state); }
 
 namespace {
 

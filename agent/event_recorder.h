@@ -19,7 +19,10 @@ inline bool should_record(const ThreadState& state) {
 
 // The calling thread's ring, claimed on first use; nullptr when none can be
 // had (its events are then counted as dropped).
-ThreadRing* thread_ring(ThreadState& state);
+ThreadRing* claim_thread_ring(ThreadState& state);
+inline ThreadRing* thread_ring(ThreadState& state) {
+  return __builtin_expect(state.ring != nullptr, 1) ? state.ring : claim_thread_ring(state);
+}
 
 // Unwinds from the hook's caller and interns the stack; returns its node id.
 // `python_allocator`: the hook is one of Python's allocator domains.

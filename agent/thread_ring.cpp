@@ -94,9 +94,8 @@ void RingRegistry::reset_all() {
   }
 }
 
-bool ring_reserve(ThreadRing* ring, uint32_t count) {
+bool ring_reserve_slow(ThreadRing* ring, uint32_t count) {
   uint64_t write = ring->write_index.load(std::memory_order_relaxed);
-  if (has_room(ring, write, count) && !ring->overflowing) return true;
   // Pairs with the release store of read_index in the writer's drain.
   ring->cached_read_index = ring->read_index.load(std::memory_order_acquire);
   if (ring->overflowing) {
@@ -120,12 +119,9 @@ bool ring_reserve(ThreadRing* ring, uint32_t count) {
   return true;
 }
 
-bool ring_publish(ThreadRing* ring, uint64_t write_index) {
-  // Pairs with the acquire load of write_index in the writer's drain.
-  ring->write_index.store(write_index, std::memory_order_release);
-  // Every so often look at how full the ring really is, and wake the writer
-  // once it is half full, long before a producer would have to wait.
-  if (write_index < ring->check_at) return false;
+// Every so often look at how full the ring really is, and wake the writer
+// once it is half full, long before a producer would have to wait.
+bool ring_fill_check(ThreadRing* ring, uint64_t write_index) {
   ring->cached_read_index = ring->read_index.load(std::memory_order_acquire);
   ring->check_at = write_index + RingRegistry::kRingCapacity / 8;
   return write_index - ring->cached_read_index >= RingRegistry::kRingCapacity / 2;

@@ -81,7 +81,14 @@ class RingRegistry {
 
 // Makes room for `count` entries, waiting (bounded) for the writer if the
 // ring is full. False when there is no room: the caller drops the event.
-bool ring_reserve(ThreadRing* ring, uint32_t count);
+bool ring_reserve_slow(ThreadRing* ring, uint32_t count);
+inline bool ring_reserve(ThreadRing* ring, uint32_t count) {
+  uint64_t write = ring->write_index.load(std::memory_order_relaxed);
+  if (__builtin_expect(write + count - ring->cached_read_index <= RingRegistry::kRingCapacity && !ring->overflowing, 1)) {
+    return true;
+  }
+  return ring_reserve_slow(ring, count);
+}
 // The entry at `index` (a write index, not yet reduced to the ring size).
 inline wire::RawEvent& ring_entry(ThreadRing* ring, uint64_t index) {
   return ring->entries[index & (RingRegistry::kRingCapacity - 1)];
@@ -90,7 +97,13 @@ inline wire::RawEvent& ring_entry(ThreadRing* ring, uint64_t index) {
 // Returns true when the writer should be woken (the ring is half full); the
 // caller rings the doorbell once it has left its in-flight window, or the
 // woken writer would find it in flight and could not seal the epoch.
-[[nodiscard]] bool ring_publish(ThreadRing* ring, uint64_t write_index);
+[[nodiscard]] bool ring_fill_check(ThreadRing* ring, uint64_t write_index);
+[[nodiscard]] inline bool ring_publish(ThreadRing* ring, uint64_t write_index) {
+  // Pairs with the acquire load of write_index in the writer's drain.
+  ring->write_index.store(write_index, std::memory_order_release);
+  if (__builtin_expect(write_index < ring->check_at, 1)) return false;
+  return ring_fill_check(ring, write_index);
+}
 
 // The number of entries waiting in the ring.
 inline uint64_t ring_pending(const ThreadRing* ring) {

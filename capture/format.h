@@ -50,7 +50,7 @@ enum class RecordType : uint8_t {
   Counters = 0x0A,      // rss bytes, n, n x (heap id, live bytes)
   Dropped = 0x0B,       // thread index, events the agent dropped
   Trailer = 0x0C,       // totals; see Trailer
-  Symbol = 0x0D,        // reserved for the symbol table
+  Symbol = 0x0D,        // address, module id, n, n x (function string id, file string id, line); see SymbolRecord
   PythonCode = 0x0E,    // id, filename string id, name string id, first line
   Note = 0x0F,          // severity, text: something the user should know about the recording
 };

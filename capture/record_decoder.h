@@ -33,6 +33,7 @@ struct RecordVisitor {
   void on_trailer(const Trailer&) {}
   void on_python_code(const PythonCodeRecord&) {}
   void on_note(const NoteRecord&) {}
+  void on_symbol(const SymbolRecord&) {}
 };
 
 template <typename Visitor>
@@ -219,8 +220,21 @@ class RecordDecoder {
         visitor_.on_note(note);
         return;
       }
-      case RecordType::Symbol:
-        break;
+      case RecordType::Symbol: {
+        SymbolRecord symbol;
+        symbol.address = get();
+        symbol.module = ModuleId(get32());
+        uint64_t frames = get();
+        if (frames > static_cast<uint64_t>(end_ - in_)) fail("too many frames in a symbol record");
+        symbol.frames.resize(frames);
+        for (SymbolFrame& frame : symbol.frames) {
+          frame.function = StringId(get32());
+          frame.file = StringId(get32());
+          frame.line = get32();
+        }
+        visitor_.on_symbol(symbol);
+        return;
+      }
     }
     fail("unknown record type " + std::to_string(static_cast<unsigned>(type)));
   }

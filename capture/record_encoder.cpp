@@ -150,6 +150,18 @@ void RecordEncoder::note(const NoteRecord& note) {
   put_bytes(note.text);
 }
 
+void RecordEncoder::symbol(const SymbolRecord& symbol) {
+  put_type(RecordType::Symbol);
+  put(symbol.address);
+  put(symbol.module.value());
+  put(symbol.frames.size());
+  for (const SymbolFrame& frame : symbol.frames) {
+    put(frame.function.value());
+    put(frame.file.value());
+    put(frame.line);
+  }
+}
+
 void RecordEncoder::trailer(const Trailer& trailer) {
   put_type(RecordType::Trailer);
   put(trailer.end_time);

@@ -35,6 +35,7 @@ class RecordEncoder {
   void trailer(const Trailer& trailer);
   void python_code(const PythonCodeRecord& code);
   void note(const NoteRecord& note);
+  void symbol(const SymbolRecord& symbol);
 
  private:
   uint8_t* reserve(size_t max_bytes);

@@ -83,6 +83,28 @@ struct PythonCodeRecord {
   uint32_t first_line = 0;
 };
 
+// One source-level frame at a native frame address: the function the code
+// belongs to, or a function inlined into it.
+struct SymbolFrame {
+  StringId function;  // demangled; 0 when only the module is known
+  StringId file;      // source file; 0 when unknown
+  uint32_t line = 0;  // 0 when unknown
+  bool operator==(const SymbolFrame&) const = default;
+};
+
+// What a native frame address of the trace tree stands for, resolved by the
+// recorder at the end of recording (symbolize/). One record per distinct
+// native frame of the capture's Node records.
+struct SymbolRecord {
+  uint64_t address = 0;  // the frame exactly as in Node records: a return address (looked up at address - 1)
+  ModuleId module;       // the module the address lies in; 0 when none
+  // Innermost first: frames[0] is the innermost inlined function (where the
+  // address's line is), each next one the function it was inlined into (at
+  // the call's line), the last the real function. Empty when unresolved.
+  std::vector<SymbolFrame> frames;
+  bool operator==(const SymbolRecord&) const = default;
+};
+
 struct NoteRecord {
   NoteSeverity severity = NoteSeverity::Info;
   std::string text;

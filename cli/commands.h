@@ -18,5 +18,8 @@ extern std::vector<std::string> arguments_after_separator;
 
 void add_run_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
+void add_top_command(CLI::App& app);
+void add_flamegraph_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace leakspy::cli

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("leakspy ") + LEAKSPY_VERSION);
   cli::add_run_command(app);
   cli::add_inspect_command(app);
+  cli::add_top_command(app);
+  cli::add_flamegraph_command(app);
+  cli::add_export_command(app);
   int parsed_argc = argc;
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--") {

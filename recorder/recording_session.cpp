@@ -156,6 +156,7 @@ void RecordingSession::on_nodes(const uint8_t* payload, size_t length) {
     wire::WireNode node;
     std::memcpy(&node, payload + sizeof(header) + i * sizeof(node), sizeof(node));
     writer_.records().node({StackId(node.id), StackId(node.parent), node.frame});
+    native_frames_.frame_seen(node.frame);
   }
 }
 
@@ -200,6 +201,8 @@ void RecordingSession::on_module(const uint8_t* payload, size_t length) {
     record.segments.push_back({segment.vaddr, segment.memsz, static_cast<uint8_t>(segment.flags)});
   }
   writer_.records().module(record);
+  native_frames_.module_loaded({module.id, std::string(path, module.path_length), record.build_id, record.load_bias,
+                                record.segments});
 }
 
 void RecordingSession::on_heap(const uint8_t* payload, size_t length) {
@@ -233,7 +236,9 @@ void RecordingSession::on_note(const uint8_t* payload, size_t length) {
 }
 
 void RecordingSession::on_module_unload(const uint8_t* payload, size_t length) {
-  writer_.records().module_unload(ModuleId(read_struct<wire::WireModuleUnload>(payload, length, "unload").id));
+  uint32_t id = read_struct<wire::WireModuleUnload>(payload, length, "unload").id;
+  writer_.records().module_unload(ModuleId(id));
+  native_frames_.module_unloaded(id);
 }
 
 void RecordingSession::on_drops(const uint8_t* payload, size_t length) {
@@ -302,7 +307,31 @@ void RecordingSession::finish(capture::TargetEnd end, int exit_status) {
   trailer_.implicit_frees = live_.implicit_frees();
   trailer_.target_end = end;
   trailer_.exit_status = exit_status;
+  write_symbols(end);
   writer_.finish(trailer_);
+}
+
+// The symbol table, so that the capture renders anywhere (docs/capture-format.md,
+// "Symbols"). A failure here costs the names, never the recording.
+void RecordingSession::write_symbols(capture::TargetEnd end) {
+  symbolize::SymbolizeOptions options;
+  // While the target lives, its files are opened through its own root (a
+  // container's files are not at the same paths here); once it is gone, by path.
+  if (end == capture::TargetEnd::StillRunning) options.root = "/proc/" + std::to_string(options_.pid) + "/root";
+  try {
+    for (const symbolize::FrameSymbol& symbol : native_frames_.symbolize(options)) {
+      capture::SymbolRecord record;
+      record.address = symbol.address;
+      record.module = ModuleId(symbol.module_id);
+      for (const symbolize::SourceFrame& frame : symbol.frames) {
+        record.frames.push_back({intern(frame.function), intern(frame.file), frame.line});
+      }
+      writer_.records().symbol(record);
+      writer_.maybe_flush();
+    }
+  } catch (const std::exception& error) {
+    writer_.records().note({capture::NoteSeverity::Warning, std::string("symbols are incomplete: ") + error.what()});
+  }
 }
 
 SessionStats RecordingSession::stats() const {

@@ -18,6 +18,7 @@
 #include "capture/capture_writer.h"
 #include "capture/wire.h"
 #include "recorder/epoch_merger.h"
+#include "symbolize/native_frame_set.h"
 
 namespace leakspy::recorder {
 
@@ -76,6 +77,7 @@ class RecordingSession final : public MergedEventSink {
   void on_seal(uint64_t epoch);
   void on_drops(const uint8_t* payload, size_t length);
   void write_counters();
+  void write_symbols(capture::TargetEnd end);
   void end_finished_threads();
 
   SessionOptions options_;
@@ -88,6 +90,7 @@ class RecordingSession final : public MergedEventSink {
   uint32_t next_string_ = 1;
   std::map<uint32_t, uint64_t> drops_by_thread_;
   std::set<uint32_t> ending_threads_;  // ThreadEnd received, events still held
+  symbolize::NativeFrameSet native_frames_;  // every frame of the trace tree, symbolized at finish()
   uint64_t current_time_ = UINT64_MAX;
   uint32_t current_thread_ = UINT32_MAX;
   uint64_t last_counters_ns_ = 0;

@@ -133,6 +133,22 @@ void RecordPrinter::on_note(const capture::NoteRecord& note) {
   line("note") << (note.severity == capture::NoteSeverity::Warning ? "warning: " : "") << note.text << '\n';
 }
 
+void RecordPrinter::on_symbol(const capture::SymbolRecord& symbol) {
+  line("symbol") << hex(symbol.address) << " module=#" << symbol.module.value();
+  if (symbol.frames.empty()) out_ << " unresolved";
+  auto text = [&](StringId id) {
+    auto found = strings_.find(id.value());
+    return found != strings_.end() ? found->second : std::string("?");
+  };
+  // Innermost first, as recorded: "inlined <- inlined into <- function".
+  for (size_t i = 0; i < symbol.frames.size(); ++i) {
+    const capture::SymbolFrame& frame = symbol.frames[i];
+    out_ << (i == 0 ? " " : " <- ") << (frame.function.value() != 0 ? text(frame.function) : "?");
+    if (frame.file.value() != 0) out_ << " (" << text(frame.file) << ':' << frame.line << ')';
+  }
+  out_ << '\n';
+}
+
 void RecordPrinter::on_time(uint64_t units) { time_ = units; }
 
 void RecordPrinter::on_switch(ThreadIndex index) { line("switch") << "thread #" << index.value() << '\n'; }

@@ -35,6 +35,7 @@ class RecordPrinter : public capture::RecordVisitor {
   void on_trailer(const capture::Trailer& trailer);
   void on_python_code(const capture::PythonCodeRecord& code);
   void on_note(const capture::NoteRecord& note);
+  void on_symbol(const capture::SymbolRecord& symbol);
 
  private:
   std::string heap_name(HeapId heap) const;
@@ -70,6 +71,7 @@ class RecordCounter : public capture::RecordVisitor {
   }
   void on_python_code(const capture::PythonCodeRecord&) { ++counts_["python-code"]; }
   void on_note(const capture::NoteRecord&) { ++counts_["note"]; }
+  void on_symbol(const capture::SymbolRecord&) { ++counts_["symbol"]; }
   void on_trailer(const capture::Trailer& trailer) {
     ++counts_["trailer"];
     trailer_ = trailer;

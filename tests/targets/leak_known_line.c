@@ -9,7 +9,13 @@
 #include <unistd.h>
 
 // noinline and an opaque pointer, so that the compiler keeps every call.
-__attribute__((noinline)) void* leak_page(void) { return malloc(4096); }
+// The empty asm keeps the call out of tail position: a tail call (jmp malloc)
+// would leave leak_page off the stack, and reports could not name it.
+__attribute__((noinline)) void* leak_page(void) {
+  void* page = malloc(4096);
+  __asm__ volatile("" : "+r"(page));
+  return page;
+}
 
 __attribute__((noinline)) void churn(int i) {
   char* volatile scratch = malloc(100 + (size_t)i);

@@ -1,0 +1,63 @@
+#include "analyze/call_sites.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "analyze/allocation_functions.h"
+
+namespace leakspy::analyze {
+
+std::vector<LocationId> site_of_each_stack(const CaptureModel& model) {
+  const SymbolTable& symbols = model.symbols;
+  constexpr uint32_t kNone = UINT32_MAX;
+  // outside[n]: the innermost non-allocation location on the path from the
+  // root to n; innermost[n]: n's innermost location at all (the fallback for
+  // a stack made only of allocation functions).
+  std::vector<uint32_t> outside(model.nodes.size(), kNone);
+  std::vector<LocationId> sites(model.nodes.size(), SymbolTable::kNoStack);
+  auto own_site = [&](uint32_t node) {
+    for (LocationId location : model.node_locations(StackId(node))) {
+      const Location& place = symbols.location(location);
+      if (place.kind != LocationKind::Native || !is_allocation_function(place.function)) return location.value();
+    }
+    return kNone;
+  };
+  for (uint32_t node : model.node_order) {  // parents first
+    uint32_t own = own_site(node);
+    outside[node] = own != kNone ? own : outside[model.nodes[node].parent.value()];
+    if (outside[node] != kNone) {
+      sites[node] = LocationId(outside[node]);
+    } else {
+      std::span<const LocationId> chain = model.node_locations(StackId(node));
+      sites[node] = chain.empty() ? SymbolTable::kNoStack : chain.front();
+    }
+  }
+  // Stacks used by events but never defined keep kNoStack.
+  return sites;
+}
+
+std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric) {
+  std::vector<LocationId> sites = site_of_each_stack(model);
+  std::unordered_map<uint32_t, size_t> index;
+  std::vector<CallSite> result;
+  for (size_t stack = 0; stack < model.stacks.size(); ++stack) {
+    const StackTotals& totals = model.stacks[stack];
+    if (totals.empty()) continue;
+    LocationId site = stack < sites.size() ? sites[stack] : SymbolTable::kNoStack;
+    auto [it, inserted] = index.try_emplace(site.value(), result.size());
+    if (inserted) result.push_back({site, {}, 0});
+    CallSite& entry = result[it->second];
+    entry.totals.add(totals);
+    ++entry.stacks;
+  }
+  const SymbolTable& symbols = model.symbols;
+  std::sort(result.begin(), result.end(), [&](const CallSite& a, const CallSite& b) {
+    uint64_t va = metric_value(a.totals, metric);
+    uint64_t vb = metric_value(b.totals, metric);
+    if (va != vb) return va > vb;
+    return symbols.label(a.location) < symbols.label(b.location);
+  });
+  return result;
+}
+
+}  // namespace leakspy::analyze

@@ -1,0 +1,215 @@
+#include "analyze/capture_model.h"
+
+#include <algorithm>
+#include <array>
+#include <exception>
+#include <thread>
+
+#include "analyze/event_pipe.h"
+#include "analyze/event_replay.h"
+
+namespace leakspy::analyze {
+
+namespace {
+
+// Reads records into the model's tables (strings, modules, symbols, nodes,
+// notes) and hands the events of the counted heaps, with their times, to an
+// EventReplay: through an EventPipe to a second thread when there is a
+// second core, else directly.
+class ModelReader : public capture::RecordVisitor {
+ public:
+  ModelReader(CaptureModel& model, EventReplay& replay, EventPipe* pipe) : model_(model), replay_(replay), pipe_(pipe) {
+    if (model.heaps.text() == "all") selected_.fill(true);
+    // The well-known heaps, in case a capture does not declare them.
+    declare_heap(capture::kHeapMalloc, "malloc", false);
+    declare_heap(capture::kHeapMmap, "mmap", true);
+    model_.nodes.resize(1024);
+  }
+
+  void on_string(StringId id, std::string_view text) {
+    model_.symbols.add_string(id, text);
+    if (id.value() >= strings_.size()) strings_.resize(id.value() + 1);
+    strings_[id.value()] = std::string(text);
+  }
+  void on_module(const capture::ModuleRecord& module) { model_.symbols.add_module(module); }
+  void on_symbol(const capture::SymbolRecord& symbol) { model_.symbols.add_symbol(symbol); }
+  void on_python_code(const capture::PythonCodeRecord& code) { model_.symbols.add_python_code(code); }
+  void on_note(const capture::NoteRecord& note) { model_.notes.push_back(note); }
+  void on_heap(const capture::HeapRecord& heap) {
+    const std::string& name = heap.name.value() < strings_.size() ? strings_[heap.name.value()] : std::string();
+    declare_heap(heap.id.value(), name, heap.ranges());
+  }
+  void on_node(const capture::NodeRecord& node) {
+    uint32_t id = node.id.value();
+    // The agent hands out node ids densely from 1: an id far beyond the
+    // number of Node records so far is damage, and must not size the tables.
+    if (id > 2 * ++node_records_ + (1u << 20)) return;
+    std::vector<TraceNode>& nodes = model_.nodes;
+    if (id >= nodes.size()) nodes.resize(std::max<size_t>(static_cast<size_t>(id) + 1, nodes.size() * 2));
+    TraceNode& slot = nodes[id];
+    if (slot.defined || id == 0) return;  // the first definition wins, so no cycle can form
+    uint32_t parent = node.parent.value();
+    // A parent is defined before its children; one that is not is unknown:
+    // hang the node off the root rather than trust a damaged edge.
+    if (parent >= nodes.size() || (parent != 0 && !nodes[parent].defined)) parent = 0;
+    slot = {StackId(parent), node.frame, true};
+    model_.node_order.push_back(id);
+  }
+  void on_time(uint64_t units) { time_ = units; }
+  void on_dropped(const capture::DroppedRecord& dropped) { dropped_ += dropped.count; }
+  void on_trailer(const capture::Trailer& trailer) { model_.trailer = trailer; }
+
+  void on_event(const capture::EventRecord& event) {
+    ++events_;
+    uint32_t heap = event.heap.value();
+    if (heap >= capture::kMaxHeaps || !selected_[heap]) return;
+    ++counted_events_;
+    QueuedEvent queued;
+    queued.address = event.address;
+    queued.size = event.size;
+    queued.time = time_;
+    // A stack no Node record could have defined (damage) counts as no stack.
+    queued.stack = event.stack.value() < model_.nodes.size() ? event.stack.value() : 0;
+    queued.heap = static_cast<uint8_t>(heap);
+    queued.kind = static_cast<uint8_t>(event.kind);
+    send(queued);
+  }
+
+  // Hands over what is still batched; the model's own fields are complete.
+  void finish() {
+    if (batch_ != nullptr && !batch_->empty()) {
+      pipe_->push_full(batch_);
+      batch_ = nullptr;
+    }
+    model_.end_time = std::max(time_, model_.trailer ? model_.trailer->end_time : 0);
+    model_.events = events_;
+    model_.counted_events = counted_events_;
+    model_.dropped_events = std::max(dropped_, model_.trailer ? model_.trailer->dropped_events : 0);
+    for (uint32_t heap = 0; heap < capture::kMaxHeaps; ++heap) {
+      if (heap_names_[heap].empty()) continue;
+      model_.declared_heaps.push_back(heap_names_[heap]);
+      if (selected_[heap]) model_.counted_heaps.push_back(heap_names_[heap]);
+    }
+  }
+
+ private:
+  void send(const QueuedEvent& queued) {
+    if (pipe_ == nullptr) {
+      replay_.apply(queued);
+      return;
+    }
+    if (batch_ == nullptr) batch_ = pipe_->take_empty();
+    batch_->push_back(queued);
+    if (batch_->size() == EventPipe::kBatchEvents) {
+      pipe_->push_full(batch_);
+      batch_ = nullptr;
+    }
+  }
+  void declare_heap(uint32_t heap, const std::string& name, bool ranges) {
+    if (heap >= capture::kMaxHeaps) return;
+    heap_names_[heap] = name;
+    if (model_.heaps.selects(name)) selected_[heap] = true;
+    QueuedEvent declaration;
+    declaration.heap = static_cast<uint8_t>(heap);
+    declaration.kind = QueuedEvent::kDeclareHeap;
+    declaration.ranges = ranges;
+    send(declaration);  // in stream order: it changes how later events replay
+  }
+
+  CaptureModel& model_;
+  EventReplay& replay_;
+  EventPipe* pipe_;
+  EventPipe::Batch* batch_ = nullptr;
+  std::vector<std::string> strings_;
+  std::array<bool, capture::kMaxHeaps> selected_{};
+  std::array<std::string, capture::kMaxHeaps> heap_names_{};
+  uint64_t time_ = 0;
+  uint64_t events_ = 0;
+  uint64_t counted_events_ = 0;
+  uint64_t dropped_ = 0;
+  uint32_t node_records_ = 0;
+};
+
+// The replaying thread: drains the pipe until it is closed. It keeps draining
+// after a failure, so that the reading thread never waits on it forever.
+class ReplayThread {
+ public:
+  ReplayThread(EventReplay& replay, EventPipe& pipe)
+      : pipe_(pipe), thread_([this, &replay] {
+          while (EventPipe::Batch* batch = pipe_.take_full()) {
+            try {
+              if (!failure_) {
+                for (const QueuedEvent& queued : *batch) replay.apply(queued);
+              }
+            } catch (...) {
+              failure_ = std::current_exception();
+            }
+            pipe_.give_back(batch);
+          }
+        }) {}
+  // Closes the pipe and waits: on every path, including a reader's exception.
+  ~ReplayThread() { join(); }
+  void join() {
+    if (!thread_.joinable()) return;
+    pipe_.close();
+    thread_.join();
+  }
+  // Rethrows what the replay threw (after join()).
+  void rethrow() const {
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+ private:
+  EventPipe& pipe_;
+  std::exception_ptr failure_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+void CaptureModel::resolve_node_locations() {
+  node_chains_.assign(nodes.size(), Span{});
+  chain_locations_.clear();
+  for (size_t id = 1; id < nodes.size(); ++id) {
+    Span& span = node_chains_[id];
+    span.begin = static_cast<uint32_t>(chain_locations_.size());
+    if (!nodes[id].defined) {
+      chain_locations_.push_back(SymbolTable::kNoStack);
+    } else {
+      std::span<const LocationId> chain = symbols.frame_locations(nodes[id].frame);
+      chain_locations_.insert(chain_locations_.end(), chain.begin(), chain.end());
+    }
+    span.count = static_cast<uint32_t>(chain_locations_.size()) - span.begin;
+  }
+}
+
+CaptureModel read_capture_model(const std::string& path, const HeapSelection& heaps,
+                                const capture::ProgressCallback& progress, bool replay_thread) {
+  CaptureModel model;
+  model.heaps = heaps;
+  capture::CaptureReader reader(path);
+  model.header = reader.header();
+  EventReplay replay;
+  {
+    // A second core replays while this one decompresses and decodes.
+    bool two_threads = replay_thread && std::thread::hardware_concurrency() >= 2;
+    EventPipe pipe;
+    std::optional<ReplayThread> replayer;
+    if (two_threads) replayer.emplace(replay, pipe);
+    ModelReader model_reader(model, replay, two_threads ? &pipe : nullptr);
+    model.read = reader.read(model_reader, progress);
+    model_reader.finish();
+    if (replayer) {
+      replayer->join();
+      replayer->rethrow();
+    }
+  }
+  replay.finish(model.nodes.size(), &model.stacks, &model.totals, &model.peak_time);
+  model.nodes.resize(model.stacks.size());  // events may name stacks no Node record defined
+  model.unknown_frees = replay.unknown_frees();
+  model.implicit_frees = replay.implicit_frees();
+  model.resolve_node_locations();
+  return model;
+}
+
+}  // namespace leakspy::analyze

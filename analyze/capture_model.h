@@ -1,0 +1,86 @@
+#pragma once
+// One model behind every report (top, flamegraph, export): read in one pass
+// over a capture, replaying its events through LiveSet for the heaps a report
+// counts, with per stack (trace tree node) the bytes and count allocated, the
+// bytes live at the end, and the bytes live at the moment the counted heaps'
+// total peaked, plus the symbols that name each frame.
+// Build with read_capture_model(); then plain data, read-only for reports
+// except through `symbols` (which caches labels). Not thread-safe.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "analyze/heap_selection.h"
+#include "analyze/metric.h"
+#include "analyze/symbol_table.h"
+#include "capture/capture_reader.h"
+#include "capture/records.h"
+
+namespace leakspy::analyze {
+
+struct TraceNode {
+  StackId parent;  // defined before this node: the tree is acyclic
+  uint64_t frame = 0;
+  bool defined = false;  // a Node record said so (stack 0, the root, never is)
+};
+
+struct CaptureModel {
+  capture::CaptureHeader header;
+  capture::ReadSummary read;
+  std::optional<capture::Trailer> trailer;  // absent when the capture was cut short
+
+  HeapSelection heaps;
+  std::vector<std::string> counted_heaps;  // names of the heaps the numbers cover
+  std::vector<std::string> declared_heaps; // names of every heap the capture declares
+
+  StackTotals totals;           // over all stacks
+  uint64_t peak_time = 0;       // time units since the start when totals.peak_bytes was reached
+  uint64_t end_time = 0;        // time units: the end of recording (or the last event seen)
+  uint64_t events = 0;          // every event of the capture
+  uint64_t counted_events = 0;  // events of the counted heaps
+  uint64_t dropped_events = 0;  // the agent could not keep up
+  uint64_t unknown_frees = 0;   // counted heaps: releases of blocks never seen allocated
+  uint64_t implicit_frees = 0;  // counted heaps: allocations over a live block
+  std::vector<capture::NoteRecord> notes;
+
+  std::vector<TraceNode> nodes;      // by stack id; nodes[0] is the root
+  std::vector<uint32_t> node_order;  // defined nodes, parents before children
+  std::vector<StackTotals> stacks;   // by stack id, same size as nodes
+  SymbolTable symbols;
+
+  double seconds(uint64_t units) const {
+    return static_cast<double>(units) * static_cast<double>(header.time_unit_ns) * 1e-9;
+  }
+  double duration_seconds() const { return seconds(end_time); }
+
+  // The locations of a node's own frame, innermost (inlined) first. Empty for
+  // the root; [no stack] for a node no Node record defined.
+  std::span<const LocationId> node_locations(StackId node) const {
+    const Span& span = node_chains_[node.value()];
+    return {chain_locations_.data() + span.begin, span.count};
+  }
+
+  // Builder's use: resolves every node's frame once, after reading.
+  void resolve_node_locations();
+
+ private:
+  struct Span {
+    uint32_t begin = 0;
+    uint32_t count = 0;
+  };
+  std::vector<Span> node_chains_;
+  std::vector<LocationId> chain_locations_;
+};
+
+// Reads `path` once. Throws Error(CaptureUnreadable) for a file that is not
+// a readable capture; a truncated one is read to its last whole chunk
+// (model.read says so). With `replay_thread` (and a second core), events are
+// replayed on a second thread while this one decompresses and decodes; the
+// model is the same either way.
+CaptureModel read_capture_model(const std::string& path, const HeapSelection& heaps,
+                                const capture::ProgressCallback& progress = {}, bool replay_thread = true);
+
+}  // namespace leakspy::analyze

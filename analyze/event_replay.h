@@ -1,0 +1,104 @@
+#pragma once
+// The replay half of building a CaptureModel: events of the counted heaps,
+// in capture order, through LiveSet into per-stack totals, with the peak
+// attributed to stacks without snapshots. Owned by one thread at a time.
+//
+// Peak attribution: each time the total reaches a new peak, the peak "stamp"
+// advances (O(1)). A stack saves its live bytes as "live at the peak" on its
+// first change after the latest peak (its value had not changed since that
+// peak, so it is its value at the peak). At the end, a stack whose saved
+// stamp is the last peak's has its saved value; any other stack has not
+// changed since that peak, so its current live bytes are right.
+
+#include <cstdint>
+#include <vector>
+
+#include "analyze/live_set.h"
+#include "analyze/metric.h"
+
+namespace leakspy::analyze {
+
+// One event as the reading thread hands it to the replaying one, or a heap
+// declaration (kind kDeclareHeap) that must take effect at its place in the
+// stream.
+struct QueuedEvent {
+  static constexpr uint8_t kDeclareHeap = 0xFF;
+  uint64_t address = 0;
+  uint64_t size = 0;
+  uint64_t time = 0;
+  uint32_t stack = 0;
+  uint8_t heap = 0;    // below capture::kMaxHeaps
+  uint8_t kind = 0;    // capture::EventKind, or kDeclareHeap
+  uint8_t ranges = 0;  // kDeclareHeap: whether the heap releases ranges
+};
+
+class EventReplay {
+ public:
+  void apply(const QueuedEvent& queued) {
+    if (queued.kind == QueuedEvent::kDeclareHeap) {
+      live_.set_range_heap(HeapId(queued.heap), queued.ranges != 0);
+      return;
+    }
+    if (queued.stack >= counters_.size()) counters_.resize(std::max<size_t>(queued.stack + 1, counters_.size() * 2));
+    time_ = queued.time;
+    capture::EventRecord event{static_cast<capture::EventKind>(queued.kind), HeapId(queued.heap), StackId(queued.stack),
+                               queued.size, queued.address};
+    live_.apply(event, queued.time, *this);
+  }
+
+  // Per stack totals (indexed by stack id; at least `stacks` entries) and the
+  // whole: live, peak and its time, allocated, allocations.
+  void finish(size_t stacks, std::vector<StackTotals>* per_stack, StackTotals* totals, uint64_t* peak_time) const;
+  uint64_t unknown_frees() const { return live_.unknown_releases(); }
+  uint64_t implicit_frees() const { return live_.implicit_frees(); }
+
+  // LiveSet observer.
+  void on_allocated(HeapId, uint64_t, const LiveBlock& block) {
+    StackCounters& counters = counters_[block.stack.value()];
+    touch(counters);
+    counters.live += block.size;
+    counters.allocated += block.size;
+    ++counters.allocations;
+    live_total_ += block.size;
+    if (live_total_ > peak_) {
+      peak_ = live_total_;
+      peak_time_ = time_;
+      ++stamp_;
+    }
+  }
+  void on_released(HeapId, uint64_t, const LiveBlock& block) { release(block); }
+  void on_implicit_free(HeapId, uint64_t, const LiveBlock& block) { release(block); }
+  void on_unknown_release(HeapId, uint64_t) {}
+
+ private:
+  struct StackCounters {
+    uint64_t allocated = 0;
+    uint64_t allocations = 0;
+    uint64_t live = 0;
+    uint64_t live_at_peak = 0;  // valid when stamp is the latest peak's
+    uint64_t stamp = 0;
+  };
+
+  void touch(StackCounters& counters) {
+    if (counters.stamp != stamp_) {
+      counters.live_at_peak = counters.live;
+      counters.stamp = stamp_;
+    }
+  }
+  void release(const LiveBlock& block) {
+    StackCounters& counters = counters_[block.stack.value()];
+    touch(counters);
+    counters.live -= block.size;
+    live_total_ -= block.size;
+  }
+
+  LiveSet live_;
+  std::vector<StackCounters> counters_ = std::vector<StackCounters>(1024);
+  uint64_t time_ = 0;
+  uint64_t live_total_ = 0;
+  uint64_t peak_ = 0;
+  uint64_t peak_time_ = 0;
+  uint64_t stamp_ = 0;
+};
+
+}  // namespace leakspy::analyze

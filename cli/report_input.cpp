@@ -1,0 +1,49 @@
+#include "cli/report_input.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <iostream>
+
+#include "common/error.h"
+#include "render/progress_bar.h"
+
+namespace leakspy::cli {
+
+analyze::CaptureModel load_report_model(const std::string& path, const std::string& heap) {
+  analyze::HeapSelection heaps = analyze::HeapSelection::parse(heap);
+  render::ProgressBar bar(std::cerr, "reading " + std::filesystem::path(path).filename().string(),
+                          ::isatty(STDERR_FILENO) == 1);
+  analyze::CaptureModel model =
+      analyze::read_capture_model(path, heaps, [&](uint64_t done, uint64_t total) { bar.update(done, total); });
+  bar.update(model.read.file_bytes, model.read.file_bytes);  // the end mark after the last chunk is read too
+  bar.finish();
+  if (model.counted_heaps.empty() && !heaps.is_family()) {
+    std::string names;
+    for (const std::string& name : model.declared_heaps) names += (names.empty() ? "" : ", ") + name;
+    throw Error(ErrorKind::Usage, "--heap " + heaps.text() + ": " + path + " has no heap of that name (its heaps: " +
+                                      names + "; or use host, mmap, cuda or all)");
+  }
+  if (model.read.truncated) {
+    std::cerr << "leakspy: warning: " << path << " is truncated (" << model.read.truncation
+              << "); the report covers everything up to its last whole chunk\n";
+  }
+  return model;
+}
+
+void write_output(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  if (path == "-") {
+    write(std::cout);
+    std::cout.flush();
+    if (!std::cout) throw Error(ErrorKind::OutputUnwritable, "cannot write to stdout");
+    return;
+  }
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  if (!file) throw_errno(ErrorKind::OutputUnwritable, "cannot create " + path);
+  write(file);
+  file.close();
+  if (!file) throw_errno(ErrorKind::OutputUnwritable, "cannot write " + path);
+}
+
+}  // namespace leakspy::cli

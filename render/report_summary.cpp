@@ -1,0 +1,117 @@
+#include "render/report_summary.h"
+
+#include <string_view>
+
+#include "render/units.h"
+
+namespace leakspy::render {
+
+namespace {
+
+// One argument on one line: whitespace runs (a `python -c` script's
+// newlines) become one space, and an argument with spaces or shell
+// characters is single-quoted, so the line reads like the command typed.
+std::string display_argument(const std::string& argument) {
+  std::string flat;
+  bool quote = argument.empty();
+  for (char c : argument) {
+    bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (space) {
+      if (!flat.empty() && flat.back() != ' ') flat += ' ';
+    } else {
+      flat += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+    }
+    if (space || std::string_view("'\"$`\\|&;<>()*?[]{}!#~").find(c) != std::string_view::npos) quote = true;
+  }
+  while (!flat.empty() && flat.back() == ' ') flat.pop_back();
+  if (!quote) return flat;
+  std::string quoted = "'";
+  for (char c : flat) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
+std::string command_text(const capture::CaptureHeader& header) {
+  std::string text;
+  for (const std::string& argument : header.command_line) {
+    if (!text.empty()) text += ' ';
+    text += display_argument(argument);
+  }
+  return text.empty() ? display_argument(header.executable) : text;
+}
+
+std::string totals_text(const analyze::CaptureModel& model) {
+  const analyze::StackTotals& totals = model.totals;
+  return human_bytes(totals.live_bytes) + " live at the end, peak " + human_bytes(totals.peak_bytes) + " at " +
+         human_duration(model.seconds(model.peak_time)) + ", " + human_bytes(totals.allocated_bytes) +
+         " allocated in " + human_count(totals.allocations) + " allocations";
+}
+
+std::string recording_text(const analyze::CaptureModel& model) {
+  const capture::CaptureHeader& header = model.header;
+  std::string text = "pid " + std::to_string(header.pid);
+  if (!header.hostname.empty()) text += " on " + header.hostname;
+  text += ", " + human_duration(model.duration_seconds());
+  text += model.header.attached_mid_run() ? " from the moment leakspy attached" : " from the program's start";
+  if (model.trailer) {
+    switch (model.trailer->target_end) {
+      case capture::TargetEnd::Exited:
+        text += ", exited with status " + std::to_string(model.trailer->exit_status);
+        break;
+      case capture::TargetEnd::Signaled:
+        text += ", killed by signal " + std::to_string(model.trailer->exit_status);
+        break;
+      case capture::TargetEnd::StillRunning:
+        text += ", still running when recording stopped";
+        break;
+      case capture::TargetEnd::Lost:
+        text += ", connection lost";
+        break;
+    }
+  }
+  return text;
+}
+
+std::vector<std::string> caveats(const analyze::CaptureModel& model) {
+  std::vector<std::string> lines;
+  if (model.read.truncated) lines.push_back("the capture is truncated (" + model.read.truncation + ")");
+  if (model.header.attached_mid_run()) {
+    lines.push_back("attached mid-run: allocations made before leakspy attached are unknown (" +
+                    human_count(model.unknown_frees) + (model.unknown_frees == 1 ? " free" : " frees") +
+                    " of unknown blocks)");
+  }
+  if (model.dropped_events > 0) {
+    lines.push_back(human_count(model.dropped_events) + " events were dropped: the numbers are incomplete");
+  }
+  for (const capture::NoteRecord& note : model.notes) {
+    if (note.severity == capture::NoteSeverity::Warning) lines.push_back(note.text);
+  }
+  return lines;
+}
+
+std::string metric_title(analyze::Metric metric, bool reverse) {
+  std::string title;
+  switch (metric) {
+    case analyze::Metric::Live:
+      title = "Memory live at the end";
+      break;
+    case analyze::Metric::Peak:
+      title = "Memory live at the peak";
+      break;
+    case analyze::Metric::Allocated:
+      title = "Memory allocated";
+      break;
+    case analyze::Metric::Count:
+      title = "Allocations";
+      break;
+  }
+  return reverse ? title + ", by allocating function (reversed)" : title;
+}
+
+std::string metric_text(analyze::Metric metric, uint64_t value) {
+  if (analyze::metric_is_bytes(metric)) return human_bytes(value);
+  return human_count(value) + (value == 1 ? " allocation" : " allocations");
+}
+
+}  // namespace leakspy::render

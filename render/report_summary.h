@@ -1,0 +1,33 @@
+#pragma once
+// The facts every report states above its numbers, worded once: what was
+// recorded, for how long, which heaps count, the totals, and what limits the
+// numbers (dropped events, attached mid-run, a truncated capture).
+// Pure functions; thread-safe.
+
+#include <string>
+#include <vector>
+
+#include "analyze/capture_model.h"
+#include "analyze/metric.h"
+
+namespace leakspy::render {
+
+// The recorded command line, or the executable when there is none.
+std::string command_text(const capture::CaptureHeader& header);
+
+// "3.91 MiB live at the end, peak 3.91 MiB at 170 ms, 4.27 MiB allocated in 5,001 allocations"
+std::string totals_text(const analyze::CaptureModel& model);
+
+// "pid 31979 on host, 176 ms from the program's start, exited with status 0"
+std::string recording_text(const analyze::CaptureModel& model);
+
+// Warnings a reader must see: truncation, dropped events, attached mid-run, the agent's warnings.
+std::vector<std::string> caveats(const analyze::CaptureModel& model);
+
+// "Memory live at the end", "Memory live at the peak", ...
+std::string metric_title(analyze::Metric metric, bool reverse);
+
+// A value of `metric` for people: "3.91 MiB" or "1,234 allocations".
+std::string metric_text(analyze::Metric metric, uint64_t value);
+
+}  // namespace leakspy::render

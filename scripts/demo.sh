@@ -15,7 +15,10 @@ capture="$out/demo.lspy"
 echo "== leakspy run -o $capture -- demo_service 3"
 "$leakspy" run -o "$capture" -- "$service" 3
 echo
-echo "== leakspy inspect --stats $capture"
-"$leakspy" inspect --stats "$capture"
+echo "== leakspy top $capture -n 5"
+"$leakspy" top "$capture" -n 5
 echo
-echo "Capture kept at $capture"
+echo "== leakspy flamegraph $capture -o $out/demo.svg"
+"$leakspy" flamegraph "$capture" -o "$out/demo.svg"
+echo
+echo "Capture kept at $capture; open $out/demo.svg in a browser for the flame graph."

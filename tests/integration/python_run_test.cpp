@@ -91,6 +91,29 @@ TEST(PythonTorchRun, KeptFeaturesAreAttributedToTheLineThatAppendsThem) {
   std::system(("rm -rf " + directory).c_str());
 }
 
+TEST(PythonUnsupportedRun, AnOlderPythonIsRecordedNativeOnlyWithAWarning) {
+  std::string python38;
+  const char* root = std::getenv("PYENV_ROOT");
+  std::string versions = std::string(root != nullptr ? root : "/root/.pyenv") + "/versions";
+  test::ProcessResult found = test::run_process({"sh", "-c", "ls " + versions + "/3.8*/bin/python3.8 2>/dev/null"});
+  if (found.out.empty()) GTEST_SKIP() << "python 3.8 is not installed (pyenv): nothing unsupported to try";
+  python38 = found.out.substr(0, found.out.find('\n'));
+  std::string directory = test::make_temp_dir();
+  std::string capture = directory + "/py38.lspy";
+  test::ProcessResult result = test::run_process(
+      {test::leakspy_binary(), "run", "-o", capture, python38, "-c", "x = [list(range(100)) for _ in range(1000)]"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("warning: python 3.8 is not supported (3.9 to 3.13 are): recording native frames only"),
+            std::string::npos)
+      << result.err;
+  test::CaptureSummary summary = test::summarize_capture(capture);
+  EXPECT_TRUE(summary.python_codes.empty());
+  EXPECT_GT(summary.events, 1000u);
+  test::ProcessResult top = test::run_process({test::leakspy_binary(), "top", capture, "-n", "1"});
+  EXPECT_NE(top.out.find("python 3.8 is not supported"), std::string::npos) << top.out;
+  std::system(("rm -rf " + directory).c_str());
+}
+
 INSTANTIATE_TEST_SUITE_P(Interpreters, PythonRun, ::testing::ValuesIn(test::wanted_interpreters()),
                          [](const ::testing::TestParamInfo<test::Interpreter>& param) { return param.param.name; });
 

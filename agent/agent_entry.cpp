@@ -30,7 +30,7 @@ void write_stderr(const char* text) {
 // that the hijacked target thread that called leakspy_agent_start returns at
 // once; then write.
 void attach_thread_body() {
-  if (agent::open_session(attach_socket_path, leakspy::wire::kHelloAttached) == agent::StartResult::Started) {
+  if (agent::open_session(attach_socket_path, leakspy::wire::kHelloAttached, true) == agent::StartResult::Started) {
     agent::run_writer_loop();
   }
 }
@@ -90,12 +90,16 @@ __attribute__((destructor)) void finish_at_exit() { agent::finish_session_at_exi
 // The entry point leakspy calls in a running process after loading the agent.
 // It only copies the path and starts a thread: connecting and installing the
 // hooks happen there, so the hijacked target thread returns at once.
-// Returns 0 when the thread started, a StartResult otherwise.
+// Returns 0 when the thread started, a StartResult otherwise: AlreadyRecording
+// when another leakspy's session runs (claimed here, so a second attach
+// learns it at once).
 extern "C" __attribute__((visibility("default"))) int leakspy_agent_start(const char* socket_path) {
   if (socket_path == nullptr || std::strlen(socket_path) >= sizeof(attach_socket_path)) {
     return static_cast<int>(agent::StartResult::InitFailed);
   }
+  if (!agent::claim_session()) return static_cast<int>(agent::StartResult::AlreadyRecording);
   std::strcpy(attach_socket_path, socket_path);
-  return agent::start_agent_thread("leakspy-agent", attach_thread_body) ? 0
-                                                                        : static_cast<int>(agent::StartResult::InitFailed);
+  if (agent::start_agent_thread("leakspy-agent", attach_thread_body)) return 0;
+  agent::release_session_claim();
+  return static_cast<int>(agent::StartResult::InitFailed);
 }

@@ -90,9 +90,15 @@ void end_session(wire::GoodbyeReason reason, bool connected) {
 
 }  // namespace
 
-StartResult open_session(const char* socket_path, uint32_t hello_flags) {
+bool claim_session() {
   uint32_t expected = Idle;
-  if (!session_state.compare_exchange_strong(expected, Running)) return StartResult::AlreadyRecording;
+  return session_state.compare_exchange_strong(expected, Running);
+}
+
+void release_session_claim() { session_state.store(Idle, std::memory_order_release); }
+
+StartResult open_session(const char* socket_path, uint32_t hello_flags, bool claimed) {
+  if (!claimed && !claim_session()) return StartResult::AlreadyRecording;
   ReentrancyGuard guard(this_thread());
   if (!init_once()) {
     session_state.store(Idle);

@@ -18,7 +18,14 @@ enum class StartResult : int {
 // Everything before the writer loop: one-time set-up, connect, hello, module
 // list, hooks, tracking on. Runs on the thread that installs the hooks (the
 // preload constructor, or the agent thread when attached).
-StartResult open_session(const char* socket_path, uint32_t hello_flags);
+// `claimed`: the caller already holds the session through claim_session.
+StartResult open_session(const char* socket_path, uint32_t hello_flags, bool claimed = false);
+// Takes the one session for a start that opens it later, on another thread
+// (attach): a second leakspy learns at once that one is recording. False if a
+// session is running or claimed.
+bool claim_session();
+// Gives back a claim whose open_session will not happen.
+void release_session_claim();
 // The writer loop; returns when the session has ended. Runs on an agent
 // thread (agent_thread.h).
 void run_writer_loop();

@@ -17,6 +17,7 @@ extern int command_exit_code;
 extern std::vector<std::string> arguments_after_separator;
 
 void add_run_command(CLI::App& app);
+void add_record_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_top_command(CLI::App& app);
 void add_flamegraph_command(CLI::App& app);

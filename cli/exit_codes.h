@@ -20,6 +20,7 @@ enum ExitCode : int {
   kExitAlreadyTraced = 13,
   kExitAlreadyRecording = 14,
   kExitUnsupportedTarget = 15,
+  kExitTargetExited = 16,  // record: the target exited during the recording (the capture is kept)
   kExitLeakFound = 20,
 };
 

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("leakspy ") + LEAKSPY_VERSION);
   cli::add_run_command(app);
+  cli::add_record_command(app);
   cli::add_inspect_command(app);
   cli::add_top_command(app);
   cli::add_flamegraph_command(app);

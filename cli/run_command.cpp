@@ -10,12 +10,12 @@
 #include "capture/capture_writer.h"
 #include "cli/agent_library.h"
 #include "cli/commands.h"
+#include "cli/recording_output.h"
 #include "common/error.h"
 #include "recorder/agent_listener.h"
 #include "recorder/recording_loop.h"
 #include "recorder/recording_session.h"
 #include "recorder/target_launcher.h"
-#include "render/units.h"
 
 namespace leakspy::cli {
 
@@ -38,20 +38,6 @@ int exit_code_of(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 0;
-}
-
-void print_note(const capture::NoteRecord& note) {
-  std::cerr << "leakspy: " << (note.severity == capture::NoteSeverity::Warning ? "warning: " : "") << note.text
-            << "\n";
-}
-
-void print_summary(const recorder::RecordingSession& session, double seconds) {
-  recorder::SessionStats stats = session.stats();
-  std::cerr << "leakspy: wrote " << session.path() << ": " << render::human_count(stats.events) << " events in "
-            << render::human_duration(seconds) << ", " << render::human_count(stats.live_blocks) << " blocks ("
-            << render::human_bytes(stats.live_bytes) << ") live at the end";
-  if (stats.dropped > 0) std::cerr << ", " << render::human_count(stats.dropped) << " events DROPPED";
-  std::cerr << "\n";
 }
 
 void run(const RunOptions& options) {

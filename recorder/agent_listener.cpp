@@ -13,9 +13,11 @@
 
 namespace leakspy::recorder {
 
-AgentListener::AgentListener() {
+AgentListener::AgentListener(const Placement& placement) : target_root_(placement.target_root) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp != nullptr && tmp[0] != '\0' ? tmp : "/tmp") + "/leakspy-XXXXXX";
+  std::string pattern = target_root_.empty()
+                            ? std::string(tmp != nullptr && tmp[0] != '\0' ? tmp : "/tmp") + "/leakspy-XXXXXX"
+                            : target_root_ + "/tmp/leakspy-XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (mkdtemp(buffer.data()) == nullptr) {  // mkdtemp creates it with mode 0700
@@ -37,6 +39,14 @@ AgentListener::AgentListener() {
     throw_errno(ErrorKind::Internal, "bind " + socket_path_);
   }
   if (::listen(listener_.get(), 1) != 0) throw_errno(ErrorKind::Internal, "listen " + socket_path_);
+  if (placement.owner || placement.group) {
+    uid_t owner = placement.owner.value_or(static_cast<uid_t>(-1));
+    gid_t group = placement.group.value_or(static_cast<gid_t>(-1));
+    if (::chown(directory_.c_str(), owner, group) != 0 || ::chown(socket_path_.c_str(), owner, group) != 0) {
+      throw_errno(ErrorKind::NotPermitted, "cannot hand the agent's socket directory " + directory_ +
+                                               " to the target's user (run leakspy as root or as that user)");
+    }
+  }
 }
 
 AgentListener::~AgentListener() {

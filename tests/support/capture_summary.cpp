@@ -82,6 +82,17 @@ std::string CaptureSummary::python_location(uint32_t stack, const std::string& i
   return "";
 }
 
+std::vector<std::string> CaptureSummary::python_functions(uint32_t stack) const {
+  std::vector<std::string> names;
+  for (uint64_t frame : frames(stack)) {
+    if (!capture::is_python_frame(frame)) continue;
+    auto code = python_codes.find(capture::python_code_id(frame));
+    auto name = code == python_codes.end() ? strings.end() : strings.find(code->second.name.value());
+    names.push_back(name == strings.end() ? "?" : name->second);
+  }
+  return names;
+}
+
 std::map<std::string, uint64_t> CaptureSummary::live_bytes_by_python_location(int heap,
                                                                              const std::string& in_file) const {
   std::map<std::string, uint64_t> bytes;

@@ -43,6 +43,8 @@ struct CaptureSummary {
   // "function (file:line)" of the innermost Python frame of a stack whose
   // file name contains `in_file` (any file when empty), or "".
   std::string python_location(uint32_t stack, const std::string& in_file = "") const;
+  // The function names of a stack's Python frames, innermost first.
+  std::vector<std::string> python_functions(uint32_t stack) const;
   // Live bytes at the end, per such location, for one heap (or all: -1).
   std::map<std::string, uint64_t> live_bytes_by_python_location(int heap = -1, const std::string& in_file = "") const;
 };

@@ -142,18 +142,28 @@ void BackgroundProcess::drain_stdout(int timeout_ms) {
   if (poll(&fd, 1, timeout_ms) > 0) read_into(stdout_fd_, &out_);
 }
 
-bool BackgroundProcess::wait_for_output(const std::string& text, double timeout_seconds) {
+bool BackgroundProcess::wait_for_output(const std::string& text, double timeout_seconds, size_t from) {
   double deadline = now_seconds() + timeout_seconds;
-  while (out_.find(text) == std::string::npos) {
+  while (out_.find(text, from) == std::string::npos) {
     if (now_seconds() > deadline) return false;
     if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
       reaped_ = true;
       drain_stdout(0);
-      return out_.find(text) != std::string::npos;
+      return out_.find(text, from) != std::string::npos;
     }
     drain_stdout(50);
   }
   return true;
+}
+
+void BackgroundProcess::write_stdin(const std::string& text) {
+  signal(SIGPIPE, SIG_IGN);  // a program that exited must fail the test, not kill it
+  size_t written = 0;
+  while (stdin_fd_ >= 0 && written < text.size()) {
+    ssize_t got = write(stdin_fd_, text.data() + written, text.size() - written);
+    if (got <= 0) break;
+    written += static_cast<size_t>(got);
+  }
 }
 
 void BackgroundProcess::close_stdin() {

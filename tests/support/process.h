@@ -29,8 +29,11 @@ class BackgroundProcess {
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;
 
   pid_t pid() const { return pid_; }
-  // Reads stdout until `text` appears (a ready handshake); false on timeout or exit.
-  bool wait_for_output(const std::string& text, double timeout_seconds = 30);
+  // Reads stdout until `text` appears at or after offset `from` (a ready
+  // handshake, an answer); false on timeout or exit.
+  bool wait_for_output(const std::string& text, double timeout_seconds = 30, size_t from = 0);
+  // Writes to the program's stdin.
+  void write_stdin(const std::string& text);
   // Closes the program's stdin.
   void close_stdin();
   void send_signal(int signal);

@@ -2,6 +2,7 @@
 // The CPython interpreters on this machine that tests run against: Debian's
 // /usr/bin/python3 and pyenv's 3.9 to 3.13.
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ struct Interpreter {
 // Every interpreter the tests want, present or not: absent ones have an
 // empty path, and tests skip them with a printed reason.
 std::vector<Interpreter> wanted_interpreters();
+// How GoogleTest names a parameter in its output.
+inline void PrintTo(const Interpreter& interpreter, std::ostream* out) { *out << interpreter.name; }
 // Whether `python -c "import <module>"` works.
 bool python_has_module(const Interpreter& interpreter, const std::string& module);
 

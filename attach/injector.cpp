@@ -1,0 +1,156 @@
+#include "attach/injector.h"
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <vector>
+
+#include "attach/elf_symbols.h"
+#include "attach/process_maps.h"
+#include "attach/process_tracer.h"
+#include "attach/remote_call.h"
+#include "attach/safe_point.h"
+#include "common/error.h"
+
+namespace leakspy::attach {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kSafePointAttempts = 50;
+constexpr auto kDlopenTimeout = std::chrono::seconds(30);
+constexpr auto kStartTimeout = std::chrono::seconds(5);
+constexpr char kAgentFileName[] = "libleakspy_agent";
+constexpr char kStartFunction[] = "leakspy_agent_start";
+// The agent's start results (agent/session.h StartResult).
+constexpr uint64_t kAgentAlreadyRecording = 1;
+constexpr uint64_t kGlibcDlopenInternalFlag = 0x80000000;  // __RTLD_DLOPEN, for __libc_dlopen_mode
+
+struct TargetFunction {
+  uintptr_t address = 0;
+  uint64_t extra_flags = 0;
+};
+
+std::optional<uintptr_t> find_function(pid_t pid, const std::vector<Mapping>& maps, const std::string& library,
+                                       const std::string& name) {
+  std::optional<MappedFile> file = find_mapped_file(maps, library);
+  if (!file) return std::nullopt;
+  std::optional<ElfSymbol> symbol = ElfSymbols(path_in_target(pid, file->path)).find(name);
+  if (!symbol) return std::nullopt;
+  return file->bias + symbol->value;
+}
+
+// dlopen lives in libc since glibc 2.34, in libdl before (when the program
+// linked it); older libcs without either still have __libc_dlopen_mode.
+TargetFunction find_dlopen(pid_t pid, const std::vector<Mapping>& maps) {
+  if (auto address = find_function(pid, maps, "libc.so.6", "dlopen")) return {*address, 0};
+  if (auto address = find_function(pid, maps, "libdl.so", "dlopen")) return {*address, 0};
+  if (auto address = find_function(pid, maps, "libc.so.6", "__libc_dlopen_mode")) {
+    return {*address, kGlibcDlopenInternalFlag};
+  }
+  if (!find_mapped_file(maps, "libc.so.6")) {
+    throw Error(ErrorKind::UnsupportedTarget, "process " + std::to_string(pid) +
+                                                  " has no glibc (libc.so.6) mapped: leakspy attaches to dynamically "
+                                                  "linked glibc programs only; record static ones with leakspy run");
+  }
+  throw Error(ErrorKind::UnsupportedTarget, "found no dlopen in the libc of process " + std::to_string(pid));
+}
+
+std::string explain_dlopen_failure(const std::string& reason) {
+  if (reason.find("static TLS") != std::string::npos) {
+    return "the target could not load leakspy's agent: " + reason +
+           ". Its libraries used up the static TLS reserve; restart it once with "
+           "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=4096, or record it with leakspy run";
+  }
+  return "the target could not load leakspy's agent: " + reason +
+         " (the agent needs libunwind.so.8 and a glibc as new as leakspy's inside the target's file system)";
+}
+
+// Calls dlopen(agent) on `thread` and returns what dlerror said on failure.
+std::optional<std::string> load_agent(ProcessTracer& tracer, pid_t thread, const std::vector<Mapping>& maps,
+                                      const std::string& agent_path) {
+  TargetFunction dlopen_function = find_dlopen(tracer.pid(), maps);
+  uint64_t handle = call_in_target(tracer, thread, dlopen_function.address,
+                                   {agent_path, uint64_t{RTLD_NOW} | dlopen_function.extra_flags}, kDlopenTimeout);
+  if (handle != 0) return std::nullopt;
+  std::optional<uintptr_t> dlerror_function = find_function(tracer.pid(), maps, "libc.so.6", "dlerror");
+  if (!dlerror_function) dlerror_function = find_function(tracer.pid(), maps, "libdl.so", "dlerror");
+  if (!dlerror_function) return "dlopen failed and said nothing";
+  uint64_t message = call_in_target(tracer, thread, *dlerror_function, {}, kStartTimeout);
+  return message == 0 ? "dlopen failed and said nothing" : read_target_string(tracer, message, 1024);
+}
+
+}  // namespace
+
+InjectionResult inject_agent(pid_t pid, const std::string& agent_path, const std::string& socket_path) {
+  auto began = std::chrono::steady_clock::now();
+  InjectionResult result;
+  ProcessTracer tracer(pid);
+  std::vector<Mapping> maps = read_maps(pid);
+  std::optional<MappedFile> agent = find_mapped_file(maps, kAgentFileName);
+  result.reused_agent = agent.has_value();
+
+  pid_t thread = SafePointFinder(tracer).find(kSafePointAttempts);
+  // Threads still stopped could hold a lock the calls need: let them go.
+  tracer.release_all_but(thread);
+  result.calling_thread = thread;
+
+  if (!agent) {
+    if (std::optional<std::string> failure = load_agent(tracer, thread, maps, agent_path)) {
+      throw Error(ErrorKind::AgentFailed, explain_dlopen_failure(*failure));
+    }
+    agent = find_mapped_path(read_maps(pid), agent_path);
+    if (!agent) throw Error(ErrorKind::AgentFailed, "dlopen succeeded but the agent is not mapped in the target");
+  }
+  std::optional<ElfSymbol> start = ElfSymbols(path_in_target(pid, agent->path)).find(kStartFunction);
+  if (!start) {
+    throw Error(ErrorKind::AgentFailed, agent->path + " in the target has no " + kStartFunction +
+                                            ": it is not leakspy's agent, or from an incompatible version");
+  }
+  uint64_t started = call_in_target(tracer, thread, agent->bias + start->value, {socket_path}, kStartTimeout);
+  result.stopped_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  if (started == kAgentAlreadyRecording) {
+    throw Error(ErrorKind::AlreadyRecording, "process " + std::to_string(pid) +
+                                                 " is already being recorded by another leakspy; stop that recording "
+                                                 "first (Ctrl-C where it runs) and retry");
+  }
+  if (started != 0) {
+    throw Error(ErrorKind::AgentFailed, "leakspy's agent could not initialize inside process " + std::to_string(pid) +
+                                            " (start result " + std::to_string(started) +
+                                            "); run with LEAKSPY_AGENT_DEBUG=1 in the target for details");
+  }
+  return result;
+}
+
+std::string target_root(pid_t pid) {
+  struct stat ours {};
+  struct stat theirs {};
+  std::string root = "/proc/" + std::to_string(pid) + "/root";
+  if (::stat("/", &ours) != 0 || ::stat(root.c_str(), &theirs) != 0) return "";
+  return ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino ? "" : root;
+}
+
+std::string agent_path_in_target(pid_t pid, const std::string& agent_path) {
+  std::string root = target_root(pid);
+  if (root.empty()) return agent_path;
+  // A copy inside the target's file system, in a fresh private directory, so
+  // nobody in the container can swap it before the target loads it.
+  std::string pattern = root + "/tmp/leakspy-agent-XXXXXX";
+  std::vector<char> directory(pattern.begin(), pattern.end());
+  directory.push_back('\0');
+  if (mkdtemp(directory.data()) == nullptr) {
+    throw_errno(ErrorKind::AgentFailed, "cannot place the agent in the target's file system (" + pattern + ")");
+  }
+  ::chmod(directory.data(), 0755);  // the target may run as another user
+  fs::path copy = fs::path(directory.data()) / fs::path(agent_path).filename();
+  std::error_code error;
+  fs::copy_file(agent_path, copy, error);
+  if (error) throw Error(ErrorKind::AgentFailed, "cannot copy the agent to " + copy.string() + ": " + error.message());
+  ::chmod(copy.c_str(), 0755);
+  return copy.string().substr(root.size());
+}
+
+}  // namespace leakspy::attach

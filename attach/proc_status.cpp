@@ -1,0 +1,79 @@
+#include "attach/proc_status.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace leakspy::attach {
+
+namespace {
+
+std::optional<std::string> read_text(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return std::nullopt;
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+std::string trimmed(const std::string& text) {
+  size_t begin = text.find_first_not_of(" \t");
+  size_t end = text.find_last_not_of(" \t\n");
+  return begin == std::string::npos ? "" : text.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
+std::optional<ProcStatus> ProcStatus::read(const std::string& who) {
+  std::optional<std::string> text = read_text("/proc/" + who + "/status");
+  if (!text) return std::nullopt;
+  ProcStatus status;
+  status.text_ = std::move(*text);
+  return status;
+}
+
+std::string ProcStatus::field(const std::string& name) const {
+  std::string key = "\n" + name + ":";
+  size_t at = ("\n" + text_).find(key);
+  if (at == std::string::npos) return "";
+  size_t begin = at + key.size() - 1;  // the "\n" added in front shifts by one
+  size_t end = text_.find('\n', begin);
+  return trimmed(text_.substr(begin, end == std::string::npos ? std::string::npos : end - begin));
+}
+
+std::optional<long long> ProcStatus::number(const std::string& name) const {
+  std::istringstream value(field(name));
+  long long number = 0;
+  if (!(value >> number)) return std::nullopt;
+  return number;
+}
+
+uint64_t ProcStatus::capabilities(const std::string& name) const {
+  std::string value = field(name);
+  return value.empty() ? 0 : std::stoull(value, nullptr, 16);
+}
+
+std::optional<ProcStat> read_proc_stat(pid_t pid) {
+  std::optional<std::string> text = read_text("/proc/" + std::to_string(pid) + "/stat");
+  if (!text) return std::nullopt;
+  // "pid (comm) S ppid ..." where comm may hold spaces and parentheses: the
+  // fields start after the last ')'.
+  size_t close = text->rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text->substr(close + 1));
+  ProcStat stat;
+  long long skipped = 0;
+  unsigned long long flags = 0;
+  fields >> stat.state;
+  for (int i = 0; i < 5; ++i) fields >> skipped;  // ppid pgrp session tty_nr tpgid
+  fields >> flags;
+  constexpr unsigned long long kProcessExiting = 0x4;  // PF_EXITING in the kernel's sched.h
+  stat.exiting = (flags & kProcessExiting) != 0;
+  return stat;
+}
+
+std::string process_name(pid_t pid) {
+  std::optional<std::string> text = read_text("/proc/" + std::to_string(pid) + "/comm");
+  return text ? trimmed(*text) : "?";
+}
+
+}  // namespace leakspy::attach

@@ -1,0 +1,40 @@
+#pragma once
+// Fields of /proc/PID/status ("Uid:", "TracerPid:", "CapEff:", ...) and of
+// /proc/PID/stat that attaching needs. Offline side; allocates.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace leakspy::attach {
+
+class ProcStatus {
+ public:
+  // Reads /proc/<who>/status; `who` is a pid or "self". Empty if unreadable.
+  static std::optional<ProcStatus> read(const std::string& who);
+
+  // The text after "<name>:" with surrounding blanks removed, or "".
+  std::string field(const std::string& name) const;
+  // The first number of a field (e.g. the real uid of "Uid:"), or nothing.
+  std::optional<long long> number(const std::string& name) const;
+  // A capability bit set field ("CapEff:") as a mask.
+  uint64_t capabilities(const std::string& name) const;
+
+ private:
+  std::string text_;
+};
+
+// The state letter of /proc/PID/stat (R, S, D, Z, X, ...) and whether the
+// kernel flags the process as exiting (PF_EXITING); nothing if it is gone.
+struct ProcStat {
+  char state = '?';
+  bool exiting = false;
+};
+std::optional<ProcStat> read_proc_stat(pid_t pid);
+
+// The command name of a process ("comm"), or "?".
+std::string process_name(pid_t pid);
+
+}  // namespace leakspy::attach

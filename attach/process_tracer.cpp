@@ -1,0 +1,213 @@
+#include "attach/process_tracer.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <set>
+#include <thread>
+
+#include "attach/ptrace_diagnosis.h"
+#include "common/error.h"
+
+namespace leakspy::attach {
+
+namespace {
+
+std::set<pid_t> list_threads(pid_t pid) {
+  std::set<pid_t> threads;
+  std::string directory = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = opendir(directory.c_str());
+  if (dir == nullptr) return threads;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] >= '0' && entry->d_name[0] <= '9') threads.insert(static_cast<pid_t>(std::atoi(entry->d_name)));
+  }
+  closedir(dir);
+  return threads;
+}
+
+bool is_event_stop(int status) { return (status >> 16) == PTRACE_EVENT_STOP; }
+
+}  // namespace
+
+ProcessTracer::ProcessTracer(pid_t pid) : pid_(pid) {
+  try {
+    seize_new_threads();
+  } catch (...) {
+    for (auto& [tid, signals] : stopped_) detach(tid);
+    throw;
+  }
+}
+
+ProcessTracer::~ProcessTracer() {
+  for (auto& [tid, signals] : stopped_) detach(tid);
+}
+
+std::vector<pid_t> ProcessTracer::threads() const {
+  std::vector<pid_t> result;
+  for (const auto& [tid, signals] : stopped_) result.push_back(tid);
+  std::stable_partition(result.begin(), result.end(), [&](pid_t tid) { return tid == pid_; });
+  return result;
+}
+
+void ProcessTracer::seize_new_threads() {
+  // A running thread may start others while we seize: rescan until a pass
+  // finds nobody new. Stopped threads cannot start threads.
+  for (int pass = 0; pass < 1000; ++pass) {
+    bool found_new = false;
+    for (pid_t tid : list_threads(pid_)) {
+      if (stopped_.count(tid) != 0) continue;
+      if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
+        if (errno == ESRCH) continue;  // the thread ended meanwhile
+        explain_ptrace_failure(pid_, errno);
+      }
+      found_new = true;
+      stopped_[tid] = {};
+      ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+      wait_until_stopped(tid);
+    }
+    if (!found_new) {
+      if (stopped_.empty()) throw Error(ErrorKind::NoSuchProcess, "process " + std::to_string(pid_) + " has no threads left");
+      return;
+    }
+  }
+  throw Error(ErrorKind::UnsupportedTarget, "process " + std::to_string(pid_) + " keeps creating threads faster than leakspy can stop them");
+}
+
+void ProcessTracer::wait_until_stopped(pid_t tid) {
+  for (;;) {
+    int status = 0;
+    pid_t got = waitpid(tid, &status, __WALL);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      stopped_.erase(tid);
+      return;
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      stopped_.erase(tid);
+      return;
+    }
+    if (!WIFSTOPPED(status)) continue;
+    if (is_event_stop(status)) return;
+    // A signal arrived first: keep it for detach, and let the interrupt
+    // (still pending) stop the thread.
+    stopped_[tid].push_back(WSTOPSIG(status));
+    ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+  }
+}
+
+void ProcessTracer::detach(pid_t tid) {
+  // PTRACE_DETACH cannot inject a signal from an event stop; queued now, the
+  // signals are delivered as usual once the thread runs untraced.
+  for (int signal : stopped_[tid]) syscall(SYS_tgkill, pid_, tid, signal);
+  ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+}
+
+void ProcessTracer::run_briefly(std::chrono::milliseconds duration) {
+  for (auto& [tid, signals] : stopped_) ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+  std::this_thread::sleep_for(duration);
+  std::vector<pid_t> tids;
+  for (auto& [tid, signals] : stopped_) tids.push_back(tid);
+  for (pid_t tid : tids) {
+    ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+    wait_until_stopped(tid);
+  }
+  if (stopped_.empty()) throw Error(ErrorKind::ProcessExiting, "process " + std::to_string(pid_) + " exited");
+}
+
+void ProcessTracer::release_all_but(pid_t kept) {
+  for (auto it = stopped_.begin(); it != stopped_.end();) {
+    if (it->first == kept) {
+      ++it;
+      continue;
+    }
+    detach(it->first);
+    it = stopped_.erase(it);
+  }
+}
+
+user_regs_struct ProcessTracer::registers(pid_t tid) const {
+  user_regs_struct registers{};
+  if (ptrace(PTRACE_GETREGS, tid, nullptr, &registers) != 0) throw_errno(ErrorKind::ProcessExiting, "cannot read the registers of thread " + std::to_string(tid));
+  return registers;
+}
+
+void ProcessTracer::set_registers(pid_t tid, const user_regs_struct& registers) const {
+  if (ptrace(PTRACE_SETREGS, tid, nullptr, &registers) != 0) throw_errno(ErrorKind::ProcessExiting, "cannot set the registers of thread " + std::to_string(tid));
+}
+
+std::vector<uint8_t> ProcessTracer::extended_state(pid_t tid) const {
+  std::vector<uint8_t> state(64 * 1024);  // larger than any XSAVE area (AMX included)
+  iovec buffer{state.data(), state.size()};
+  if (ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_X86_XSTATE), &buffer) != 0) {
+    throw_errno(ErrorKind::ProcessExiting, "cannot read the extended registers of thread " + std::to_string(tid));
+  }
+  state.resize(buffer.iov_len);
+  return state;
+}
+
+void ProcessTracer::set_extended_state(pid_t tid, const std::vector<uint8_t>& state) const {
+  iovec buffer{const_cast<uint8_t*>(state.data()), state.size()};
+  if (ptrace(PTRACE_SETREGSET, tid, reinterpret_cast<void*>(NT_X86_XSTATE), &buffer) != 0) {
+    throw_errno(ErrorKind::ProcessExiting, "cannot restore the extended registers of thread " + std::to_string(tid));
+  }
+}
+
+void ProcessTracer::read_memory(uintptr_t address, void* out, size_t size) const {
+  iovec local{out, size};
+  iovec remote{reinterpret_cast<void*>(address), size};
+  if (process_vm_readv(pid_, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(size)) {
+    throw_errno(ErrorKind::ProcessExiting, "cannot read the target's memory");
+  }
+}
+
+void ProcessTracer::write_memory(uintptr_t address, const void* data, size_t size) const {
+  iovec local{const_cast<void*>(data), size};
+  iovec remote{reinterpret_cast<void*>(address), size};
+  if (process_vm_writev(pid_, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(size)) {
+    throw_errno(ErrorKind::ProcessExiting, "cannot write the target's memory");
+  }
+}
+
+int ProcessTracer::continue_until_signal(pid_t tid, int expected_signal, std::chrono::milliseconds timeout) {
+  if (ptrace(PTRACE_CONT, tid, nullptr, nullptr) != 0) throw_errno(ErrorKind::ProcessExiting, "cannot resume thread " + std::to_string(tid));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    pid_t got = waitpid(tid, &status, __WALL | WNOHANG);
+    if (got == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+        wait_until_stopped(tid);
+        throw Error(ErrorKind::UnsupportedTarget, "a call into the target did not return within " +
+                                                      std::to_string(timeout.count()) + " ms");
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      continue;
+    }
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
+      stopped_.erase(tid);
+      throw Error(ErrorKind::ProcessExiting, "process " + std::to_string(pid_) + " exited while leakspy attached");
+    }
+    if (!WIFSTOPPED(status)) continue;
+    if (is_event_stop(status)) {
+      if (expected_signal == 0) return 0;
+      ptrace(PTRACE_CONT, tid, nullptr, nullptr);  // a group stop or our own interrupt: go on
+      continue;
+    }
+    int signal = WSTOPSIG(status);
+    if (signal == expected_signal) return signal;
+    stopped_[tid].push_back(signal);  // the target's own signal: delivered at detach
+    ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+  }
+}
+
+}  // namespace leakspy::attach

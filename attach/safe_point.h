@@ -1,0 +1,58 @@
+#pragma once
+// Chooses the thread that will run leakspy's calls into the target (dlopen,
+// then the agent's start function). Such a call takes the allocator's and the
+// dynamic loader's locks; if the chosen thread was stopped while holding one,
+// the call waits for itself forever. So a thread is safe only when no frame of
+// its stack (unwound remotely with libunwind-ptrace) lies in the dynamic
+// loader or in an allocator, loader, fork or exit function of libc and its
+// peers. Threads blocked in a system call are tried first: they are the
+// likeliest to be between such calls. When no thread is safe, every thread
+// runs for a few milliseconds and the choice is made again. See "Attach" in
+// docs/design.md. Offline side; allocates; throws Error.
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attach/elf_symbols.h"
+#include "attach/process_maps.h"
+#include "attach/process_tracer.h"
+
+namespace leakspy::attach {
+
+class SafePointFinder {
+ public:
+  explicit SafePointFinder(ProcessTracer& tracer);
+  ~SafePointFinder();
+  SafePointFinder(const SafePointFinder&) = delete;
+  SafePointFinder& operator=(const SafePointFinder&) = delete;
+
+  // A stopped thread in which a call is safe, trying again up to `attempts`
+  // times with the threads let run in between. Throws Error(UnsupportedTarget)
+  // naming the frame that kept the last thread unsafe.
+  pid_t find(int attempts);
+
+  // Why a call in `tid` is unsafe now ("in malloc (libc.so.6)"), or nothing.
+  std::optional<std::string> unsafe_frame(pid_t tid);
+
+ private:
+  // `innermost_runtime_frames`: no frame outside libc and its peers lies
+  // between this one and the top of the stack.
+  std::optional<std::string> unsafe_address(uintptr_t address, bool innermost_runtime_frames);
+  const ElfSymbols* symbols_of(const std::string& path);
+
+  ProcessTracer& tracer_;
+  std::vector<Mapping> maps_;
+  std::map<std::string, std::unique_ptr<ElfSymbols>> symbols_;  // by path; null: unreadable
+  void* address_space_ = nullptr;                                // libunwind's unw_addr_space_t
+};
+
+// Whether a function of that name may hold the allocator's or the loader's
+// locks (malloc, free, _dl_*, fork, exit, ...).
+bool is_unsafe_function(const std::string& name);
+
+}  // namespace leakspy::attach

@@ -1,0 +1,158 @@
+// leakspy record --pid PID [-o FILE] [--duration S]: attaches to a running
+// process, records until the duration ends, Ctrl-C or SIGTERM, and detaches,
+// leaving the process running as before (docs/design.md, "Attach").
+
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "attach/injector.h"
+#include "attach/proc_status.h"
+#include "attach/ptrace_diagnosis.h"
+#include "capture/capture_writer.h"
+#include "cli/agent_library.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/recording_output.h"
+#include "common/error.h"
+#include "recorder/agent_listener.h"
+#include "recorder/recording_loop.h"
+#include "recorder/recording_session.h"
+#include "recorder/stop_signals.h"
+
+namespace leakspy::cli {
+
+namespace {
+
+constexpr int kConnectTimeoutMs = 10000;
+
+struct RecordOptions {
+  pid_t pid = 0;
+  std::string output;
+  double duration = 0;
+  bool native = false;
+};
+
+std::vector<std::string> command_line_of(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/cmdline");
+  std::vector<std::string> arguments;
+  std::string argument;
+  while (std::getline(file, argument, '\0')) arguments.push_back(argument);
+  return arguments;
+}
+
+std::string executable_of(pid_t pid) {
+  std::error_code error;
+  std::filesystem::path path = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", error);
+  return error ? "" : path.string();
+}
+
+// The capture file exists from before the attach, so that an unwritable path
+// fails first; if no recording starts, it is removed again.
+class UnfinishedCapture {
+ public:
+  explicit UnfinishedCapture(std::string path) : path_(std::move(path)) {}
+  ~UnfinishedCapture() {
+    if (!kept_) ::unlink(path_.c_str());
+  }
+  void keep() { kept_ = true; }
+
+ private:
+  std::string path_;
+  bool kept_ = false;
+};
+
+recorder::AgentListener::Placement socket_placement(pid_t pid) {
+  recorder::AgentListener::Placement placement;
+  placement.target_root = attach::target_root(pid);
+  std::optional<attach::ProcStatus> status = attach::ProcStatus::read(std::to_string(pid));
+  long long uid = status ? status->number("Uid").value_or(-1) : -1;
+  long long gid = status ? status->number("Gid").value_or(-1) : -1;
+  // Only root can hand the directory over; anyone else can attach to their
+  // own processes only, which connect to it as it is.
+  if (geteuid() != 0) return placement;
+  if (uid >= 0 && static_cast<uid_t>(uid) != geteuid()) placement.owner = static_cast<uid_t>(uid);
+  if (gid >= 0 && static_cast<gid_t>(gid) != getegid()) placement.group = static_cast<gid_t>(gid);
+  return placement;
+}
+
+UniqueFd open_pidfd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
+
+void record(const RecordOptions& options) {
+  attach::check_attachable(options.pid);
+  std::string agent = locate_agent_library();
+  std::string output = options.output.empty() ? "leakspy-" + std::to_string(options.pid) + ".lspy" : options.output;
+  UniqueFd file = capture::open_capture_file(output);
+  UnfinishedCapture unfinished(output);
+  // Before the first ptrace call: Ctrl-C must not kill leakspy while a
+  // thread of the target runs a call leakspy made.
+  recorder::StopSignals signals;
+  recorder::AgentListener listener(socket_placement(options.pid));
+  UniqueFd pidfd = open_pidfd(options.pid);
+  auto started = std::chrono::steady_clock::now();
+
+  attach::InjectionResult injection = attach::inject_agent(
+      options.pid, attach::agent_path_in_target(options.pid, agent), listener.target_socket_path());
+  UniqueFd connection = listener.accept(kConnectTimeoutMs, [&] { return !attach::read_proc_stat(options.pid); });
+  if (!connection) {
+    throw Error(ErrorKind::AgentFailed, "the agent started in process " + std::to_string(options.pid) +
+                                            " but did not connect within " + std::to_string(kConnectTimeoutMs / 1000) +
+                                            " s; the process runs on unrecorded");
+  }
+  std::cerr << "leakspy: attached to process " << options.pid << " (" << attach::process_name(options.pid) << ") in "
+            << static_cast<int>(injection.stopped_seconds * 1000) << " ms"
+            << (injection.reused_agent ? ", reusing the agent loaded by an earlier recording" : "")
+            << "; recording until " << (options.duration > 0 ? "the duration ends or " : "") << "Ctrl-C\n";
+
+  recorder::configure_agent(connection, {options.native});
+  recorder::SessionOptions session_options;
+  session_options.output_path = output;
+  session_options.output_file = std::move(file);
+  session_options.pid = options.pid;
+  session_options.attached = true;
+  session_options.command_line = command_line_of(options.pid);
+  session_options.executable = executable_of(options.pid);
+  session_options.on_note = print_note;
+  recorder::RecordingSession session(std::move(session_options));
+  unfinished.keep();
+
+  recorder::LoopOptions loop_options;
+  loop_options.duration_seconds = options.duration;
+  loop_options.target_pidfd = pidfd.get();
+  loop_options.signals = &signals;
+  recorder::LoopResult loop = recorder::run_recording_loop(connection, session, loop_options);
+
+  // Not leakspy's child: its exit status cannot be known (-1).
+  bool exited = loop.target_exited || !attach::read_proc_stat(options.pid);
+  session.finish(exited ? capture::TargetEnd::Exited : capture::TargetEnd::StillRunning, exited ? -1 : 0);
+  print_summary(session, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (exited) {
+    std::cerr << "leakspy: process " << options.pid << " exited during the recording; the capture is complete up to "
+              << "its exit\n";
+    command_exit_code = kExitTargetExited;
+  } else {
+    std::cerr << "leakspy: detached; process " << options.pid << " runs on as before\n";
+  }
+}
+
+}  // namespace
+
+void add_record_command(CLI::App& app) {
+  auto options = std::make_shared<RecordOptions>();
+  CLI::App* command = app.add_subcommand("record", "Attach to a running process and record it, then detach");
+  command->add_option("-p,--pid", options->pid, "The process to record")->required();
+  command->add_option("-o,--output", options->output, "Capture file (default: leakspy-PID.lspy)");
+  command->add_option("--duration", options->duration, "Stop recording and detach after this many seconds")
+      ->check(CLI::PositiveNumber);
+  command->add_flag("--native", options->native,
+                    "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
+  command->callback([options] { record(*options); });
+}
+
+}  // namespace leakspy::cli

@@ -1,0 +1,23 @@
+#include "cli/recording_output.h"
+
+#include <iostream>
+
+#include "render/units.h"
+
+namespace leakspy::cli {
+
+void print_note(const capture::NoteRecord& note) {
+  std::cerr << "leakspy: " << (note.severity == capture::NoteSeverity::Warning ? "warning: " : "") << note.text
+            << "\n";
+}
+
+void print_summary(const recorder::RecordingSession& session, double seconds) {
+  recorder::SessionStats stats = session.stats();
+  std::cerr << "leakspy: wrote " << session.path() << ": " << render::human_count(stats.events) << " events in "
+            << render::human_duration(seconds) << ", " << render::human_count(stats.live_blocks) << " blocks ("
+            << render::human_bytes(stats.live_bytes) << ") live at the end";
+  if (stats.dropped > 0) std::cerr << ", " << render::human_count(stats.dropped) << " events DROPPED";
+  std::cerr << "\n";
+}
+
+}  // namespace leakspy::cli

@@ -7,13 +7,34 @@
 
 namespace leakspy::analyze {
 
-std::vector<LocationId> site_of_each_stack(const CaptureModel& model) {
+bool is_library_python_file(std::string_view file) {
+  if (file.starts_with("<frozen")) return true;
+  if (file.find("/site-packages/") != std::string_view::npos || file.find("/dist-packages/") != std::string_view::npos) {
+    return true;
+  }
+  // ".../lib/python3.11/..." (the version directory, then a file below it).
+  constexpr std::string_view kStandardLibrary = "/lib/python3.";
+  for (size_t at = file.find(kStandardLibrary); at != std::string_view::npos;
+       at = file.find(kStandardLibrary, at + 1)) {
+    size_t cursor = at + kStandardLibrary.size();
+    size_t digits = cursor;
+    while (digits < file.size() && file[digits] >= '0' && file[digits] <= '9') ++digits;
+    if (digits > cursor && digits < file.size() && file[digits] == '/') return true;
+  }
+  return false;
+}
+
+std::vector<LocationId> site_of_each_stack(const CaptureModel& model, SiteRule rule) {
   const SymbolTable& symbols = model.symbols;
   constexpr uint32_t kNone = UINT32_MAX;
   // outside[n]: the innermost non-allocation location on the path from the
   // root to n; innermost[n]: n's innermost location at all (the fallback for
   // a stack made only of allocation functions).
   std::vector<uint32_t> outside(model.nodes.size(), kNone);
+  // python[n], user[n]: the innermost Python location on the path from the
+  // root to n, and the innermost one in the program's own files.
+  std::vector<uint32_t> python(model.nodes.size(), kNone);
+  std::vector<uint32_t> user(model.nodes.size(), kNone);
   std::vector<LocationId> sites(model.nodes.size(), SymbolTable::kNoStack);
   auto own_site = [&](uint32_t node) {
     for (LocationId location : model.node_locations(StackId(node))) {
@@ -22,10 +43,30 @@ std::vector<LocationId> site_of_each_stack(const CaptureModel& model) {
     }
     return kNone;
   };
+  auto own_python = [&](uint32_t node, bool users_only) {
+    for (LocationId location : model.node_locations(StackId(node))) {
+      const Location& place = symbols.location(location);
+      if (place.kind == LocationKind::Python && !(users_only && is_library_python_file(place.file))) {
+        return location.value();
+      }
+    }
+    return kNone;
+  };
   for (uint32_t node : model.node_order) {  // parents first
+    uint32_t parent = model.nodes[node].parent.value();
     uint32_t own = own_site(node);
-    outside[node] = own != kNone ? own : outside[model.nodes[node].parent.value()];
-    if (outside[node] != kNone) {
+    outside[node] = own != kNone ? own : outside[parent];
+    if (rule == SiteRule::PythonLine) {
+      uint32_t own_line = own_python(node, false);
+      python[node] = own_line != kNone ? own_line : python[parent];
+      uint32_t own_user_line = own_python(node, true);
+      user[node] = own_user_line != kNone ? own_user_line : user[parent];
+    }
+    if (user[node] != kNone) {
+      sites[node] = LocationId(user[node]);
+    } else if (python[node] != kNone) {
+      sites[node] = LocationId(python[node]);
+    } else if (outside[node] != kNone) {
       sites[node] = LocationId(outside[node]);
     } else {
       std::span<const LocationId> chain = model.node_locations(StackId(node));
@@ -36,8 +77,8 @@ std::vector<LocationId> site_of_each_stack(const CaptureModel& model) {
   return sites;
 }
 
-std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric) {
-  std::vector<LocationId> sites = site_of_each_stack(model);
+std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, SiteRule rule) {
+  std::vector<LocationId> sites = site_of_each_stack(model, rule);
   std::unordered_map<uint32_t, size_t> index;
   std::vector<CallSite> result;
   for (size_t stack = 0; stack < model.stacks.size(); ++stack) {

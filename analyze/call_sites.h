@@ -1,10 +1,15 @@
 #pragma once
 // Per call site totals: each stack's numbers land on its site, the innermost
 // location of the stack that is not in an allocation function
-// (allocation_functions.h), inlined frames included. The same numbers as the
-// stacks, grouped another way: the sites' totals sum to the model's.
+// (allocation_functions.h), inlined frames included; for a stack with Python
+// frames, by default the line of the user's code that made the call: the
+// innermost Python frame outside installed packages and the standard library
+// (or the innermost Python frame when all are there), even when an extension
+// (libtorch's allocator) holds native frames below it. The same numbers as
+// the stacks, grouped another way: the sites' totals sum to the model's.
 // Pure functions over the model; not thread-safe (labels are cached).
 
+#include <string_view>
 #include <vector>
 
 #include "analyze/capture_model.h"
@@ -12,17 +17,27 @@
 
 namespace leakspy::analyze {
 
+enum class SiteRule {
+  PythonLine,  // the user's innermost Python line when the stack has Python frames, else as Native
+  Native,      // the innermost frame outside the allocation functions
+};
+
 struct CallSite {
   LocationId location;
   StackTotals totals;
   uint32_t stacks = 0;  // how many distinct stacks reach it
 };
 
+// Whether a Python file is a library's rather than the program's: under
+// site-packages or dist-packages, the standard library (lib/pythonX.Y/), or
+// frozen (<frozen ...>).
+bool is_library_python_file(std::string_view file);
+
 // The site of every stack, by stack id (kNoStack for the root and stackless events).
-std::vector<LocationId> site_of_each_stack(const CaptureModel& model);
+std::vector<LocationId> site_of_each_stack(const CaptureModel& model, SiteRule rule = SiteRule::PythonLine);
 
 // Every site with any allocation or live bytes, highest `metric` first (ties
 // by label, so the order is deterministic).
-std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric);
+std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, SiteRule rule = SiteRule::PythonLine);
 
 }  // namespace leakspy::analyze

@@ -18,6 +18,7 @@ struct TopCommandOptions {
   std::string heap = "host";
   bool json = false;
   bool exact_bytes = false;
+  bool native_sites = false;
 };
 
 void top(const TopCommandOptions& options) {
@@ -25,6 +26,7 @@ void top(const TopCommandOptions& options) {
   top_options.by = analyze::parse_metric(options.by);
   top_options.rows = options.rows;
   top_options.exact_bytes = options.exact_bytes;
+  top_options.site = options.native_sites ? analyze::SiteRule::Native : analyze::SiteRule::PythonLine;
   analyze::CaptureModel model = load_report_model(options.path, options.heap);
   render::TopReport report = render::make_top_report(model, top_options);
   write_output("-", [&](std::ostream& out) {
@@ -51,6 +53,9 @@ void add_top_command(CLI::App& app) {
                       "Heaps to count: host (malloc and python, default), mmap, cuda, all, or a heap's name");
   command->add_flag("--json", options->json, "The same report as JSON");
   command->add_flag("--bytes", options->exact_bytes, "Byte counts in full instead of KiB/MiB");
+  command->add_flag("--native", options->native_sites,
+                    "Python: name each site by its innermost native frame (an extension's allocator, say) "
+                    "instead of the Python line that made the call");
   command->callback([options] { top(*options); });
 }
 

@@ -18,7 +18,7 @@ std::string pad_left(const std::string& text, size_t width) {
 
 TopReport make_top_report(const analyze::CaptureModel& model, const TopOptions& options) {
   TopReport report;
-  std::vector<analyze::CallSite> sites = analyze::call_sites(model, options.by);
+  std::vector<analyze::CallSite> sites = analyze::call_sites(model, options.by, options.site);
   report.sites = sites.size();
   for (const analyze::CallSite& site : sites) {
     if (analyze::metric_value(site.totals, options.by) == 0) continue;

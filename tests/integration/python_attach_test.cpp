@@ -106,6 +106,14 @@ TEST(PythonTorchAttach, KeptFeaturesOfALoopAttachedMidRunAreAttributedToTheAppen
   EXPECT_NE(top.first.find("infer (torch_features_leak.py:" + line + ")"), std::string::npos) << top.first;
   EXPECT_GE(top.second, 10u * 64u * 512u * 4u) << "at least 10 batches of 64 x 512 float features in 2 s";
 
+  // `top` names that line as row 1; --native names the allocator inside torch.
+  test::ProcessResult report = test::run_process({test::leakspy_binary(), "top", capture, "-n", "1"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("infer (" + python_target("torch_features_leak.py") + ":" + line + ")"), std::string::npos)
+      << report.out;
+  test::ProcessResult native = test::run_process({test::leakspy_binary(), "top", capture, "-n", "1", "--native"});
+  EXPECT_NE(native.out.find("c10::alloc_cpu"), std::string::npos) << native.out;
+
   loop.close_stdin();
   EXPECT_EQ(loop.wait(60), 0) << "the loop ends normally after the detach";
   EXPECT_NE(loop.output().find("batches kept"), std::string::npos) << loop.output();

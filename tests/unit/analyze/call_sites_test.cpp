@@ -63,5 +63,16 @@ TEST(Metric, ParsesItsNames) {
   EXPECT_THROW(parse_metric("rss"), Error);
 }
 
+TEST(PythonFiles, LibrariesAreInstalledPackagesTheStandardLibraryAndFrozenModules) {
+  EXPECT_TRUE(is_library_python_file("/usr/lib/python3/dist-packages/torch/nn/functional.py"));
+  EXPECT_TRUE(is_library_python_file("/opt/venv/lib/python3.12/site-packages/numpy/core/numeric.py"));
+  EXPECT_TRUE(is_library_python_file("/usr/lib/python3.11/threading.py"));
+  EXPECT_TRUE(is_library_python_file("/root/.pyenv/versions/3.9.18/lib/python3.9/json/encoder.py"));
+  EXPECT_TRUE(is_library_python_file("<frozen importlib._bootstrap>"));
+  EXPECT_FALSE(is_library_python_file("/srv/app/serve.py"));
+  EXPECT_FALSE(is_library_python_file("/home/me/lib/python3-tools/job.py"));
+  EXPECT_FALSE(is_library_python_file("<string>"));
+}
+
 }  // namespace
 }  // namespace leakspy::analyze

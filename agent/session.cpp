@@ -17,6 +17,7 @@
 #include "agent/got_patcher.h"
 #include "agent/hook_list.h"
 #include "agent/module_reporter.h"
+#include "agent/notes.h"
 #include "agent/python/python_runtime.h"
 #include "agent/python/python_session.h"
 #include "agent/stack_capture.h"
@@ -123,6 +124,11 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags, bool cla
     return StartResult::ConnectFailed;
   }
   install_got_hooks();
+  if (got_patch_stats().slots == 0) {
+    post_note(capture::NoteSeverity::Warning,
+              "no allocation function could be hooked, so nothing will be recorded: the agent could not read "
+              "/proc/self/maps (is /proc mounted in the target's file system?)");
+  }
   python::start_python_support();
   tracking.store(true, std::memory_order_release);
   if (agent_debug_enabled()) {

@@ -38,7 +38,7 @@ std::optional<uintptr_t> find_function(pid_t pid, const std::vector<Mapping>& ma
                                        const std::string& name) {
   std::optional<MappedFile> file = find_mapped_file(maps, library);
   if (!file) return std::nullopt;
-  std::optional<ElfSymbol> symbol = ElfSymbols(path_in_target(pid, file->path)).find(name);
+  std::optional<ElfSymbol> symbol = ElfSymbols(openable_path(pid, *file)).find(name);
   if (!symbol) return std::nullopt;
   return file->bias + symbol->value;
 }
@@ -102,10 +102,12 @@ InjectionResult inject_agent(pid_t pid, const std::string& agent_path, const std
     if (std::optional<std::string> failure = load_agent(tracer, thread, maps, agent_path)) {
       throw Error(ErrorKind::AgentFailed, explain_dlopen_failure(*failure));
     }
-    agent = find_mapped_path(read_maps(pid), agent_path);
+    // By file name: maps shows the path from leakspy's root, which differs
+    // from `agent_path` for a target in a container.
+    agent = find_mapped_file(read_maps(pid), kAgentFileName);
     if (!agent) throw Error(ErrorKind::AgentFailed, "dlopen succeeded but the agent is not mapped in the target");
   }
-  std::optional<ElfSymbol> start = ElfSymbols(path_in_target(pid, agent->path)).find(kStartFunction);
+  std::optional<ElfSymbol> start = ElfSymbols(openable_path(pid, *agent)).find(kStartFunction);
   if (!start) {
     throw Error(ErrorKind::AgentFailed, agent->path + " in the target has no " + kStartFunction +
                                             ": it is not leakspy's agent, or from an incompatible version");

@@ -1,5 +1,7 @@
 #include "attach/process_maps.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -38,7 +40,7 @@ std::optional<MappedFile> first_mapping_of(const std::vector<Mapping>& maps, con
   // their first PT_LOAD at vaddr 0. (leakspy does not inject into non-PIE
   // programs' own images; libraries are always PIC.)
   for (const Mapping& mapping : maps) {
-    if (mapping.path == path && mapping.offset == 0) return MappedFile{path, mapping.start};
+    if (mapping.path == path && mapping.offset == 0) return MappedFile{path, mapping.start, mapping.end};
   }
   return std::nullopt;
 }
@@ -65,8 +67,15 @@ const Mapping* mapping_at(const std::vector<Mapping>& maps, uintptr_t address) {
   return nullptr;
 }
 
-std::string path_in_target(pid_t pid, const std::string& path) {
-  return "/proc/" + std::to_string(pid) + "/root" + path;
+std::string openable_path(pid_t pid, const MappedFile& file) {
+  char range[64];
+  std::snprintf(range, sizeof(range), "%lx-%lx", static_cast<unsigned long>(file.bias),
+                static_cast<unsigned long>(file.end));
+  std::string process = "/proc/" + std::to_string(pid);
+  for (const std::string& candidate : {process + "/map_files/" + range, process + "/root" + file.path}) {
+    if (::access(candidate.c_str(), R_OK) == 0) return candidate;
+  }
+  return file.path;
 }
 
 }  // namespace leakspy::attach

@@ -22,8 +22,9 @@ struct Mapping {
 std::vector<Mapping> read_maps(pid_t pid);
 
 struct MappedFile {
-  std::string path;    // as the target sees it
+  std::string path;    // as /proc/PID/maps names it, seen from leakspy's root
   uintptr_t bias = 0;  // where its address 0 is: the mapping at file offset 0, minus nothing for PIC objects
+  uintptr_t end = 0;   // the end of that first mapping
 };
 
 // The first file whose path ends in `/name` or whose file name starts with
@@ -35,8 +36,9 @@ std::optional<MappedFile> find_mapped_path(const std::vector<Mapping>& maps, con
 // The mapping holding `address`, or nullptr.
 const Mapping* mapping_at(const std::vector<Mapping>& maps, uintptr_t address);
 
-// Opens a target's file through /proc/PID/root, so that a target in a
-// container finds its own file, not the host's.
-std::string path_in_target(pid_t pid, const std::string& path);
+// A path that opens exactly the file the target mapped, wherever it lives
+// (a container's mount namespace, a chroot): /proc/PID/map_files/START-END
+// when it can be opened, else the path under /proc/PID/root, else the path.
+std::string openable_path(pid_t pid, const MappedFile& file);
 
 }  // namespace leakspy::attach

@@ -60,16 +60,16 @@ SafePointFinder::SafePointFinder(ProcessTracer& tracer) : tracer_(tracer) {
 
 SafePointFinder::~SafePointFinder() { unw_destroy_addr_space(static_cast<unw_addr_space_t>(address_space_)); }
 
-const ElfSymbols* SafePointFinder::symbols_of(const std::string& path) {
-  auto found = symbols_.find(path);
+const ElfSymbols* SafePointFinder::symbols_of(const MappedFile& file) {
+  auto found = symbols_.find(file.path);
   if (found != symbols_.end()) return found->second.get();
   std::unique_ptr<ElfSymbols> symbols;
   try {
-    symbols = std::make_unique<ElfSymbols>(path_in_target(tracer_.pid(), path));
+    symbols = std::make_unique<ElfSymbols>(openable_path(tracer_.pid(), file));
   } catch (const Error&) {
     // Unreadable: frames there are judged by their module alone.
   }
-  return (symbols_[path] = std::move(symbols)).get();
+  return (symbols_[file.path] = std::move(symbols)).get();
 }
 
 std::optional<std::string> SafePointFinder::unsafe_address(uintptr_t address, bool innermost_runtime_frames) {
@@ -78,8 +78,9 @@ std::optional<std::string> SafePointFinder::unsafe_address(uintptr_t address, bo
   if (is_dynamic_loader(mapping->path)) return "in the dynamic loader (" + file_name(mapping->path) + ")";
   if (!may_hold_runtime_locks(mapping->path)) return std::nullopt;
   std::optional<MappedFile> file = find_mapped_path(maps_, mapping->path);
-  const ElfSymbols* symbols = symbols_of(mapping->path);
-  if (!file || symbols == nullptr) return std::nullopt;
+  if (!file) return std::nullopt;
+  const ElfSymbols* symbols = symbols_of(*file);
+  if (symbols == nullptr) return std::nullopt;
   std::string function = symbols->function_at(address - file->bias);
   if (function.empty()) {
     // Distributions strip .symtab: libc's internal functions (_int_malloc,

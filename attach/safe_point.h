@@ -43,7 +43,7 @@ class SafePointFinder {
   // `innermost_runtime_frames`: no frame outside libc and its peers lies
   // between this one and the top of the stack.
   std::optional<std::string> unsafe_address(uintptr_t address, bool innermost_runtime_frames);
-  const ElfSymbols* symbols_of(const std::string& path);
+  const ElfSymbols* symbols_of(const MappedFile& file);
 
   ProcessTracer& tracer_;
   std::vector<Mapping> maps_;

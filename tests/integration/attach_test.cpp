@@ -203,6 +203,36 @@ TEST_F(AttachTest, RootRecordsAnotherUsersProcess) {
   EXPECT_EQ(service.wait(30), 0);
 }
 
+TEST_F(AttachTest, TargetInAChrootGetsTheAgentAndTheSocketInsideItsOwnFileSystem) {
+  // A minimal root: the service, the libraries it and the agent need, /tmp and /proc.
+  std::string jail = directory_ + "/jail";
+  std::string build = "set -e; mkdir -p " + jail + "/bin " + jail + "/tmp " + jail + "/proc; chmod 1777 " + jail +
+                      "/tmp; cp " + test::target_path("attach_service") + " " + jail + "/bin/; for l in $(ldd " +
+                      test::target_path("attach_service") + " " + LEAKSPY_AGENT_LIBRARY +
+                      " | grep -o '/[^ :]*' | sort -u); do mkdir -p " + jail + "$(dirname $l); cp -L $l " + jail +
+                      "$l; done";
+  ASSERT_EQ(run_process({"sh", "-c", build}).exit_code, 0);
+  if (run_process({"mount", "-t", "proc", "proc", jail + "/proc"}).exit_code != 0) {
+    GTEST_SKIP() << "cannot mount /proc inside the test's chroot (needs CAP_SYS_ADMIN)";
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { run_process({"umount", "-l", path}); }
+  } unmount{jail + "/proc"};
+
+  BackgroundProcess service({"chroot", jail, "/bin/attach_service", "1"});
+  ASSERT_TRUE(service.wait_for_output("ready"));
+  test::ProcessResult recorded = run_process(record(service.pid(), capture("jailed"), "1"), 30);
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  test::ProcessResult top = run_process({test::leakspy_binary(), "top", capture("jailed"), "-n", "1"});
+  EXPECT_NE(top.out.find("remember_request (" + service_source()), std::string::npos) << top.out;
+  test::ProcessResult copies = run_process({"sh", "-c", "ls " + jail + "/tmp/leakspy-agent-*/libleakspy_agent.so"});
+  EXPECT_EQ(copies.exit_code, 0) << "the agent was copied into the target's own /tmp";
+  service.close_stdin();
+  ASSERT_EQ(service.wait(30), 0);
+  EXPECT_NE(service.output().find("block checks failed: 0"), std::string::npos) << service.output();
+}
+
 // Each refusal: its exit code, one line, the cause named, and no capture left behind.
 class AttachErrorTest : public AttachTest {
  protected:

@@ -69,7 +69,7 @@ bool capture_python_stack(ThreadRing* ring, const CallerFrame& caller, bool pyth
   // frame up to the eval loop is its own and would be dropped: skip the walk.
   if (python_allocator && !all_native && caller.return_address - 1 >= rt.interpreter_begin &&
       caller.return_address - 1 < rt.interpreter_end) {
-    *node = python::intern_walk(merge, 0);
+    *node = python::intern_python_only_walk(merge);
     return true;
   }
   uintptr_t stop_begin = all_native ? 0 : rt.eval_begin;

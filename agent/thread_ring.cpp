@@ -63,6 +63,7 @@ ThreadRing* RingRegistry::claim(uint32_t tid, uint64_t current_epoch) {
   if (ring->merge != nullptr) {
     ring->merge->count = 0;
     ring->merge->python.cached_count = 0;
+    python::forget_walks(*ring->merge);
   }
   uint64_t start = ring->read_index.load(std::memory_order_relaxed);
   ring->write_index.store(start, std::memory_order_relaxed);

@@ -74,4 +74,32 @@ uint32_t intern_walk(MergeCache& cache, uint32_t native_count) {
   return intern_merged_stack(cache.native, native_count, cache.python, cache);
 }
 
+namespace {
+
+// Two independent multiply chains (addresses and offsets; code objects) so
+// that the CPU runs them side by side; mixed at the end.
+uint64_t walk_key(const PythonFrames& walk) {
+  uint64_t places = 0x9e3779b97f4a7c15ull ^ walk.count;
+  uint64_t codes = 0xc2b2ae3d27d4eb4full;
+  for (uint32_t i = 0; i < walk.count; ++i) {
+    uint64_t place = reinterpret_cast<uintptr_t>(walk.raw_frame[i]) ^
+                     (static_cast<uint64_t>(walk.raw_offset[i]) << 48) ^ (uint64_t{walk.group_end[i]} << 47);
+    places = (places ^ place) * 0xbf58476d1ce4e5b9ull;
+    codes = (codes ^ reinterpret_cast<uintptr_t>(walk.raw_code[i])) * 0x94d049bb133111ebull;
+  }
+  uint64_t key = places ^ ((codes << 31) | (codes >> 33));
+  return key ^ (key >> 29);
+}
+
+}  // namespace
+
+uint32_t intern_python_only_walk(MergeCache& cache) {
+  uint64_t key = walk_key(cache.python);
+  WalkMemoEntry& entry = cache.memo[(key >> 20) % kWalkMemoSlots];
+  if (entry.key == key && entry.generation == cache.memo_generation && entry.node != 0) return entry.node;
+  uint32_t node = intern_walk(cache, 0);
+  entry = WalkMemoEntry{key, node, cache.memo_generation};
+  return node;
+}
+
 }  // namespace leakspy::agent::python

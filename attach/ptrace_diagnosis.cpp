@@ -75,6 +75,11 @@ void check_attachable(pid_t pid) {
   if (stat && stat->exiting) {
     throw Error(ErrorKind::ProcessExiting, describe(pid) + " is exiting; there is nothing left to record");
   }
+  if (stat && stat->state == 'T') {
+    // Its threads, the agent's new one included, would not run until then.
+    throw Error(ErrorKind::UnsupportedTarget, describe(pid) + " is stopped (SIGSTOP or job control): resume it with "
+                                                  "kill -CONT " + std::to_string(pid) + " and retry");
+  }
   long long tracer = status->number("TracerPid").value_or(0);
   if (tracer != 0) {
     throw Error(ErrorKind::AlreadyTraced,

@@ -10,8 +10,9 @@
 
 namespace leakspy::attach {
 
-// Throws Error(Usage | NoSuchProcess | ProcessExiting | AlreadyTraced) when
-// `pid` cannot be attached for a reason visible before trying.
+// Throws Error(Usage | NoSuchProcess | ProcessExiting | AlreadyTraced |
+// UnsupportedTarget for a stopped process) when `pid` cannot be attached for
+// a reason visible before trying.
 void check_attachable(pid_t pid);
 
 // Called when PTRACE_SEIZE of a thread of `pid` failed with `errno_value`:

@@ -31,6 +31,7 @@ constexpr int kExitNotPermitted = 11;
 constexpr int kExitProcessExiting = 12;
 constexpr int kExitAlreadyTraced = 13;
 constexpr int kExitAlreadyRecording = 14;
+constexpr int kExitUnsupportedTarget = 15;
 constexpr int kExitTargetExited = 16;
 constexpr int kExitAgentFailed = 6;
 constexpr int kExitOutputUnwritable = 4;
@@ -263,6 +264,21 @@ TEST_F(AttachErrorTest, ZombieProcess) {
   }
   expect_refusal(run_process(record(child, capture("refused"), "1")), kExitProcessExiting, "is a zombie");
   waitpid(child, nullptr, 0);
+}
+
+TEST_F(AttachErrorTest, StoppedProcess) {
+  BackgroundProcess service({test::target_path("attach_service"), "1"});
+  ASSERT_TRUE(service.wait_for_output("ready"));
+  service.send_signal(SIGSTOP);
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(service.pid()) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    if (text.find(") T ") != std::string::npos) break;
+    usleep(10000);
+  }
+  expect_refusal(run_process(record(service.pid(), capture("refused"), "1")), kExitUnsupportedTarget,
+                 "is stopped (SIGSTOP or job control): resume it with kill -CONT");
+  service.send_signal(SIGCONT);
 }
 
 TEST_F(AttachErrorTest, AlreadyTracedByADebugger) {

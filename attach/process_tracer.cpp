@@ -176,6 +176,38 @@ void ProcessTracer::write_memory(uintptr_t address, const void* data, size_t siz
   }
 }
 
+bool ProcessTracer::step_until(pid_t tid, uintptr_t address, int max_steps, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (int step = 0; step < max_steps; ++step) {
+    if (registers(tid).rip == address) return true;
+    if (ptrace(PTRACE_SINGLESTEP, tid, nullptr, nullptr) != 0) return false;
+    for (;;) {
+      int status = 0;
+      pid_t got = waitpid(tid, &status, __WALL | WNOHANG);
+      if (got == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          // Blocked (a system call, a lock): stop it where it is.
+          ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+          wait_until_stopped(tid);
+          return false;
+        }
+        std::this_thread::yield();
+        continue;
+      }
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
+        stopped_.erase(tid);
+        throw Error(ErrorKind::ProcessExiting, "process " + std::to_string(pid_) + " exited while leakspy attached");
+      }
+      if (!WIFSTOPPED(status)) continue;
+      int signal = WSTOPSIG(status);
+      if (!is_event_stop(status) && signal != SIGTRAP) stopped_[tid].push_back(signal);  // the target's own
+      break;
+    }
+  }
+  return registers(tid).rip == address;
+}
+
 int ProcessTracer::continue_until_signal(pid_t tid, int expected_signal, std::chrono::milliseconds timeout) {
   if (ptrace(PTRACE_CONT, tid, nullptr, nullptr) != 0) throw_errno(ErrorKind::ProcessExiting, "cannot resume thread " + std::to_string(tid));
   auto deadline = std::chrono::steady_clock::now() + timeout;

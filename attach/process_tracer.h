@@ -44,6 +44,11 @@ class ProcessTracer {
   void read_memory(uintptr_t address, void* out, size_t size) const;
   void write_memory(uintptr_t address, const void* data, size_t size) const;
 
+  // Single-steps `tid` until its instruction pointer is `address`; false
+  // after `max_steps` or `timeout` (the thread is stopped again either way).
+  // Signals that arrive meanwhile are kept for detach.
+  bool step_until(pid_t tid, uintptr_t address, int max_steps, std::chrono::milliseconds timeout);
+
   // Resumes `tid` and waits for its next stop. Returns the stop's signal
   // (0 for a ptrace event stop); another signal than the one expected is
   // kept for delivery at detach and the thread resumed again. Throws

@@ -14,6 +14,11 @@ namespace {
 
 constexpr int kMaxFrames = 128;
 constexpr auto kRunBetweenAttempts = std::chrono::milliseconds(10);
+// Stepping out of malloc or free takes tens to hundreds of instructions; a
+// thread that needs more (waiting for a lock another stopped thread holds)
+// is left for the next attempt.
+constexpr int kMaxSteps = 20000;
+constexpr auto kStepTimeout = std::chrono::milliseconds(50);
 
 std::string file_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
@@ -34,7 +39,9 @@ bool may_hold_runtime_locks(const std::string& path) {
   for (std::string_view prefix : {"libc.so", "libc-", "libpthread", "libdl", "libgcc_s"}) {
     if (starts_with(name, prefix)) return true;
   }
-  return name.find("malloc") != std::string::npos;
+  // Allocator libraries (libjemalloc, libtcmalloc, libmimalloc), not any
+  // file with "malloc" in its name.
+  return starts_with(name, "lib") && name.find("malloc") != std::string::npos;
 }
 
 bool is_blocked_in_system_call(const user_regs_struct& registers) {
@@ -94,30 +101,42 @@ std::optional<std::string> SafePointFinder::unsafe_address(uintptr_t address, bo
   return "in " + function + " (" + file_name(mapping->path) + ")";
 }
 
-std::optional<std::string> SafePointFinder::unsafe_frame(pid_t tid) {
+std::optional<SafePointFinder::Unsafe> SafePointFinder::unsafe_frame(pid_t tid) {
   if (maps_.empty()) maps_ = read_maps(tracer_.pid());
   void* context = _UPT_create(tid);
   if (context == nullptr) throw Error(ErrorKind::Internal, "libunwind could not attach to thread " + std::to_string(tid));
-  std::optional<std::string> reason;
+  std::optional<Unsafe> unsafe;
+  bool last_was_unsafe = false;
   unw_cursor_t cursor;
   if (unw_init_remote(&cursor, static_cast<unw_addr_space_t>(address_space_), context) == 0) {
     bool innermost_runtime_frames = true;  // no frame outside libc and its peers seen yet
-    for (int depth = 0; depth < kMaxFrames && !reason; ++depth) {
+    for (int depth = 0; depth < kMaxFrames; ++depth) {
       unw_word_t ip = 0;
       if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
       // Return addresses point after the call: look one byte back.
       uintptr_t address = depth == 0 ? ip : ip - 1;
+      if (last_was_unsafe) unsafe->safe_return = ip;  // the caller of the outermost unsafe frame so far
       const Mapping* mapping = mapping_at(maps_, address);
       bool runtime = mapping != nullptr && (may_hold_runtime_locks(mapping->path) || is_dynamic_loader(mapping->path));
       innermost_runtime_frames = innermost_runtime_frames && runtime;
-      if (runtime) reason = unsafe_address(address, innermost_runtime_frames);
+      std::optional<std::string> reason = runtime ? unsafe_address(address, innermost_runtime_frames) : std::nullopt;
+      last_was_unsafe = reason.has_value();
+      if (reason && !unsafe) unsafe = Unsafe{*reason, 0};
+      if (reason) unsafe->safe_return = 0;  // known once a safe caller is seen
       if (unw_step(&cursor) <= 0) break;
     }
-  } else {
-    reason = unsafe_address(tracer_.registers(tid).rip, true);
+  } else if (std::optional<std::string> reason = unsafe_address(tracer_.registers(tid).rip, true)) {
+    unsafe = Unsafe{*reason, 0};
   }
   _UPT_destroy(context);
-  return reason;
+  return unsafe;
+}
+
+bool SafePointFinder::step_out(pid_t tid, const Unsafe& unsafe) {
+  if (unsafe.safe_return == 0) return false;
+  if (!tracer_.step_until(tid, unsafe.safe_return, kMaxSteps, kStepTimeout)) return false;
+  unw_flush_cache(static_cast<unw_addr_space_t>(address_space_), 0, 0);
+  return !unsafe_frame(tid);
 }
 
 pid_t SafePointFinder::find(int attempts) {
@@ -131,10 +150,15 @@ pid_t SafePointFinder::find(int attempts) {
     std::vector<pid_t> candidates = tracer_.threads();  // the main thread first
     std::stable_partition(candidates.begin(), candidates.end(),
                           [&](pid_t tid) { return is_blocked_in_system_call(tracer_.registers(tid)); });
+    std::vector<std::pair<pid_t, Unsafe>> unsafe_threads;
     for (pid_t tid : candidates) {
-      std::optional<std::string> reason = unsafe_frame(tid);
-      if (!reason) return tid;
-      last_reason = "thread " + std::to_string(tid) + " was " + *reason;
+      std::optional<Unsafe> unsafe = unsafe_frame(tid);
+      if (!unsafe) return tid;
+      last_reason = "thread " + std::to_string(tid) + " was " + unsafe->reason;
+      unsafe_threads.emplace_back(tid, *unsafe);
+    }
+    for (const auto& [tid, unsafe] : unsafe_threads) {
+      if (step_out(tid, unsafe)) return tid;
     }
   }
   throw Error(ErrorKind::UnsupportedTarget,

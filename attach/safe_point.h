@@ -7,7 +7,10 @@
 // loader or in an allocator, loader, fork or exit function of libc and its
 // peers. Threads blocked in a system call are tried first: they are the
 // likeliest to be between such calls. When no thread is safe, every thread
-// runs for a few milliseconds and the choice is made again. See "Attach" in
+// runs for a few milliseconds and the choice is made again. Before that, a
+// thread caught inside such a function is single-stepped until it returns
+// to its first safe caller (a tight malloc/free loop spends nearly all its
+// time inside them, and would rarely be caught outside). See "Attach" in
 // docs/design.md. Offline side; allocates; throws Error.
 
 #include <sys/types.h>
@@ -36,10 +39,17 @@ class SafePointFinder {
   // naming the frame that kept the last thread unsafe.
   pid_t find(int attempts);
 
-  // Why a call in `tid` is unsafe now ("in malloc (libc.so.6)"), or nothing.
-  std::optional<std::string> unsafe_frame(pid_t tid);
+  struct Unsafe {
+    std::string reason;       // "in malloc (libc.so.6)"
+    uintptr_t safe_return = 0;  // where the outermost unsafe frame returns to; 0: unknown
+  };
+  // Why a call in `tid` is unsafe now, or nothing.
+  std::optional<Unsafe> unsafe_frame(pid_t tid);
 
  private:
+  // Single-steps `tid` to where its outermost unsafe frame returns; true if
+  // it got there and is safe then.
+  bool step_out(pid_t tid, const Unsafe& unsafe);
   // `innermost_runtime_frames`: no frame outside libc and its peers lies
   // between this one and the top of the stack.
   std::optional<std::string> unsafe_address(uintptr_t address, bool innermost_runtime_frames);

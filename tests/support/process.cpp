@@ -146,9 +146,11 @@ bool BackgroundProcess::wait_for_output(const std::string& text, double timeout_
   double deadline = now_seconds() + timeout_seconds;
   while (out_.find(text, from) == std::string::npos) {
     if (now_seconds() > deadline) return false;
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
       reaped_ = true;
-      drain_stdout(0);
+      exit_code_ = decode_status(status);  // for a later wait()
+      for (int i = 0; i < 10; ++i) drain_stdout(0);
       return out_.find(text, from) != std::string::npos;
     }
     drain_stdout(50);
@@ -174,14 +176,16 @@ void BackgroundProcess::close_stdin() {
 void BackgroundProcess::send_signal(int signal) { kill(pid_, signal); }
 
 int BackgroundProcess::wait(double timeout_seconds) {
+  if (reaped_) return exit_code_;
   double deadline = now_seconds() + timeout_seconds;
   int status = 0;
   while (now_seconds() < deadline) {
     drain_stdout(20);
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       reaped_ = true;
+      exit_code_ = decode_status(status);
       for (int i = 0; i < 10; ++i) drain_stdout(0);
-      return decode_status(status);
+      return exit_code_;
     }
   }
   return -1;

@@ -50,6 +50,7 @@ class BackgroundProcess {
   int stdout_fd_ = -1;
   std::string out_;
   bool reaped_ = false;
+  int exit_code_ = -1;  // once reaped
 };
 
 std::string leakspy_binary();

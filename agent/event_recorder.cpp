@@ -102,6 +102,27 @@ uint32_t capture_stack(ThreadRing* ring, const CallerFrame& caller, bool python_
   return traces.intern(frames, count);
 }
 
+uint32_t capture_stack_outside(ThreadRing* ring, const SkippedCode& skip) {
+  uintptr_t frames[kMaxStackFrames];
+  uint32_t count = capture_native_stack(frames, kMaxStackFrames);
+  uint32_t first = 0;
+  auto skipped = [&](uintptr_t pc) {
+    for (uint32_t i = 0; i < skip.count; ++i) {
+      if (pc >= skip.begin[i] && pc < skip.end[i]) return true;
+    }
+    return false;
+  };
+  while (first < count && skipped(frames[first] - 1)) ++first;
+  if (ring != nullptr && python::frames_enabled.load(std::memory_order_relaxed)) {
+    if (ring->merge == nullptr) ring->merge = static_cast<python::MergeCache*>(map_pages(sizeof(python::MergeCache)));
+    if (ring->merge != nullptr && python::walk_python_frames(&ring->merge->python)) {
+      for (uint32_t i = first; i < count; ++i) ring->merge->native[i - first] = frames[i];
+      return python::intern_walk(*ring->merge, count - first);
+    }
+  }
+  return traces.intern(frames + first, count - first);
+}
+
 void record_event(ThreadRing* ring, capture::EventKind kind, uint8_t heap, uintptr_t address, uint64_t size,
                   uint32_t stack) {
   if (ring == nullptr) {

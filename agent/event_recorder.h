@@ -28,6 +28,17 @@ inline ThreadRing* thread_ring(ThreadState& state) {
 // `python_allocator`: the hook is one of Python's allocator domains.
 uint32_t capture_stack(ThreadRing* ring, const CallerFrame& caller, bool python_allocator = false);
 
+// The stack of a call that reached the agent through a library's callback
+// (CUPTI): unwound with libunwind (such calls are rare and slow), less the
+// innermost frames whose return addresses lie in `skip` (the library's own),
+// merged with the thread's Python frames when it runs Python.
+struct SkippedCode {
+  const uintptr_t* begin;
+  const uintptr_t* end;
+  uint32_t count;
+};
+uint32_t capture_stack_outside(ThreadRing* ring, const SkippedCode& skip);
+
 // Appends one event to the ring, preceded by an epoch mark when the epoch
 // moved on.
 void record_event(ThreadRing* ring, capture::EventKind kind, uint8_t heap, uintptr_t address, uint64_t size,

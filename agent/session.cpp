@@ -11,6 +11,9 @@
 #include "agent/agent_log.h"
 #include "agent/agent_state.h"
 #include "agent/doorbell.h"
+#if LEAKSPY_WITH_CUDA
+#include "agent/cuda/cuda_session.h"
+#endif
 #include "agent/drain_cycle.h"
 #include "agent/event_recorder.h"
 #include "agent/fast_unwinder.h"
@@ -71,6 +74,9 @@ bool init_once() {
 void end_session(wire::GoodbyeReason reason, bool connected) {
   tracking.store(false, std::memory_order_release);
   python::stop_python_support(reason == wire::GoodbyeReason::ProcessExit);
+#if LEAKSPY_WITH_CUDA
+  cuda::stop_cuda_support(reason == wire::GoodbyeReason::ProcessExit);
+#endif
   if (reason != wire::GoodbyeReason::ProcessExit) remove_got_hooks();
   if (connected) {
     // Hooks that passed their tracking check just before it was cleared are
@@ -131,6 +137,9 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags, bool cla
   }
   python::start_python_support();
   tracking.store(true, std::memory_order_release);
+#if LEAKSPY_WITH_CUDA
+  cuda::start_cuda_support();  // after tracking is on: the first allocation it subscribes to is recorded
+#endif
   if (agent_debug_enabled()) {
     PatchStats patched = got_patch_stats();
     agent_debug("hooks installed: GOT entries patched: ", patched.slots, "");
@@ -150,6 +159,9 @@ void run_writer_loop() {
     // being loaded at the last look.
     retry_hooks_in_writer(monotonic_ns(), kHookRetryNs);
     python::poll_python_support();
+#if LEAKSPY_WITH_CUDA
+    cuda::poll_cuda_support();
+#endif
     wire::WireConfigure configuration{};
     ControlMessage control = transport.poll_control(&configuration);
     if (control == ControlMessage::Configure) {

@@ -1,0 +1,25 @@
+#pragma once
+// The CUDA side of a recording session. Nothing happens until libcuda is
+// mapped in the target (at the start, or later when the program loads it):
+// then CUPTI is loaded and subscribed to the driver's memory calls
+// (agent/cuda/cupti_translation.h lists them), and each call is recorded on
+// the calling thread, with its stack, on heaps cuda:N. CUPTI takes one
+// subscriber per process: when another tool holds it, a note names that
+// tool and only host memory is recorded. Stop unsubscribes.
+// A process without libcuda is left alone: no CUPTI loaded, nothing noted.
+// Called by the session and the writer thread only.
+
+namespace leakspy::agent::cuda {
+
+// Session start; the writer's next poll does the looking.
+void start_cuda_support();
+// Each writer cycle: notices libcuda being loaded. Cheap when no module was
+// loaded since the last call.
+void poll_cuda_support();
+// At the end of a session. At process exit CUDA may be tearing down: CUPTI
+// is not called then (the callback only checks that tracking is off).
+void stop_cuda_support(bool process_exit);
+// Whether CUPTI callbacks are subscribed (tests, debug output).
+bool cuda_recording();
+
+}  // namespace leakspy::agent::cuda

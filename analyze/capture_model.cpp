@@ -56,6 +56,7 @@ class ModelReader : public capture::RecordVisitor {
     model_.node_order.push_back(id);
   }
   void on_time(uint64_t units) { time_ = units; }
+  void on_counters(const capture::CountersRecord& counters) { model_.rss.push_back({time_, counters.rss_bytes}); }
   void on_dropped(const capture::DroppedRecord& dropped) { dropped_ += dropped.count; }
   void on_trailer(const capture::Trailer& trailer) { model_.trailer = trailer; }
 
@@ -85,6 +86,7 @@ class ModelReader : public capture::RecordVisitor {
     model_.events = events_;
     model_.counted_events = counted_events_;
     model_.dropped_events = std::max(dropped_, model_.trailer ? model_.trailer->dropped_events : 0);
+    model_.heap_names.assign(heap_names_.begin(), heap_names_.end());
     for (uint32_t heap = 0; heap < capture::kMaxHeaps; ++heap) {
       if (heap_names_[heap].empty()) continue;
       model_.declared_heaps.push_back(heap_names_[heap]);
@@ -184,12 +186,14 @@ void CaptureModel::resolve_node_locations() {
 }
 
 CaptureModel read_capture_model(const std::string& path, const HeapSelection& heaps,
-                                const capture::ProgressCallback& progress, bool replay_thread) {
+                                const capture::ProgressCallback& progress, bool replay_thread,
+                                const SlicePlan& slices) {
   CaptureModel model;
   model.heaps = heaps;
   capture::CaptureReader reader(path);
   model.header = reader.header();
   EventReplay replay;
+  if (slices.enabled()) replay.enable_slices(slices, model.header.time_unit_ns);
   {
     // A second core replays while this one decompresses and decodes.
     bool two_threads = replay_thread && std::thread::hardware_concurrency() >= 2;
@@ -205,6 +209,7 @@ CaptureModel read_capture_model(const std::string& path, const HeapSelection& he
     }
   }
   replay.finish(model.nodes.size(), &model.stacks, &model.totals, &model.peak_time);
+  if (slices.enabled()) model.slices = replay.finish_slices(model.end_time);
   model.nodes.resize(model.stacks.size());  // events may name stacks no Node record defined
   model.unknown_frees = replay.unknown_frees();
   model.implicit_frees = replay.implicit_frees();

@@ -16,6 +16,7 @@
 #include "analyze/heap_selection.h"
 #include "analyze/metric.h"
 #include "analyze/symbol_table.h"
+#include "analyze/time_slices.h"
 #include "capture/capture_reader.h"
 #include "capture/records.h"
 
@@ -27,6 +28,12 @@ struct TraceNode {
   bool defined = false;  // a Node record said so (stack 0, the root, never is)
 };
 
+// One Counters record: the target's resident set size at a moment.
+struct RssSample {
+  uint64_t time = 0;  // time units since the start
+  uint64_t bytes = 0;
+};
+
 struct CaptureModel {
   capture::CaptureHeader header;
   capture::ReadSummary read;
@@ -35,6 +42,7 @@ struct CaptureModel {
   HeapSelection heaps;
   std::vector<std::string> counted_heaps;  // names of the heaps the numbers cover
   std::vector<std::string> declared_heaps; // names of every heap the capture declares
+  std::vector<std::string> heap_names;     // by heap id; "" for an id never declared
 
   StackTotals totals;           // over all stacks
   uint64_t peak_time = 0;       // time units since the start when totals.peak_bytes was reached
@@ -50,6 +58,9 @@ struct CaptureModel {
   std::vector<uint32_t> node_order;  // defined nodes, parents before children
   std::vector<StackTotals> stacks;   // by stack id, same size as nodes
   SymbolTable symbols;
+
+  std::optional<TimeSlices> slices;  // when read with a SlicePlan
+  std::vector<RssSample> rss;        // from the Counters records (about 10 a second)
 
   double seconds(uint64_t units) const {
     return static_cast<double>(units) * static_cast<double>(header.time_unit_ns) * 1e-9;
@@ -80,7 +91,10 @@ struct CaptureModel {
 // (model.read says so). With `replay_thread` (and a second core), events are
 // replayed on a second thread while this one decompresses and decodes; the
 // model is the same either way.
+// With an enabled `slices` plan, the same pass records time slices
+// (model.slices).
 CaptureModel read_capture_model(const std::string& path, const HeapSelection& heaps,
-                                const capture::ProgressCallback& progress = {}, bool replay_thread = true);
+                                const capture::ProgressCallback& progress = {}, bool replay_thread = true,
+                                const SlicePlan& slices = {});
 
 }  // namespace leakspy::analyze

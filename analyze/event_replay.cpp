@@ -21,4 +21,10 @@ void EventReplay::finish(size_t stacks, std::vector<StackTotals>* per_stack, Sta
   *peak_time = peak_time_;
 }
 
+TimeSlices EventReplay::finish_slices(uint64_t end_time) {
+  // Snapshots asked for beyond the last event see the end.
+  while (slices_->snapshots_left()) take_snapshot();
+  return slices_->finish(end_time);
+}
+
 }  // namespace leakspy::analyze

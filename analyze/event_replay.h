@@ -11,10 +11,12 @@
 // changed since that peak, so its current live bytes are right.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "analyze/live_set.h"
 #include "analyze/metric.h"
+#include "analyze/time_slices.h"
 
 namespace leakspy::analyze {
 
@@ -34,12 +36,17 @@ struct QueuedEvent {
 
 class EventReplay {
  public:
+  // Also records time slices and snapshots (time_slices.h), before any event.
+  void enable_slices(const SlicePlan& plan, uint64_t time_unit_ns) { slices_.emplace(plan, time_unit_ns); }
+
   void apply(const QueuedEvent& queued) {
     if (queued.kind == QueuedEvent::kDeclareHeap) {
       live_.set_range_heap(HeapId(queued.heap), queued.ranges != 0);
       return;
     }
     if (queued.stack >= counters_.size()) counters_.resize(std::max<size_t>(queued.stack + 1, counters_.size() * 2));
+    // A snapshot at T holds every event up to T: taken before the first later one.
+    while (slices_ && queued.time > slices_->next_snapshot_time()) take_snapshot();
     time_ = queued.time;
     capture::EventRecord event{static_cast<capture::EventKind>(queued.kind), HeapId(queued.heap), StackId(queued.stack),
                                queued.size, queued.address};
@@ -49,11 +56,13 @@ class EventReplay {
   // Per stack totals (indexed by stack id; at least `stacks` entries) and the
   // whole: live, peak and its time, allocated, allocations.
   void finish(size_t stacks, std::vector<StackTotals>* per_stack, StackTotals* totals, uint64_t* peak_time) const;
+  // The slices, once every event is applied (enable_slices() must have been called).
+  TimeSlices finish_slices(uint64_t end_time);
   uint64_t unknown_frees() const { return live_.unknown_releases(); }
   uint64_t implicit_frees() const { return live_.implicit_frees(); }
 
   // LiveSet observer.
-  void on_allocated(HeapId, uint64_t, const LiveBlock& block) {
+  void on_allocated(HeapId heap, uint64_t, const LiveBlock& block) {
     StackCounters& counters = counters_[block.stack.value()];
     touch(counters);
     counters.live += block.size;
@@ -65,9 +74,10 @@ class EventReplay {
       peak_time_ = time_;
       ++stamp_;
     }
+    if (slices_) record_slices(heap, block.stack, counters.live);
   }
-  void on_released(HeapId, uint64_t, const LiveBlock& block) { release(block); }
-  void on_implicit_free(HeapId, uint64_t, const LiveBlock& block) { release(block); }
+  void on_released(HeapId heap, uint64_t, const LiveBlock& block) { release(heap, block); }
+  void on_implicit_free(HeapId heap, uint64_t, const LiveBlock& block) { release(heap, block); }
   void on_unknown_release(HeapId, uint64_t) {}
 
  private:
@@ -85,11 +95,18 @@ class EventReplay {
       counters.stamp = stamp_;
     }
   }
-  void release(const LiveBlock& block) {
+  void release(HeapId heap, const LiveBlock& block) {
     StackCounters& counters = counters_[block.stack.value()];
     touch(counters);
     counters.live -= block.size;
     live_total_ -= block.size;
+    if (slices_) record_slices(heap, block.stack, counters.live);
+  }
+  void record_slices(HeapId heap, StackId stack, uint64_t stack_live) {
+    slices_->update(stack.value(), stack_live, heap.value(), live_.live_bytes(heap), live_total_, time_);
+  }
+  void take_snapshot() {
+    slices_->take_snapshot(counters_.size(), [this](size_t stack) { return counters_[stack].live; });
   }
 
   LiveSet live_;
@@ -99,6 +116,7 @@ class EventReplay {
   uint64_t peak_ = 0;
   uint64_t peak_time_ = 0;
   uint64_t stamp_ = 0;
+  std::optional<SliceRecorder> slices_;
 };
 
 }  // namespace leakspy::analyze

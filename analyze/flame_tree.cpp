@@ -27,13 +27,35 @@ void FlameTree::sort_children(const SymbolTable& symbols) {
   }
 }
 
-FlameTree FlameTree::build(const CaptureModel& model, Metric metric, bool reverse) {
+FlameTree FlameTree::empty(Metric metric, bool reverse) {
   FlameTree tree;
   tree.metric_ = metric;
   tree.reverse_ = reverse;
   tree.nodes_.emplace_back();
-  const size_t count = std::min(model.nodes.size(), model.stacks.size());
-  auto value_of = [&](size_t stack) { return metric_value(model.stacks[stack], metric); };
+  return tree;
+}
+
+void FlameTree::finish(const SymbolTable& symbols) {
+  // Children always come after their parent: one backward sweep sums totals.
+  for (size_t id = nodes_.size(); id-- > 0;) {
+    FlameNode& node = nodes_[id];
+    node.total += node.self;
+    if (id != 0) nodes_[node.parent].total += node.total;
+  }
+  sort_children(symbols);
+}
+
+FlameTree FlameTree::build(const CaptureModel& model, Metric metric, bool reverse) {
+  std::vector<uint64_t> values(model.stacks.size());
+  for (size_t stack = 0; stack < values.size(); ++stack) values[stack] = metric_value(model.stacks[stack], metric);
+  return build_from_values(model, values, metric, reverse);
+}
+
+FlameTree FlameTree::build_from_values(const CaptureModel& model, std::span<const uint64_t> values, Metric metric,
+                                       bool reverse) {
+  FlameTree tree = empty(metric, reverse);
+  const size_t count = std::min(model.nodes.size(), values.size());
+  auto value_of = [&](size_t stack) { return values[stack]; };
   // Events without a (known) stack still count: under one [no stack] box.
   auto stackless = [&](size_t stack) { return stack == 0 || !model.nodes[stack].defined; };
 
@@ -74,13 +96,7 @@ FlameTree FlameTree::build(const CaptureModel& model, Metric metric, bool revers
       tree.nodes_[current].self += value;
     }
   }
-  // Children always come after their parent: one backward sweep sums totals.
-  for (size_t id = tree.nodes_.size(); id-- > 0;) {
-    FlameNode& node = tree.nodes_[id];
-    node.total += node.self;
-    if (id != 0) tree.nodes_[node.parent].total += node.total;
-  }
-  tree.sort_children(model.symbols);
+  tree.finish(model.symbols);
   return tree;
 }
 

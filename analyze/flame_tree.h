@@ -8,6 +8,7 @@
 // Built once, then read-only. Not thread-safe.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "analyze/address_map.h"
@@ -28,6 +29,18 @@ struct FlameNode {
 class FlameTree {
  public:
   static FlameTree build(const CaptureModel& model, Metric metric, bool reverse);
+  // The same from one value per stack (indexed by stack id), e.g. the live
+  // bytes of a time-slice snapshot; `metric` says what the values are.
+  static FlameTree build_from_values(const CaptureModel& model, std::span<const uint64_t> values, Metric metric,
+                                     bool reverse);
+
+  // For trees derived from others (flame_diff.h): an empty tree, the child
+  // of `parent` for `location` (made on first use), a node's own value, and
+  // once every node is in, the totals and the order of children.
+  static FlameTree empty(Metric metric, bool reverse);
+  uint32_t add_child(uint32_t parent, LocationId location) { return child(parent, location); }
+  void add_self(uint32_t node, uint64_t value) { nodes_[node].self += value; }
+  void finish(const SymbolTable& symbols);
 
   const std::vector<FlameNode>& nodes() const { return nodes_; }
   const FlameNode& root() const { return nodes_[0]; }

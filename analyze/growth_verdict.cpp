@@ -96,6 +96,37 @@ GrowthVerdict classify_growth(const std::vector<SliceLive>& slices, double durat
   }
 
   auto peak = static_cast<double>(result.peak);
+  // Sawtooth: repeated falls of a large part of the range back to troughs
+  // that do not keep rising. Checked before released late: a
+  // batch that happens to end low is still batch work.
+  double lowest = floor[0];
+  for (double value : floor) lowest = std::min(lowest, value);
+  double range = peak - lowest;
+  if (range > static_cast<double>(t.stable_max_growth)) {
+    // Each fall ends in a trough: the slice's low (a fall within the slice)
+    // or the next slice's floor (a fall across the boundary).
+    uint32_t drops = 0;
+    double first_trough = -1, second_trough = -1;  // the lowest trough of each half; -1: none
+    for (size_t i = 0; i < n; ++i) {
+      double inside = static_cast<double>(slices[i].high) - static_cast<double>(slices[i].low);
+      double across = i + 1 < n ? static_cast<double>(slices[i].end) - floor[i + 1] : 0;
+      if (std::max(inside, across) < t.sawtooth_min_drop * range) continue;
+      ++drops;
+      double trough = inside >= across ? floor[i] : floor[i + 1];
+      double& lowest_of_half = i < n / 2 ? first_trough : second_trough;
+      lowest_of_half = lowest_of_half < 0 ? trough : std::min(lowest_of_half, trough);
+    }
+    // The slope of the whole floor says little here (it swings with the
+    // batches); under a leak the troughs rise.
+    double trough_slope =
+        first_trough >= 0 && second_trough >= 0 ? (second_trough - first_trough) / (duration_seconds / 2) : 0;
+    if (drops >= t.sawtooth_min_drops && trough_slope < t.leak_min_slope) {
+      result.verdict = Verdict::Sawtooth;
+      result.reason = format("falls back to its floor %u times; the troughs move %.0f bytes/s", drops, trough_slope);
+      return result;
+    }
+  }
+
   // Released late: high for a good part of the recording, then freed in bulk
   // near its end.
   if (result.peak > t.stable_max_growth && static_cast<double>(slices[n - 1].end) <= peak * (1 - t.released_late_min_drop)) {
@@ -111,25 +142,6 @@ GrowthVerdict classify_growth(const std::vector<SliceLive>& slices, double durat
       result.verdict = Verdict::ReleasedLate;
       result.reason = format("held up to %.0f bytes, then %.0f%% was freed at the end", peak,
                              100.0 * (1 - static_cast<double>(slices[n - 1].end) / peak));
-      return result;
-    }
-  }
-
-  // Sawtooth: repeated falls of a large part of the range back to a floor
-  // that does not keep rising.
-  double lowest = floor[0];
-  for (double value : floor) lowest = std::min(lowest, value);
-  double range = peak - lowest;
-  if (range > static_cast<double>(t.stable_max_growth)) {
-    uint32_t drops = 0;
-    for (size_t i = 0; i < n; ++i) {
-      double inside = static_cast<double>(slices[i].high) - static_cast<double>(slices[i].low);
-      double across = i + 1 < n ? static_cast<double>(slices[i].end) - floor[i + 1] : 0;
-      if (std::max(inside, across) >= t.sawtooth_min_drop * range) ++drops;
-    }
-    if (drops >= t.sawtooth_min_drops && line.slope < t.leak_min_slope) {
-      result.verdict = Verdict::Sawtooth;
-      result.reason = format("falls back to its floor %u times; the floor grows %.0f bytes/s", drops, line.slope);
       return result;
     }
   }

@@ -35,7 +35,7 @@ const char* verdict_name(Verdict verdict);
 struct VerdictThresholds {
   double min_duration_seconds = 10;   // shorter captures: NotEnoughData
   uint32_t min_slices = 6;
-  double leak_min_slope = 1024;       // bytes/s of floor growth (1 KiB/s)
+  double leak_min_slope = 256;        // bytes/s of floor growth (15 KiB a minute, 21 MiB a day)
   double leak_min_fit = 0.8;          // R² of the floor's linear fit
   double leak_min_rising_share = 0.5; // share of slice-to-slice floor steps that rose
   double leak_min_late_growth = 0.25; // the last half still holds this share of the growth

@@ -56,6 +56,10 @@ class SymbolTable {
   // next call.
   std::span<const LocationId> frame_locations(uint64_t frame);
 
+  // The id of `location`, added when new: for places that come from
+  // another capture (capture_diff.h, flame_diff.h).
+  LocationId add_location(Location location) { return intern(std::move(location)); }
+
   const Location& location(LocationId id) const { return locations_[id.value()]; }
   const std::string& label(LocationId id) const { return labels_[id.value()]; }
   size_t location_count() const { return locations_.size(); }

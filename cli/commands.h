@@ -22,5 +22,9 @@ void add_inspect_command(CLI::App& app);
 void add_top_command(CLI::App& app);
 void add_flamegraph_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_growth_command(CLI::App& app);
+void add_diff_command(CLI::App& app);
+void add_timeline_command(CLI::App& app);
+void add_check_command(CLI::App& app);
 
 }  // namespace leakspy::cli

@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
   cli::add_top_command(app);
   cli::add_flamegraph_command(app);
   cli::add_export_command(app);
+  cli::add_growth_command(app);
+  cli::add_diff_command(app);
+  cli::add_timeline_command(app);
+  cli::add_check_command(app);
   int parsed_argc = argc;
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--") {

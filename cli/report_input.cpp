@@ -11,12 +11,14 @@
 
 namespace leakspy::cli {
 
-analyze::CaptureModel load_report_model(const std::string& path, const std::string& heap) {
+analyze::CaptureModel load_report_model(const std::string& path, const std::string& heap,
+                                        const analyze::SlicePlan& slices) {
   analyze::HeapSelection heaps = analyze::HeapSelection::parse(heap);
   render::ProgressBar bar(std::cerr, "reading " + std::filesystem::path(path).filename().string(),
                           ::isatty(STDERR_FILENO) == 1);
   analyze::CaptureModel model =
-      analyze::read_capture_model(path, heaps, [&](uint64_t done, uint64_t total) { bar.update(done, total); });
+      analyze::read_capture_model(path, heaps, [&](uint64_t done, uint64_t total) { bar.update(done, total); }, true,
+                                  slices);
   bar.update(model.read.file_bytes, model.read.file_bytes);  // the end mark after the last chunk is read too
   bar.finish();
   if (model.counted_heaps.empty() && !heaps.is_family()) {

@@ -13,8 +13,10 @@
 namespace leakspy::cli {
 
 // Throws Error(CaptureUnreadable) or Error(Usage) for a bad --heap. Warns on
-// stderr when the capture is truncated.
-analyze::CaptureModel load_report_model(const std::string& path, const std::string& heap);
+// stderr when the capture is truncated. With an enabled `slices` plan the
+// same pass records time slices (growth, timeline, check, diff flame graphs).
+analyze::CaptureModel load_report_model(const std::string& path, const std::string& heap,
+                                        const analyze::SlicePlan& slices = {});
 
 // Calls write(stream) with stdout for "-", else with `path` opened for
 // writing; throws Error(OutputUnwritable) when it cannot be written.

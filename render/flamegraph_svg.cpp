@@ -188,7 +188,8 @@ void write_svg_head(std::ostream& out, const analyze::CaptureModel& model, const
       << "<text class=\"ls-subtitle\" x=\"" << width / 2 << "\" y=\"42\">"
       << xml_escape(fit_text(first_line, graph_width)) << "</text>\n"
       << "<text class=\"ls-subtitle\" x=\"" << width / 2 << "\" y=\"58\">"
-      << xml_escape(fit_text(subtitle_second_line(model), graph_width)) << "</text>\n"
+      << xml_escape(fit_text(options.subtitle.empty() ? subtitle_second_line(model) : options.subtitle, graph_width))
+      << "</text>\n"
       << "<text id=\"ls-unzoom\" class=\"ls-button ls-hidden\" x=\"" << kXPad << "\" y=\"24\">Reset Zoom</text>\n"
       << "<text id=\"ls-search\" class=\"ls-button\" x=\"" << width - kXPad
       << "\" y=\"24\" text-anchor=\"end\">Search</text>\n"
@@ -247,7 +248,11 @@ void write_svg_frames(std::ostream& out, const analyze::CaptureModel& model, con
       frames += "\"><title>";
       frames += text.escaped;
       frames += '\n';
-      append_value_text(frames, metric, node.total, total);
+      if (options.frame_value_text) {
+        frames += xml_escape(options.frame_value_text(id));
+      } else {
+        append_value_text(frames, metric, node.total, total);
+      }
       frames += "</title><rect x=\"";
       append_fixed2(frames, x);
       frames += "\" y=\"";
@@ -255,7 +260,7 @@ void write_svg_frames(std::ostream& out, const analyze::CaptureModel& model, con
       frames += "\" width=\"";
       append_fixed2(frames, frame_width);
       frames += "\" height=\"15\" rx=\"2\" ry=\"2\" fill=\"";
-      frames += text.colour;
+      frames += options.frame_fill ? options.frame_fill(id) : text.colour;
       frames += "\"/><text x=\"";
       append_fixed2(frames, x + 3);
       frames += "\" y=\"";

@@ -7,6 +7,8 @@
 // Self-contained (inline style and script) and deterministic: the same model
 // gives the same bytes, for golden tests. Not thread-safe.
 
+#include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -17,8 +19,13 @@ namespace leakspy::render {
 
 struct FlamegraphOptions {
   std::string title;             // empty: named after the metric
+  std::string subtitle;          // the second subtitle line; empty: the capture's totals and heaps
   int width = 1200;              // pixels
   double min_frame_width = 0.1;  // narrower frames (and what they hold) are left out
+  // Differential graphs (diff_flamegraph.h): a frame's fill and the value
+  // line of its hover title, by tree node, instead of the defaults.
+  std::function<std::string(uint32_t node)> frame_fill;
+  std::function<std::string(uint32_t node)> frame_value_text;
 };
 
 void write_flamegraph_svg(std::ostream& out, const analyze::CaptureModel& model, const analyze::FlameTree& tree,

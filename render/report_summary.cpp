@@ -90,6 +90,18 @@ std::vector<std::string> caveats(const analyze::CaptureModel& model) {
   return lines;
 }
 
+void print_summary_lines(std::ostream& out, const analyze::CaptureModel& model) {
+  out << "command    " << command_text(model.header) << '\n';
+  out << "recorded   " << recording_text(model) << '\n';
+  out << "heaps      ";
+  for (size_t i = 0; i < model.counted_heaps.size(); ++i) out << (i ? ", " : "") << model.counted_heaps[i];
+  if (model.counted_heaps.empty()) out << "none";
+  out << " (--heap " << model.heaps.text() << ")\n";
+  out << "totals     " << totals_text(model) << '\n';
+  out << "dropped    " << human_count(model.dropped_events) << " events\n";
+  for (const std::string& caveat : caveats(model)) out << "WARNING    " << caveat << '\n';
+}
+
 std::string metric_title(analyze::Metric metric, bool reverse) {
   std::string title;
   switch (metric) {

@@ -4,6 +4,7 @@
 // numbers (dropped events, attached mid-run, a truncated capture).
 // Pure functions; thread-safe.
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ std::string recording_text(const analyze::CaptureModel& model);
 
 // Warnings a reader must see: truncation, dropped events, attached mid-run, the agent's warnings.
 std::vector<std::string> caveats(const analyze::CaptureModel& model);
+
+// The lines text reports start with: command, recording, heaps, totals,
+// dropped events and a WARNING line per caveat.
+void print_summary_lines(std::ostream& out, const analyze::CaptureModel& model);
 
 // "Memory live at the end", "Memory live at the peak", ...
 std::string metric_title(analyze::Metric metric, bool reverse);

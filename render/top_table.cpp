@@ -30,15 +30,7 @@ TopReport make_top_report(const analyze::CaptureModel& model, const TopOptions& 
 
 void print_top_table(std::ostream& out, const analyze::CaptureModel& model, const TopReport& report,
                      const TopOptions& options) {
-  out << "command    " << command_text(model.header) << '\n';
-  out << "recorded   " << recording_text(model) << '\n';
-  out << "heaps      ";
-  for (size_t i = 0; i < model.counted_heaps.size(); ++i) out << (i ? ", " : "") << model.counted_heaps[i];
-  if (model.counted_heaps.empty()) out << "none";
-  out << " (--heap " << model.heaps.text() << ")\n";
-  out << "totals     " << totals_text(model) << '\n';
-  out << "dropped    " << human_count(model.dropped_events) << " events\n";
-  for (const std::string& caveat : caveats(model)) out << "WARNING    " << caveat << '\n';
+  print_summary_lines(out, model);
   out << '\n';
 
   const char* metric = analyze::metric_name(options.by);

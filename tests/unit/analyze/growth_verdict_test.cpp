@@ -79,6 +79,27 @@ TEST(GrowthVerdict, NoiseAroundAConstantIsStable) {
   EXPECT_EQ(verdict.verdict, Verdict::Stable) << verdict.reason;
 }
 
+TEST(GrowthVerdict, ASlowLeakOfOneKilobyteASecondIsALeakByDefault) {
+  GrowthVerdict verdict = classify_growth(series([](double t) { return 2e6 + 1000 * t; }, 500, 5), kDuration);
+  EXPECT_EQ(verdict.verdict, Verdict::Leak) << verdict.reason;
+  EXPECT_NEAR(verdict.slope, 1000, 50);
+}
+
+TEST(GrowthVerdict, BatchesThatEndLowAreStillASawtooth) {
+  // The recording ends just after a batch was freed: low at the end, like
+  // memory released late, but it fell the same way many times before.
+  GrowthVerdict verdict = classify_growth(
+      series([](double t) { return std::fmod(t, 6.0) < 5.5 ? 30e6 * std::fmod(t, 6.0) / 5.5 : 0.0; }), kDuration);
+  EXPECT_EQ(verdict.verdict, Verdict::Sawtooth) << verdict.reason;
+}
+
+TEST(GrowthVerdict, ABatchPatternWhoseTroughsRiseIsNotASawtooth) {
+  // Each batch frees its working set but keeps 1 MB: the troughs climb.
+  GrowthVerdict verdict = classify_growth(
+      series([](double t) { return 1e6 * std::floor(t / 6.0) + 20e6 * std::fmod(t, 6.0) / 6.0; }), kDuration);
+  EXPECT_NE(verdict.verdict, Verdict::Sawtooth) << verdict.reason;
+}
+
 TEST(GrowthVerdict, AShortRecordingSaysHowLongToRecord) {
   std::vector<SliceLive> few = series([](double t) { return 1e6 + 5e5 * t; });
   GrowthVerdict verdict = classify_growth(few, 4.0);
@@ -88,10 +109,10 @@ TEST(GrowthVerdict, AShortRecordingSaysHowLongToRecord) {
 }
 
 TEST(GrowthVerdict, ThresholdsCanBeOverridden) {
-  std::vector<SliceLive> slow = series([](double t) { return 1e6 + 500 * t; });
+  std::vector<SliceLive> slow = series([](double t) { return 1e6 + 100 * t; });
   EXPECT_NE(classify_growth(slow, kDuration).verdict, Verdict::Leak);
   VerdictThresholds sensitive;
-  sensitive.leak_min_slope = 100;
+  sensitive.leak_min_slope = 50;
   EXPECT_EQ(classify_growth(slow, kDuration, sensitive).verdict, Verdict::Leak);
 }
 

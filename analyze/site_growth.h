@@ -1,0 +1,47 @@
+#pragma once
+// Growth per call site: each site's live bytes over the time slices (the sum
+// of its stacks' series), with the verdict of growth_verdict.h, and the same
+// for the counted heaps together. What `leakspy growth`, `check` and
+// `timeline` report. For a capture that attached mid-run, the series hold
+// only what was allocated within the recording: verdicts speak of growth
+// within that window (`attached_mid_run` says so).
+// Pure function of the model; not thread-safe (labels are cached).
+
+#include <cstdint>
+#include <vector>
+
+#include "analyze/call_sites.h"
+#include "analyze/capture_model.h"
+#include "analyze/growth_verdict.h"
+
+namespace leakspy::analyze {
+
+struct SiteGrowth {
+  LocationId location;
+  uint32_t stacks = 0;            // distinct stacks reaching the site
+  std::vector<SliceLive> series;  // one per slice
+  GrowthVerdict verdict;
+  uint64_t live_bytes = 0;  // at the end of the recording
+};
+
+struct GrowthAnalysis {
+  uint32_t slices = 0;
+  double slice_seconds = 0;
+  double covered_seconds = 0;  // slices x slice_seconds: what the verdicts span
+  bool attached_mid_run = false;
+  VerdictThresholds thresholds;
+  std::vector<SliceLive> total_series;  // the counted heaps together
+  GrowthVerdict total;
+  std::vector<SiteGrowth> sites;  // every site that held memory, most worrying first (verdict_rank, then slope)
+
+  size_t count(Verdict verdict) const;
+};
+
+// Leak 0, released late 1, sawtooth 2, plateau 3, stable 4, not enough data 5.
+int verdict_rank(Verdict verdict);
+
+// `model` must have been read with a SlicePlan (model.slices).
+GrowthAnalysis analyze_growth(const CaptureModel& model, const VerdictThresholds& thresholds,
+                              SiteRule rule = SiteRule::PythonLine);
+
+}  // namespace leakspy::analyze

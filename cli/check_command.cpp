@@ -1,0 +1,55 @@
+// leakspy check CAPTURE [--max-growth 1MB/min] [--json report.json] [thresholds]:
+// a CI gate. Exit 0 when no leak grows faster than allowed, 20 when one does
+// (docs/exit-codes.md); the JSON report's schema is docs/check-report.md.
+
+#include <iostream>
+
+#include "analyze/leak_gate.h"
+#include "analyze/quantities.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/growth_options.h"
+#include "cli/report_input.h"
+#include "render/check_report.h"
+
+namespace leakspy::cli {
+
+namespace {
+
+struct CheckCommandOptions {
+  std::string path;
+  std::string max_growth = "0";
+  std::string json;
+  GrowthOptions growth;
+};
+
+void check(const CheckCommandOptions& options) {
+  double allowed = analyze::parse_byte_rate(options.max_growth, "--max-growth");
+  GrowthInput input = load_growth(options.path, options.growth);
+  analyze::GateResult gate = analyze::apply_leak_gate(input.analysis, allowed);
+  if (!options.json.empty()) {
+    write_output(options.json, [&](std::ostream& out) {
+      out << render::check_json(input.model, input.analysis, gate)
+                 .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+          << '\n';
+    });
+  }
+  write_output("-", [&](std::ostream& out) { render::print_check_summary(out, input.model, input.analysis, gate); });
+  if (gate.status == analyze::GateStatus::Fail) command_exit_code = kExitLeakFound;
+}
+
+}  // namespace
+
+void add_check_command(CLI::App& app) {
+  auto options = std::make_shared<CheckCommandOptions>();
+  CLI::App* command = app.add_subcommand(
+      "check", "CI gate: exit 0 when no call site leaks, 20 when one does (leaks faster than --max-growth)");
+  command->add_option("capture", options->path, "The capture file")->required();
+  command->add_option("--max-growth", options->max_growth,
+                      "Tolerated growth of the leaking sites together, e.g. 1MB/min (default 0: any leak fails)");
+  command->add_option("--json", options->json, "Also write the report as JSON to this file (docs/check-report.md)");
+  add_growth_options(command, options->growth);
+  command->callback([options] { check(*options); });
+}
+
+}  // namespace leakspy::cli

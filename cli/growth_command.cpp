@@ -1,0 +1,50 @@
+// leakspy growth CAPTURE [--slices N | --every 10s] [--json] [-n 20] [--heap ...]
+//                        [thresholds]: every call site's trend with its verdict.
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/growth_options.h"
+#include "cli/report_input.h"
+#include "render/growth_report.h"
+
+namespace leakspy::cli {
+
+namespace {
+
+struct GrowthCommandOptions {
+  std::string path;
+  size_t rows = 20;
+  bool json = false;
+  GrowthOptions growth;
+};
+
+void growth(const GrowthCommandOptions& options) {
+  GrowthInput input = load_growth(options.path, options.growth);
+  write_output("-", [&](std::ostream& out) {
+    if (options.json) {
+      out << render::growth_json(input.model, input.analysis, options.rows)
+                 .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+          << '\n';
+    } else {
+      render::print_growth_table(out, input.model, input.analysis, options.rows);
+    }
+  });
+}
+
+}  // namespace
+
+void add_growth_command(CLI::App& app) {
+  auto options = std::make_shared<GrowthCommandOptions>();
+  CLI::App* command =
+      app.add_subcommand("growth",
+                         "Each call site's live bytes over time, with a verdict: leak, plateau, sawtooth, "
+                         "released late, stable");
+  command->add_option("capture", options->path, "The capture file")->required();
+  command->add_option("-n,--rows", options->rows, "How many call sites to show (default 20; 0: all)");
+  command->add_flag("--json", options->json, "The same report as JSON, with each site's series");
+  add_growth_options(command, options->growth);
+  command->callback([options] { growth(*options); });
+}
+
+}  // namespace leakspy::cli

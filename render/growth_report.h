@@ -1,0 +1,44 @@
+#pragma once
+// `leakspy growth`: every call site's trend with its verdict, as a text table
+// or JSON, both from one GrowthAnalysis so they agree; `leakspy check` words
+// its verdicts with the same pieces. Not thread-safe (labels are cached).
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+
+#include "analyze/capture_model.h"
+#include "analyze/site_growth.h"
+
+namespace leakspy::render {
+
+// "1.5 MiB/s", "-12 KiB/s", "0 B/s".
+std::string human_rate(double bytes_per_second);
+
+// "30 slices of 137 ms; verdicts use growth within the recorded window
+// (attached mid-run)" and the like: what the verdicts are based on.
+std::string growth_basis_text(const analyze::GrowthAnalysis& analysis);
+
+// What the verdicts cover, for JSON: "run" (recorded from the program's
+// start) or "recording" (attached mid-run: growth within the recording).
+const char* window_name(const analyze::GrowthAnalysis& analysis);
+
+// "1 leak, 2 sawtooth, 40 stable"
+std::string verdict_counts_text(const analyze::GrowthAnalysis& analysis);
+
+// At most `rows` sites (0: all), most worrying first, each with its reason.
+void print_growth_table(std::ostream& out, const analyze::CaptureModel& model, const analyze::GrowthAnalysis& analysis,
+                        size_t rows);
+
+// verdict, slope_bytes_per_second, fit, rising_share, growth_bytes, peak_bytes, reason.
+nlohmann::json verdict_json(const analyze::GrowthVerdict& verdict);
+// The thresholds the verdicts used, by their documented names.
+nlohmann::json thresholds_json(const analyze::VerdictThresholds& thresholds);
+// One site: location fields, live bytes at the end, stacks, verdict, and the
+// series (low, high, end per slice) when `with_series`.
+nlohmann::json site_growth_json(const analyze::CaptureModel& model, const analyze::SiteGrowth& site, bool with_series);
+
+nlohmann::json growth_json(const analyze::CaptureModel& model, const analyze::GrowthAnalysis& analysis, size_t rows);
+
+}  // namespace leakspy::render

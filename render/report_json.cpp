@@ -1,0 +1,51 @@
+#include "render/report_json.h"
+
+namespace leakspy::render {
+
+namespace {
+
+const char* kind_name(analyze::LocationKind kind) {
+  switch (kind) {
+    case analyze::LocationKind::Native: return "native";
+    case analyze::LocationKind::Python: return "python";
+    case analyze::LocationKind::Unresolved: return "unresolved";
+    case analyze::LocationKind::NoStack: return "no-stack";
+  }
+  return "?";
+}
+
+}  // namespace
+
+nlohmann::json capture_json(const analyze::CaptureModel& model) {
+  const capture::CaptureHeader& header = model.header;
+  nlohmann::json capture = {
+      {"command", header.command_line},
+      {"executable", header.executable},
+      {"pid", header.pid},
+      {"hostname", header.hostname},
+      {"start_unix_ns", header.start_unix_ns},
+      {"duration_seconds", model.duration_seconds()},
+      {"attached_mid_run", header.attached_mid_run()},
+      {"truncated", model.read.truncated},
+      {"target_end", model.trailer ? capture::target_end_name(model.trailer->target_end) : "unknown"},
+      {"exit_status", model.trailer ? model.trailer->exit_status : 0},
+  };
+  if (model.read.truncated) capture["truncation"] = model.read.truncation;
+  return capture;
+}
+
+nlohmann::json location_json(const analyze::SymbolTable& symbols, analyze::LocationId id) {
+  const analyze::Location& location = symbols.location(id);
+  return {{"location", symbols.label(id)}, {"kind", kind_name(location.kind)},
+          {"function", location.function}, {"file", location.file},
+          {"line", location.line},         {"module", location.module}};
+}
+
+nlohmann::json totals_json(const analyze::StackTotals& totals) {
+  return {{"live_bytes", totals.live_bytes},
+          {"peak_bytes", totals.peak_bytes},
+          {"allocated_bytes", totals.allocated_bytes},
+          {"allocations", totals.allocations}};
+}
+
+}  // namespace leakspy::render

@@ -1,0 +1,49 @@
+#pragma once
+// Writes small synthetic captures with chosen memory trends over time, for
+// the growth, diff and timeline tests: stacks of one named native frame
+// each (a Symbol record names it), allocations and frees at chosen seconds,
+// RSS counters, optionally "attached mid-run". Addresses of the frames
+// depend on `module_bias`, so that two captures of "the same program" can
+// differ in every address and still name the same functions.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "capture/capture_writer.h"
+
+namespace leakspy::test {
+
+class TrendCapture {
+ public:
+  struct Options {
+    bool attached_mid_run = false;
+    uint64_t module_bias = 0x555500000000;
+  };
+  TrendCapture(const std::string& path, const Options& options);
+
+  // A stack main > `function` (at `line` of server.c); returns its stack id.
+  uint32_t stack(const std::string& function, uint32_t line);
+  // An allocation of `size` bytes at `seconds` on `stack` (heap 0 malloc,
+  // 1 mmap, 2 python); returns its address.
+  uint64_t alloc(double seconds, uint32_t stack, uint64_t size, uint32_t heap = 0);
+  void free(double seconds, uint64_t address, uint32_t heap = 0);
+  void rss(double seconds, uint64_t bytes);
+  // Symbols and the trailer, with the recording ending at `seconds`.
+  void finish(double seconds);
+
+ private:
+  void at(double seconds);
+  StringId text(const std::string& value);
+
+  capture::CaptureWriter writer_;
+  Options options_;
+  uint32_t next_string_ = 1;
+  uint32_t next_stack_ = 2;  // 1 is main
+  uint64_t next_address_ = 0x100000;
+  uint64_t now_ = 0;
+  std::vector<std::pair<uint64_t, std::string>> functions_;  // frame address, name
+  std::vector<uint32_t> lines_;
+};
+
+}  // namespace leakspy::test

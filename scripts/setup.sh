@@ -9,7 +9,7 @@ packages=(
   libgtest-dev googletest
   python3 python3-torch
   chromium
-  heaptrack
+  heaptrack gdb
 )
 
 missing=()

@@ -1,0 +1,1 @@
+"""The benchmark harness's pieces; bench/harness.py is the entry point."""

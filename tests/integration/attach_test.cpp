@@ -141,6 +141,19 @@ TEST_F(AttachTest, FiftyAttachRecordDetachCyclesNeitherCrashNorHangNorChangeTheO
   EXPECT_EQ(summary_of(service.output()), summary_of(reference.out));
 }
 
+TEST_F(AttachTest, ASingleThreadAlwaysInsideMallocOrFreeIsSteppedOutOfThem) {
+  // malloc_loop spends nearly all its time inside malloc and free: the safe
+  // point comes from single-stepping it out of them, every time.
+  BackgroundProcess target({test::target_path("malloc_loop")});
+  ASSERT_TRUE(target.wait_for_output("ready"));
+  for (int cycle = 0; cycle < 10; ++cycle) {
+    test::ProcessResult recorded = run_process(record(target.pid(), capture("tight"), "0.1"), 30);
+    ASSERT_EQ(recorded.exit_code, 0) << "cycle " << cycle << ": " << recorded.err;
+    ASSERT_EQ(::kill(target.pid(), 0), 0) << "the target died in cycle " << cycle;
+  }
+  EXPECT_GT(test::summarize_capture(capture("tight")).events, 1000u);
+}
+
 TEST_F(AttachTest, StoppingRestoresTheGotAndALaterAttachReusesTheLoadedAgent) {
   BackgroundProcess service({test::target_path("attach_service"), "1", test::target_path("libleakspy_probe.so")});
   ASSERT_TRUE(service.wait_for_output("ready"));

@@ -176,34 +176,44 @@ void ProcessTracer::write_memory(uintptr_t address, const void* data, size_t siz
   }
 }
 
+std::optional<int> ProcessTracer::wait_for_stop(pid_t tid, std::chrono::steady_clock::time_point deadline,
+                                                std::chrono::microseconds poll_interval) {
+  for (;;) {
+    int status = 0;
+    pid_t got = waitpid(tid, &status, __WALL | WNOHANG);
+    if (got == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+        wait_until_stopped(tid);
+        return std::nullopt;
+      }
+      if (poll_interval.count() == 0) {
+        std::this_thread::yield();
+      } else {
+        std::this_thread::sleep_for(poll_interval);
+      }
+      continue;
+    }
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
+      stopped_.erase(tid);
+      throw Error(ErrorKind::ProcessExiting, "process " + std::to_string(pid_) + " exited while leakspy attached");
+    }
+    if (WIFSTOPPED(status)) return status;
+  }
+}
+
 bool ProcessTracer::step_until(pid_t tid, uintptr_t address, int max_steps, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (int step = 0; step < max_steps; ++step) {
     if (registers(tid).rip == address) return true;
     if (ptrace(PTRACE_SINGLESTEP, tid, nullptr, nullptr) != 0) return false;
-    for (;;) {
-      int status = 0;
-      pid_t got = waitpid(tid, &status, __WALL | WNOHANG);
-      if (got == 0) {
-        if (std::chrono::steady_clock::now() > deadline) {
-          // Blocked (a system call, a lock): stop it where it is.
-          ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-          wait_until_stopped(tid);
-          return false;
-        }
-        std::this_thread::yield();
-        continue;
-      }
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
-        stopped_.erase(tid);
-        throw Error(ErrorKind::ProcessExiting, "process " + std::to_string(pid_) + " exited while leakspy attached");
-      }
-      if (!WIFSTOPPED(status)) continue;
-      int signal = WSTOPSIG(status);
-      if (!is_event_stop(status) && signal != SIGTRAP) stopped_[tid].push_back(signal);  // the target's own
-      break;
-    }
+    // A step takes microseconds: poll without sleeping. Past the deadline the
+    // thread is blocked (a system call, a lock) and stopped where it is.
+    std::optional<int> status = wait_for_stop(tid, deadline, std::chrono::microseconds(0));
+    if (!status) return false;
+    int signal = WSTOPSIG(*status);
+    if (!is_event_stop(*status) && signal != SIGTRAP) stopped_[tid].push_back(signal);  // the target's own
   }
   return registers(tid).rip == address;
 }
@@ -212,30 +222,17 @@ int ProcessTracer::continue_until_signal(pid_t tid, int expected_signal, std::ch
   if (ptrace(PTRACE_CONT, tid, nullptr, nullptr) != 0) throw_errno(ErrorKind::ProcessExiting, "cannot resume thread " + std::to_string(tid));
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    int status = 0;
-    pid_t got = waitpid(tid, &status, __WALL | WNOHANG);
-    if (got == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-        wait_until_stopped(tid);
-        throw Error(ErrorKind::UnsupportedTarget, "a call into the target did not return within " +
-                                                      std::to_string(timeout.count()) + " ms");
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-      continue;
+    std::optional<int> status = wait_for_stop(tid, deadline, std::chrono::microseconds(200));
+    if (!status) {
+      throw Error(ErrorKind::UnsupportedTarget, "a call into the target did not return within " +
+                                                    std::to_string(timeout.count()) + " ms");
     }
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
-      stopped_.erase(tid);
-      throw Error(ErrorKind::ProcessExiting, "process " + std::to_string(pid_) + " exited while leakspy attached");
-    }
-    if (!WIFSTOPPED(status)) continue;
-    if (is_event_stop(status)) {
+    if (is_event_stop(*status)) {
       if (expected_signal == 0) return 0;
       ptrace(PTRACE_CONT, tid, nullptr, nullptr);  // a group stop or our own interrupt: go on
       continue;
     }
-    int signal = WSTOPSIG(status);
+    int signal = WSTOPSIG(*status);
     if (signal == expected_signal) return signal;
     stopped_[tid].push_back(signal);  // the target's own signal: delivered at detach
     ptrace(PTRACE_CONT, tid, nullptr, nullptr);

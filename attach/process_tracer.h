@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace leakspy::attach {
@@ -58,6 +59,10 @@ class ProcessTracer {
  private:
   void seize_new_threads();
   void wait_until_stopped(pid_t tid);
+  // The status of `tid`'s next stop; nothing at `deadline` (it is then
+  // interrupted and stopped). Throws Error(ProcessExiting) if it ended.
+  std::optional<int> wait_for_stop(pid_t tid, std::chrono::steady_clock::time_point deadline,
+                                   std::chrono::microseconds poll_interval);
   void detach(pid_t tid);
 
   pid_t pid_;

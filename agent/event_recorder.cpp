@@ -52,13 +52,16 @@ ThreadRing* claim_thread_ring(ThreadState& state) { return claim_ring(state); }
 
 namespace {
 
+// The thread's merge cache, mapped on first use; nullptr when out of memory.
+python::MergeCache* merge_cache(ThreadRing* ring) {
+  if (ring->merge == nullptr) ring->merge = static_cast<python::MergeCache*>(map_pages(sizeof(python::MergeCache)));
+  return ring->merge;
+}
+
 // A thread running Python: native frames (not interned), its Python frames,
 // merged and interned together. Returns false when the thread runs no Python.
 bool capture_python_stack(ThreadRing* ring, const CallerFrame& caller, bool python_allocator, uint32_t* node) {
-  if (ring->merge == nullptr) {
-    ring->merge = static_cast<python::MergeCache*>(map_pages(sizeof(python::MergeCache)));
-    if (ring->merge == nullptr) return false;
-  }
+  if (merge_cache(ring) == nullptr) return false;
   python::MergeCache& merge = *ring->merge;
   if (!python::walk_python_frames(&merge.python)) return false;
   uint32_t count = 0;
@@ -113,12 +116,12 @@ uint32_t capture_stack_outside(ThreadRing* ring, const SkippedCode& skip) {
     return false;
   };
   while (first < count && skipped(frames[first] - 1)) ++first;
-  if (ring != nullptr && python::frames_enabled.load(std::memory_order_relaxed)) {
-    if (ring->merge == nullptr) ring->merge = static_cast<python::MergeCache*>(map_pages(sizeof(python::MergeCache)));
-    if (ring->merge != nullptr && python::walk_python_frames(&ring->merge->python)) {
-      for (uint32_t i = first; i < count; ++i) ring->merge->native[i - first] = frames[i];
-      return python::intern_walk(*ring->merge, count - first);
-    }
+  python::MergeCache* merge = ring != nullptr && python::frames_enabled.load(std::memory_order_relaxed)
+                                   ? merge_cache(ring)
+                                   : nullptr;
+  if (merge != nullptr && python::walk_python_frames(&merge->python)) {
+    for (uint32_t i = first; i < count; ++i) merge->native[i - first] = frames[i];
+    return python::intern_walk(*merge, count - first);
   }
   return traces.intern(frames + first, count - first);
 }

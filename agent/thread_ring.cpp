@@ -18,9 +18,6 @@ constexpr int kFullRingYields = 64;
 constexpr long kFullRingSleepNs = 100'000;
 constexpr int kFullRingSleeps = 10'000;  // 10'000 x 100 us = 1 s
 
-bool has_room(ThreadRing* ring, uint64_t write, uint32_t count) {
-  return write + count - ring->cached_read_index <= RingRegistry::kRingCapacity;
-}
 }  // namespace
 
 bool RingRegistry::init() {

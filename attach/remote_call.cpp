@@ -3,9 +3,9 @@
 #include <signal.h>
 
 #include <cstring>
-#include <sstream>
 
 #include "common/error.h"
+#include "common/hex_text.h"
 
 namespace leakspy::attach {
 
@@ -20,12 +20,6 @@ void set_argument(user_regs_struct& registers, int index, uint64_t value) {
   unsigned long long* slots[kArgumentRegisters] = {&registers.rdi, &registers.rsi, &registers.rdx,
                                                    &registers.rcx, &registers.r8,  &registers.r9};
   *slots[index] = value;
-}
-
-std::string hex(uint64_t value) {
-  std::ostringstream text;
-  text << "0x" << std::hex << value;
-  return text.str();
 }
 
 }  // namespace
@@ -80,7 +74,7 @@ uint64_t call_in_target(ProcessTracer& tracer, pid_t tid, uintptr_t function,
   tracer.set_registers(tid, saved);
   if (after.rip != 0) {
     throw Error(ErrorKind::UnsupportedTarget, "a call leakspy made into thread " + std::to_string(tid) +
-                                                  " crashed at " + hex(after.rip) +
+                                                  " crashed at " + hex_text(after.rip) +
                                                   "; the thread was put back as it was");
   }
   return after.rax;

@@ -4,17 +4,12 @@
 #include <iomanip>
 #include <sstream>
 
+#include "common/hex_text.h"
 #include "render/units.h"
 
 namespace leakspy::render {
 
 namespace {
-
-std::string hex(uint64_t value) {
-  std::ostringstream text;
-  text << "0x" << std::hex << value;
-  return text.str();
-}
 
 std::string quoted(std::string_view text) {
   std::string out = "\"";
@@ -91,9 +86,9 @@ void RecordPrinter::on_module(const capture::ModuleRecord& module) {
   }
   auto path = strings_.find(module.path.value());
   line("module") << '#' << module.id.value() << ' ' << (path != strings_.end() ? path->second : "?")
-                 << " bias=" << hex(module.load_bias) << " build-id=" << (build_id.empty() ? "none" : build_id);
+                 << " bias=" << hex_text(module.load_bias) << " build-id=" << (build_id.empty() ? "none" : build_id);
   for (const capture::Segment& segment : module.segments) {
-    out_ << ' ' << segment_flags(segment.flags) << ':' << hex(segment.vaddr) << '+' << hex(segment.memsz);
+    out_ << ' ' << segment_flags(segment.flags) << ':' << hex_text(segment.vaddr) << '+' << hex_text(segment.memsz);
   }
   out_ << '\n';
 }
@@ -118,7 +113,7 @@ void RecordPrinter::on_node(const capture::NodeRecord& node) {
   if (capture::is_python_frame(node.frame)) {
     out_ << " python=code#" << capture::python_code_id(node.frame) << ":" << capture::python_line(node.frame) << '\n';
   } else {
-    out_ << " frame=" << hex(node.frame) << '\n';
+    out_ << " frame=" << hex_text(node.frame) << '\n';
   }
 }
 
@@ -134,7 +129,7 @@ void RecordPrinter::on_note(const capture::NoteRecord& note) {
 }
 
 void RecordPrinter::on_symbol(const capture::SymbolRecord& symbol) {
-  line("symbol") << hex(symbol.address) << " module=#" << symbol.module.value();
+  line("symbol") << hex_text(symbol.address) << " module=#" << symbol.module.value();
   if (symbol.frames.empty()) out_ << " unresolved";
   auto text = [&](StringId id) {
     auto found = strings_.find(id.value());
@@ -157,7 +152,7 @@ void RecordPrinter::on_event(const capture::EventRecord& event) {
   line(capture::event_kind_name(event.kind)) << "heap=" << heap_name(event.heap);
   if (capture::event_has_stack(event.kind)) out_ << " stack=#" << event.stack.value();
   if (capture::event_has_size(event.kind)) out_ << " size=" << event.size;
-  out_ << " address=" << hex(event.address) << '\n';
+  out_ << " address=" << hex_text(event.address) << '\n';
 }
 
 void RecordPrinter::on_counters(const capture::CountersRecord& counters) {

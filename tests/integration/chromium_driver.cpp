@@ -183,4 +183,29 @@ std::string HeadlessChromium::screenshot_png_base64() {
   return command("Page.captureScreenshot", {{"format", "png"}})["data"];
 }
 
+nlohmann::json HeadlessChromium::count_screenshot_pixels(const std::string& classifiers) {
+  std::string png = screenshot_png_base64();
+  return evaluate(R"js(
+    new Promise(function (resolve, reject) {
+      const classifiers = )js" + classifiers + R"js(;
+      const image = new Image();
+      image.onload = function () {
+        const canvas = new OffscreenCanvas(image.width, image.height);
+        const context = canvas.getContext('2d');
+        context.drawImage(image, 0, 0);
+        const data = context.getImageData(0, 0, image.width, image.height).data;
+        const counts = {width: image.width, height: image.height};
+        for (const name in classifiers) counts[name] = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          for (const name in classifiers) {
+            if (classifiers[name](data[i], data[i + 1], data[i + 2])) ++counts[name];
+          }
+        }
+        resolve(counts);
+      };
+      image.onerror = function () { reject('the screenshot is not a PNG'); };
+      image.src = 'data:image/png;base64,)js" + png + R"js(';
+    }))js");
+}
+
 }  // namespace leakspy::test

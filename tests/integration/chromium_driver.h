@@ -35,6 +35,11 @@ class HeadlessChromium {
   void press_key(const std::string& key);
   // The page as a PNG, base64-encoded.
   std::string screenshot_png_base64();
+  // Takes a screenshot, decodes it in the page and counts its pixels by
+  // colour: `classifiers` is a JavaScript object of named predicates,
+  // e.g. "{green: (r, g, b) => g > r + 40}". Returns {width, height, and
+  // each name's count}.
+  nlohmann::json count_screenshot_pixels(const std::string& classifiers);
 
  private:
   nlohmann::json command(const std::string& method, const nlohmann::json& params, bool in_page = true);

@@ -109,25 +109,8 @@ TEST_F(FlamegraphBrowserTest, ClickZoomsSearchHighlightsAndTheGraphIsDrawn) {
   EXPECT_EQ(browser.evaluate("document.querySelectorAll('#ls-frames > g.ls-match').length"), 0);
 
   // The screenshot: decoded in the page, it has many pixels of the frames' greens.
-  std::string png = browser.screenshot_png_base64();
-  nlohmann::json pixels = browser.evaluate(R"js(
-    new Promise(function (resolve, reject) {
-      const image = new Image();
-      image.onload = function () {
-        const canvas = new OffscreenCanvas(image.width, image.height);
-        const context = canvas.getContext('2d');
-        context.drawImage(image, 0, 0);
-        const data = context.getImageData(0, 0, image.width, image.height).data;
-        let green = 0;
-        for (let i = 0; i < data.length; i += 4) {
-          if (data[i + 1] > data[i] + 40 && data[i + 1] > data[i + 2] + 40) ++green;
-        }
-        resolve({width: image.width, height: image.height, green: green});
-      };
-      image.onerror = function () { reject('the screenshot is not a PNG'); };
-      image.src = 'data:image/png;base64,)js" +
-                                           png + R"js(';
-    }))js");
+  nlohmann::json pixels =
+      browser.count_screenshot_pixels("{green: (r, g, b) => g > r + 40 && g > b + 40}");
   EXPECT_EQ(pixels["width"], 1200);
   EXPECT_EQ(pixels["height"], 400);
   // The graph's frames are 1180 px wide and 15 high each, mostly green.

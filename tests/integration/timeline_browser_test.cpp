@@ -74,29 +74,12 @@ TEST(TimelineBrowserTest, EachHeapRssAndTheLeakingSiteAreDrawnAndNamed) {
   EXPECT_NE(text.find("sawtooth map_file (server.c:50)"), std::string::npos) << text;
 
   // The screenshot: the leak's red area and the heaps' line colours.
-  std::string png = browser.screenshot_png_base64();
-  nlohmann::json pixels = browser.evaluate(R"js(
-    new Promise(function (resolve, reject) {
-      const image = new Image();
-      image.onload = function () {
-        const canvas = new OffscreenCanvas(image.width, image.height);
-        const context = canvas.getContext('2d');
-        context.drawImage(image, 0, 0);
-        const data = context.getImageData(0, 0, image.width, image.height).data;
-        let red = 0, blue = 0, green = 0, orange = 0;
-        for (let i = 0; i < data.length; i += 4) {
-          const r = data[i], g = data[i + 1], b = data[i + 2];
-          if (r > 200 && g < 140 && b < 140 && r - g > 90) ++red;       // the leak's area
-          if (b > 150 && r < 80 && g < 130) ++blue;                     // malloc's line
-          if (g > 120 && r < 90 && b < 100) ++green;                    // python's line
-          if (r > 200 && g > 90 && g < 150 && b < 60) ++orange;         // mmap's line
-        }
-        resolve({width: image.width, height: image.height, red: red, blue: blue, green: green, orange: orange});
-      };
-      image.onerror = function () { reject('the screenshot is not a PNG'); };
-      image.src = 'data:image/png;base64,)js" +
-                                           png + R"js(';
-    }))js");
+  nlohmann::json pixels = browser.count_screenshot_pixels(R"js({
+    red: (r, g, b) => r > 200 && g < 140 && b < 140 && r - g > 90,  // the leak's area
+    blue: (r, g, b) => b > 150 && r < 80 && g < 130,               // malloc's line
+    green: (r, g, b) => g > 120 && r < 90 && b < 100,              // python's line
+    orange: (r, g, b) => r > 200 && g > 90 && g < 150 && b < 60,   // mmap's line
+  })js");
   std::printf("timeline screenshot: %s\n", pixels.dump().c_str());
   EXPECT_EQ(pixels["width"], 1200);
   EXPECT_EQ(pixels["height"], 560);

@@ -63,7 +63,9 @@ class ModelReader : public capture::RecordVisitor {
   void on_event(const capture::EventRecord& event) {
     ++events_;
     uint32_t heap = event.heap.value();
-    if (heap >= capture::kMaxHeaps || !selected_[heap]) return;
+    if (heap >= capture::kMaxHeaps) return;
+    if (gpu_heap_[heap]) gpu_levels_.on_event(heap, event.kind, event.address, event.size);
+    if (!selected_[heap]) return;
     ++counted_events_;
     QueuedEvent queued;
     queued.address = event.address;
@@ -92,6 +94,7 @@ class ModelReader : public capture::RecordVisitor {
       model_.declared_heaps.push_back(heap_names_[heap]);
       if (selected_[heap]) model_.counted_heaps.push_back(heap_names_[heap]);
     }
+    model_.gpu_levels = gpu_levels_.levels();
   }
 
  private:
@@ -111,6 +114,8 @@ class ModelReader : public capture::RecordVisitor {
     if (heap >= capture::kMaxHeaps) return;
     heap_names_[heap] = name;
     if (model_.heaps.selects(name)) selected_[heap] = true;
+    gpu_levels_.declare(heap, name);
+    gpu_heap_[heap] = name.starts_with("cuda:");
     QueuedEvent declaration;
     declaration.heap = static_cast<uint8_t>(heap);
     declaration.kind = QueuedEvent::kDeclareHeap;
@@ -124,6 +129,8 @@ class ModelReader : public capture::RecordVisitor {
   EventPipe::Batch* batch_ = nullptr;
   std::vector<std::string> strings_;
   std::array<bool, capture::kMaxHeaps> selected_{};
+  std::array<bool, capture::kMaxHeaps> gpu_heap_{};
+  GpuLevelTally gpu_levels_;
   std::array<std::string, capture::kMaxHeaps> heap_names_{};
   uint64_t time_ = 0;
   uint64_t events_ = 0;

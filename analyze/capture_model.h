@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "analyze/gpu_levels.h"
 #include "analyze/heap_selection.h"
 #include "analyze/metric.h"
 #include "analyze/symbol_table.h"
@@ -53,6 +54,7 @@ struct CaptureModel {
   uint64_t unknown_frees = 0;   // counted heaps: releases of blocks never seen allocated
   uint64_t implicit_frees = 0;  // counted heaps: allocations over a live block
   std::vector<capture::NoteRecord> notes;
+  std::vector<GpuHeapLevel> gpu_levels;  // every GPU heap, counted or not: reserved vs allocated
 
   std::vector<TraceNode> nodes;      // by stack id; nodes[0] is the root
   std::vector<uint32_t> node_order;  // defined nodes, parents before children

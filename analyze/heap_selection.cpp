@@ -26,7 +26,8 @@ std::string_view cuda_heap_level(std::string_view heap_name) {
   if (!heap_name.starts_with("cuda:")) return {};
   if (heap_name.ends_with("/torch")) return "tensors (PyTorch's allocated memory)";
   if (heap_name.ends_with("/mapped")) return "mappings (views of physical memory)";
-  return "segments (memory the CUDA driver handed out: PyTorch's reserved memory)";
+  if (heap_name == "cuda:pinned") return "segments (page-locked host memory)";
+  return "segments (from the CUDA driver: PyTorch's reserved memory)";
 }
 
 }  // namespace leakspy::analyze

@@ -64,7 +64,7 @@ nlohmann::json check_json(const analyze::CaptureModel& model, const analyze::Gro
           {"leak_rate_bytes_per_second", gate.leak_rate},
           {"max_growth_bytes_per_second", gate.allowed_rate},
           {"capture", capture_json(model)},
-          {"heaps", {{"selection", model.heaps.text()}, {"counted", model.counted_heaps}}},
+          {"heaps", heaps_json(model)},
           {"window", window_name(analysis)},
           {"caveats", caveats(model)},
           {"slices", {{"count", analysis.slices}, {"seconds", analysis.slice_seconds}}},

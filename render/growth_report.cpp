@@ -163,7 +163,7 @@ nlohmann::json growth_json(const analyze::CaptureModel& model, const analyze::Gr
   nlohmann::json whole = verdict_json(analysis.total);
   whole["series"] = series_json(analysis.total_series);
   return {{"capture", capture_json(model)},
-          {"heaps", {{"selection", model.heaps.text()}, {"counted", model.counted_heaps}}},
+          {"heaps", heaps_json(model)},
           {"caveats", caveats(model)},
           {"slices", {{"count", analysis.slices}, {"seconds", analysis.slice_seconds}}},
           {"window", window_name(analysis)},

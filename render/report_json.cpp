@@ -34,6 +34,17 @@ nlohmann::json capture_json(const analyze::CaptureModel& model) {
   return capture;
 }
 
+nlohmann::json heaps_json(const analyze::CaptureModel& model) {
+  nlohmann::json gpu = nlohmann::json::array();
+  for (const analyze::GpuHeapLevel& level : model.gpu_levels) {
+    gpu.push_back({{"heap", level.heap},
+                   {"level", std::string(level.level)},
+                   {"live_bytes", level.live_bytes},
+                   {"peak_bytes", level.peak_bytes}});
+  }
+  return {{"selection", model.heaps.text()}, {"counted", model.counted_heaps}, {"gpu", std::move(gpu)}};
+}
+
 nlohmann::json location_json(const analyze::SymbolTable& symbols, analyze::LocationId id) {
   const analyze::Location& location = symbols.location(id);
   return {{"location", symbols.label(id)}, {"kind", kind_name(location.kind)},

@@ -15,6 +15,10 @@ namespace leakspy::render {
 // attached_mid_run, truncated (and truncation), target_end, exit_status.
 nlohmann::json capture_json(const analyze::CaptureModel& model);
 
+// selection (--heap), counted (the heaps' names) and gpu: every GPU heap of
+// the capture with its level, live_bytes and peak_bytes (reserved vs allocated).
+nlohmann::json heaps_json(const analyze::CaptureModel& model);
+
 // location (the label), kind (native, python, unresolved, no-stack),
 // function, file, line, module.
 nlohmann::json location_json(const analyze::SymbolTable& symbols, analyze::LocationId location);

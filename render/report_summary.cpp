@@ -97,6 +97,10 @@ void print_summary_lines(std::ostream& out, const analyze::CaptureModel& model) 
   for (size_t i = 0; i < model.counted_heaps.size(); ++i) out << (i ? ", " : "") << model.counted_heaps[i];
   if (model.counted_heaps.empty()) out << "none";
   out << " (--heap " << model.heaps.text() << ")\n";
+  for (const analyze::GpuHeapLevel& gpu : model.gpu_levels) {
+    out << "gpu        " << gpu.heap << ": " << gpu.level << ", " << human_bytes(gpu.live_bytes) << " live at the end, peak "
+        << human_bytes(gpu.peak_bytes) << '\n';
+  }
   out << "totals     " << totals_text(model) << '\n';
   out << "dropped    " << human_count(model.dropped_events) << " events\n";
   for (const std::string& caveat : caveats(model)) out << "WARNING    " << caveat << '\n';

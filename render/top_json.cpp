@@ -26,7 +26,7 @@ nlohmann::json top_json(const analyze::CaptureModel& model, const TopReport& rep
   }
   return {
       {"capture", std::move(capture)},
-      {"heaps", {{"selection", model.heaps.text()}, {"counted", model.counted_heaps}}},
+      {"heaps", heaps_json(model)},
       {"totals", std::move(totals)},
       {"caveats", caveats(model)},
       {"sort", analyze::metric_name(options.by)},

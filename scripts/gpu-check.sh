@@ -7,7 +7,10 @@
 #   (c) the same with PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True,
 # each with `leakspy run` and by attaching mid-run (`leakspy record --pid`),
 # and checks that `leakspy top --heap cuda` names the leaking line with the
-# right bytes and that the target finished normally.
+# right bytes and that the target finished normally. For PyTorch it also
+# checks the tensor level: `leakspy top --heap torch` (cuda:0/torch, from
+# PyTorch's memory history) names the line with exactly the leaked tensors'
+# bytes.
 # Without a GPU it says so and exits 0; without PyTorch+CUDA, (b) and (c) are
 # skipped with the reason. Exit 1 when a check fails.
 set -uo pipefail
@@ -43,31 +46,52 @@ trap 'rm -rf "$work"' EXIT
 
 line_of() { grep -n 'LEAK' "$1" | head -1 | cut -d: -f1; }
 
-# check_top CAPTURE FILE:LINE MIN MAX WHAT: the `top --heap cuda` row of
-# FILE:LINE holds between MIN and MAX live bytes.
+# check_top CAPTURE FILE:LINE MIN MAX WHAT [HEAP]: the `top --heap HEAP`
+# (default cuda) row of FILE:LINE holds between MIN and MAX live bytes.
 check_top() {
-  local capture="$1" location="$2" min="$3" max="$4" what="$5"
+  local capture="$1" location="$2" min="$3" max="$4" what="$5" heap="${6:-cuda}"
   local table
-  table="$("$leakspy" top "$capture" --heap cuda --bytes -n 10 2>&1)"
+  table="$("$leakspy" top "$capture" --heap "$heap" --bytes -n 10 2>&1)"
   while IFS= read -r row; do echo "    $row"; done <<< "$table"
   local live
   live="$(echo "$table" | awk -v at="$location" 'index($0, at) { print $1; exit }')"
   if [[ -z "$live" ]]; then
-    fail "$what: top --heap cuda does not name $location"
+    fail "$what: top --heap $heap does not name $location"
   elif ((live < min || live > max)); then
     fail "$what: $location holds $live bytes, expected $min..$max"
   else
-    pass "$what: $location holds $live live bytes"
+    pass "$what: $location holds $live live bytes (--heap $heap)"
   fi
 }
 
-# run_mode NAME COMMAND...: leakspy run; the target must print "leaked" and exit 0.
+# wait_then_go ERR GO: once leakspy's stderr ERR says the tensor level is on
+# (or after 60 s), creates GO, the file the target waits for. Without
+# $WAIT_FOR_TENSORS it only waits for CUPTI (attach_mode does that).
+wait_then_go() {
+  local err="$1" go="$2"
+  if [[ -n "${WAIT_FOR_TENSORS:-}" ]]; then
+    for _ in $(seq 600); do grep -q 'recording CUDA tensors' "$err" 2> /dev/null && break; sleep 0.1; done
+  fi
+  touch "$go"
+}
+
+# run_mode NAME COMMAND...: leakspy run; the target must print "leaked" and
+# exit 0. With $WAIT_FOR_TENSORS the target waits (--wait-file) until the
+# tensor level is on.
 run_mode() {
   local name="$1"
   shift
   echo "== $name: leakspy run"
-  if "$leakspy" run -o "$work/$name.lspy" -- "$@" > "$work/$name.out" 2> "$work/$name.err" &&
-     grep -q '^leaked' "$work/$name.out"; then
+  local extra=() waiter=""
+  if [[ -n "${WAIT_FOR_TENSORS:-}" ]]; then
+    extra=(--wait-file "$work/$name.go")
+    wait_then_go "$work/$name.err" "$work/$name.go" &
+    waiter=$!
+  fi
+  local status=0
+  "$leakspy" run -o "$work/$name.lspy" -- "$@" "${extra[@]}" > "$work/$name.out" 2> "$work/$name.err" || status=$?
+  [[ -n "$waiter" ]] && wait "$waiter"
+  if ((status == 0)) && grep -q '^leaked' "$work/$name.out"; then
     pass "$name: target finished normally ($(grep '^leaked' "$work/$name.out"))"
     grep '^leakspy:' "$work/$name.err" | sed 's/^/    /'
     return 0
@@ -94,7 +118,7 @@ attach_mode() {
   # subscription follows within microseconds. A margin covers that gap.
   for _ in $(seq 300); do grep -q libcupti "/proc/$pid/maps" 2> /dev/null && break; sleep 0.1; done
   sleep 0.5
-  touch "$go"
+  wait_then_go "$work/$name.err" "$go"
   local status=0
   wait "$pid" || status=$?
   wait "$recorder" || true  # exits 16: the target exited, the capture is complete
@@ -133,16 +157,19 @@ else
   location="torch_cuda_leak.py:$(line_of "$script")"
   tensors=$((50 * 4 * mib))
   slack=$((40 * mib))
-  run_mode torch-run "$python" "$script" 50 &&
-    check_top "$work/torch-run.lspy" "$location" $tensors $((tensors + slack)) "torch-run"
-  attach_mode torch-attach "$python" "$script" 50 &&
-    check_top "$work/torch-attach.lspy" "$location" $tensors $((tensors + slack)) "torch-attach"
+  # torch_check NAME: both levels of one recording.
+  torch_check() {
+    local name="$1"
+    check_top "$work/$name.lspy" "$location" $tensors $((tensors + slack)) "$name segments"
+    check_top "$work/$name.lspy" "$location" $tensors $tensors "$name tensors" torch
+  }
+  export WAIT_FOR_TENSORS=1
+  run_mode torch-run "$python" "$script" 50 && torch_check torch-run
+  attach_mode torch-attach "$python" "$script" 50 && torch_check torch-attach
   export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
-  run_mode torch-expandable-run "$python" "$script" 50 &&
-    check_top "$work/torch-expandable-run.lspy" "$location" $tensors $((tensors + slack)) "torch-expandable-run"
-  attach_mode torch-expandable-attach "$python" "$script" 50 &&
-    check_top "$work/torch-expandable-attach.lspy" "$location" $tensors $((tensors + slack)) \
-      "torch-expandable-attach"
+  run_mode torch-expandable-run "$python" "$script" 50 && torch_check torch-expandable-run
+  attach_mode torch-expandable-attach "$python" "$script" 50 && torch_check torch-expandable-attach
+  unset WAIT_FOR_TENSORS
   unset PYTORCH_CUDA_ALLOC_CONF
 fi
 

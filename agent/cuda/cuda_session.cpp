@@ -8,6 +8,7 @@
 #include "agent/cuda/cupti_translation.h"
 #include "agent/event_recorder.h"
 #include "agent/heap_registry.h"
+#include "agent/loaded_modules.h"
 #include "agent/notes.h"
 #include "agent/thread_state.h"
 

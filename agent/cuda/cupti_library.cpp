@@ -8,22 +8,13 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "agent/loaded_modules.h"
+
 namespace leakspy::agent::cuda {
 
 namespace {
 
 constexpr const char* kVersionSuffixes[] = {"", ".13", ".12", ".11"};
-
-bool has_library_name(const char* path, const char* name) {
-  const char* slash = std::strrchr(path, '/');
-  const char* base = slash == nullptr ? path : slash + 1;
-  return std::strncmp(base, name, std::strlen(name)) == 0;
-}
-
-int count_modules(dl_phdr_info* info, size_t, void* data) {
-  *static_cast<uint64_t*>(data) = info->dlpi_adds;
-  return 1;
-}
 
 struct ModuleScan {
   CodeRange* ranges;
@@ -46,26 +37,6 @@ int scan_cuda_modules(dl_phdr_info* info, size_t, void* data) {
     scan->ranges[scan->count++] = CodeRange{begin, begin + phdr.p_memsz};
   }
   return 0;
-}
-
-struct NameQuery {
-  const char* prefix;
-  char path[256];
-};
-
-int find_module_path(dl_phdr_info* info, size_t, void* data) {
-  auto* query = static_cast<NameQuery*>(data);
-  if (info->dlpi_name == nullptr || !has_library_name(info->dlpi_name, query->prefix)) return 0;
-  std::snprintf(query->path, sizeof(query->path), "%s", info->dlpi_name);
-  return 1;
-}
-
-// The path of a mapped module whose file name starts with `prefix`, or "".
-bool mapped_path(const char* prefix, char* path, size_t size) {
-  NameQuery query{prefix, {}};
-  dl_iterate_phdr(find_module_path, &query);
-  std::snprintf(path, size, "%s", query.path);
-  return query.path[0] != '\0';
 }
 
 template <typename Function>
@@ -114,12 +85,6 @@ bool try_directory(const char* directory, CuptiLibrary* library, char* why, size
 
 }  // namespace
 
-uint64_t loaded_module_count() {
-  uint64_t adds = 0;
-  dl_iterate_phdr(count_modules, &adds);
-  return adds;
-}
-
 bool find_cuda_modules(CodeRange* ranges, uint32_t max, uint32_t* count) {
   ModuleScan scan{ranges, max, 0, false};
   dl_iterate_phdr(scan_cuda_modules, &scan);
@@ -130,7 +95,7 @@ bool find_cuda_modules(CodeRange* ranges, uint32_t max, uint32_t* count) {
 bool load_cupti(CuptiLibrary* library, char* why, size_t why_size) {
   std::snprintf(why, why_size, "no libcupti.so found (set LEAKSPY_CUPTI to its path in the target's environment)");
   char path[256];
-  if (mapped_path("libcupti.so", path, sizeof(path)) && try_open(path, RTLD_NOLOAD, library, why, why_size)) {
+  if (mapped_module_path("libcupti.so", path, sizeof(path)) && try_open(path, RTLD_NOLOAD, library, why, why_size)) {
     return true;
   }
   if (const char* chosen = std::getenv("LEAKSPY_CUPTI"); chosen != nullptr && chosen[0] != '\0') {
@@ -140,7 +105,7 @@ bool load_cupti(CuptiLibrary* library, char* why, size_t why_size) {
   }
   // Next to the program's CUDA runtime: the toolkit's lib64, a conda lib/,
   // or pip's nvidia/cuda_runtime/lib beside nvidia/cuda_cupti/lib.
-  if (mapped_path("libcudart.so", path, sizeof(path))) {
+  if (mapped_module_path("libcudart.so", path, sizeof(path))) {
     if (char* slash = std::strrchr(path, '/')) {
       *slash = '\0';
       if (try_directory(path, library, why, why_size)) return true;

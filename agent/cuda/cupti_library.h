@@ -33,9 +33,6 @@ struct CodeRange {
   uintptr_t end;
 };
 
-// The loader's count of modules loaded so far (dlpi_adds): cheap, to notice
-// a dlopen.
-uint64_t loaded_module_count();
 // Whether libcuda.so is mapped; fills `ranges` (at most `max`) with the
 // executable segments of CUDA's libraries and sets `*count`.
 bool find_cuda_modules(CodeRange* ranges, uint32_t max, uint32_t* count);

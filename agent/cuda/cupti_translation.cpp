@@ -181,9 +181,6 @@ void format_heap_name(CudaHeap heap, char* out, size_t size) {
     case CudaHeapKind::Pinned:
       std::snprintf(out, size, "cuda:pinned");
       return;
-    case CudaHeapKind::Tensors:
-      std::snprintf(out, size, "cuda:%u/torch", heap.device);
-      return;
   }
   if (size > 0) out[0] = '\0';
 }

@@ -14,8 +14,7 @@
 //   cuda:N/mapped    its mappings: cuMemMap / cuMemUnmap (a range heap; a view
 //                    of cuda:N/physical, so reports do not add them up)
 //   cuda:pinned      page-locked host memory: cuMemAllocHost_v2, cuMemHostAlloc
-//   cuda:N/torch     PyTorch tensors: the name is reserved; the tensor level is
-//                    not recorded yet (docs/design.md, "CUDA")
+//   (cuda:N/torch, PyTorch's tensors, comes from agent/python/torch_memory_history.h)
 // N is the ordinal of the device of the context current at the call.
 
 #include <cuda.h>
@@ -28,8 +27,8 @@
 
 namespace leakspy::agent::cuda {
 
-enum class CudaHeapKind : uint8_t { Device, Physical, Mapped, Pinned, Tensors };
-inline constexpr int kCudaHeapKinds = 5;
+enum class CudaHeapKind : uint8_t { Device, Physical, Mapped, Pinned };
+inline constexpr int kCudaHeapKinds = 4;
 // Devices beyond this share no heap: their events are not recorded.
 inline constexpr uint32_t kMaxCudaDevices = 16;
 
@@ -86,7 +85,7 @@ constexpr bool needs_stack(capture::EventKind kind) { return kind == capture::Ev
 bool translate_callback(CUpti_CallbackId cbid, const CUpti_CallbackData& data, const DeviceLookup& lookup,
                         CudaEvent* event);
 
-// "cuda:0", "cuda:0/physical", "cuda:0/mapped", "cuda:pinned", "cuda:0/torch".
+// "cuda:0", "cuda:0/physical", "cuda:0/mapped", "cuda:pinned".
 // Writes at most `size` bytes, terminator included.
 void format_heap_name(CudaHeap heap, char* out, size_t size);
 // capture::kHeapFlagRanges for mappings, 0 for the others.

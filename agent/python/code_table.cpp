@@ -1,5 +1,8 @@
 #include "agent/python/code_table.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "agent/agent_memory.h"
 #include "agent/python/line_table.h"
 #include "agent/python/python_objects.h"
@@ -34,14 +37,42 @@ uint32_t CodeTable::intern(const PythonLayout& layout, const void* code) {
   uint64_t key = mix(reinterpret_cast<uintptr_t>(code) ^ mix(reinterpret_cast<uintptr_t>(filename)) ^
                      mix(reinterpret_cast<uintptr_t>(name) + static_cast<uint32_t>(first_line)));
   if (key == 0) key = 1;
+  return add(key, [&](CodeRecord& record) {
+    record.first_line = first_line > 0 ? static_cast<uint32_t>(first_line) : 0;
+    record.filename_length =
+        static_cast<uint16_t>(read_string(layout, filename, record.filename, sizeof(record.filename)));
+    record.name_length = static_cast<uint16_t>(read_string(layout, name, record.name, sizeof(record.name)));
+  });
+}
+
+uint32_t CodeTable::intern_named(std::string_view filename, std::string_view name) {
+  // FNV-1a over both strings, apart from the keys of code objects by a tag.
+  uint64_t hash = 0xcbf29ce484222325ull;
+  auto absorb = [&](std::string_view text) {
+    for (char c : text) hash = (hash ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
+    hash = (hash ^ 0xff) * 0x100000001b3ull;
+  };
+  absorb(filename);
+  absorb(name);
+  uint64_t key = mix(hash ^ 0x746f726368000000ull);  // "torch"
+  if (key == 0) key = 1;
+  return add(key, [&](CodeRecord& record) {
+    record.first_line = 0;
+    record.filename_length = static_cast<uint16_t>(std::min(filename.size(), sizeof(record.filename)));
+    std::memcpy(record.filename, filename.data(), record.filename_length);
+    record.name_length = static_cast<uint16_t>(std::min(name.size(), sizeof(record.name)));
+    std::memcpy(record.name, name.data(), record.name_length);
+  });
+}
+
+template <typename Fill>
+uint32_t CodeTable::add(uint64_t key, Fill&& fill) {
   uint64_t found;
   if (codes_.find(key, &found)) return static_cast<uint32_t>(found);
   uint32_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
   if (id >= kMaxCodes) return 0;
   CodeRecord& record = records_[id];
-  record.first_line = first_line > 0 ? static_cast<uint32_t>(first_line) : 0;
-  record.filename_length = static_cast<uint16_t>(read_string(layout, filename, record.filename, sizeof(record.filename)));
-  record.name_length = static_cast<uint16_t>(read_string(layout, name, record.name, sizeof(record.name)));
+  fill(record);
   // Pairs with the acquire load in record(): the writer sends it only once filled.
   record.ready.store(1, std::memory_order_release);
   codes_.insert(key, id);

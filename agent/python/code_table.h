@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string_view>
 
 #include "agent/concurrent_map.h"
 #include "agent/python/python_layout.h"
@@ -32,6 +33,10 @@ class CodeTable {
   // The id of `code` (a PyCodeObject*), interning it on first sight; 0 when
   // the table is full.
   uint32_t intern(const PythonLayout& layout, const void* code);
+  // The id of a function known only by its file and name (the frames of
+  // PyTorch's memory history), interning it on first sight with first line 0;
+  // 0 when the table is full.
+  uint32_t intern_named(std::string_view filename, std::string_view name);
   // The line of the instruction at `offset` (see line_for_offset for units).
   uint32_t line(const PythonLayout& layout, uint32_t id, const void* code, uint32_t offset);
 
@@ -40,6 +45,11 @@ class CodeTable {
   const CodeRecord* record(uint32_t id) const;
 
  private:
+  // Claims an id for `key`, fills its record with `fill(record)` and
+  // publishes it; the id that won when two threads raced.
+  template <typename Fill>
+  uint32_t add(uint64_t key, Fill&& fill);
+
   ConcurrentMap codes_;  // identity hash -> id
   ConcurrentMap lines_;  // id << 32 | offset -> line
   CodeRecord* records_ = nullptr;

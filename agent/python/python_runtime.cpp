@@ -93,6 +93,14 @@ PythonStatus resolve_python() {
   bind(&rt.gil_release, handle, "PyGILState_Release");
   bind(&rt.get_allocator, handle, "PyMem_GetAllocator");
   bind(&rt.set_allocator, handle, "PyMem_SetAllocator");
+  bind(&rt.run_string, handle, "PyRun_StringFlags");
+  bind(&rt.dict_new, handle, "PyDict_New");
+  bind(&rt.bytes_data, handle, "PyBytes_AsStringAndSize");
+  bind(&rt.dec_ref, handle, "Py_DecRef");
+  bind(&rt.error_clear, handle, "PyErr_Clear");
+  bind(&rt.function_new, handle, "PyCFunction_NewEx");
+  bind(&rt.dict_set_item, handle, "PyDict_SetItemString");
+  bind(&rt.long_from_long, handle, "PyLong_FromLong");
   void* eval = symbol(handle, "_PyEval_EvalFrameDefault");
   Dl_info info{};
   void* entry_pointer = nullptr;

@@ -4,6 +4,7 @@
 // Thread-safe after resolve_python(); never allocates through the hooks.
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "agent/python/python_layout.h"
@@ -18,6 +19,19 @@ struct MemoryAllocator {  // PyMemAllocatorEx, the same in 3.9-3.13
   void (*free)(void* context, void* pointer);
 };
 
+// PyRun_StringFlags' start symbols (Include/compile.h, the same in 3.9-3.13).
+inline constexpr int kPythonFileInput = 257;
+inline constexpr int kPythonEvalInput = 258;
+
+// PyMethodDef, the same in 3.9-3.13; METH_O: one argument.
+struct PythonMethodDef {
+  const char* name;
+  void* (*function)(void* self, void* argument);
+  int flags;
+  const char* doc;
+};
+inline constexpr int kPythonMethodOneArgument = 0x0008;
+
 struct PythonRuntime {
   int major = 0;
   int minor = 0;
@@ -29,6 +43,15 @@ struct PythonRuntime {
   void (*gil_release)(int) = nullptr;      // PyGILState_Release
   void (*get_allocator)(int domain, MemoryAllocator*) = nullptr;
   void (*set_allocator)(int domain, MemoryAllocator*) = nullptr;
+  // Running Python code in the target (the PyTorch tensor level), GIL held.
+  void* (*run_string)(const char* code, int start, void* globals, void* locals, void* flags) = nullptr;  // PyRun_StringFlags
+  void* (*dict_new)() = nullptr;                                               // PyDict_New
+  int (*bytes_data)(void* bytes, char** data, ptrdiff_t* size) = nullptr;      // PyBytes_AsStringAndSize
+  void (*dec_ref)(void* object) = nullptr;                                     // Py_DecRef
+  void (*error_clear)() = nullptr;                                             // PyErr_Clear
+  void* (*function_new)(void* method_def, void* self, void* module) = nullptr;  // PyCFunction_NewEx
+  int (*dict_set_item)(void* dict, const char* key, void* value) = nullptr;    // PyDict_SetItemString
+  void* (*long_from_long)(long value) = nullptr;                               // PyLong_FromLong
   uintptr_t eval_begin = 0;  // _PyEval_EvalFrameDefault's code
   uintptr_t eval_end = 0;
   uintptr_t interpreter_begin = 0;  // the code of the module holding it (libpython or the python binary)

@@ -8,6 +8,7 @@
 #include "agent/python/allocator_domains.h"
 #include "agent/python/code_table.h"
 #include "agent/python/python_runtime.h"
+#include "agent/python/torch_memory_history.h"
 #include "capture/wire.h"
 
 namespace leakspy::agent::python {
@@ -40,10 +41,12 @@ void start_python_support() {
     return;
   }
   note(capture::NoteSeverity::Info, rt.major, rt.minor, "found: recording Python frames and the Python allocators");
+  start_torch_history();
   poll_python_support();
 }
 
 void poll_python_support() {
+  if (status == PythonStatus::Ready) poll_torch_history();
   if (status != PythonStatus::Waiting) return;
   status = poll_python_ready();
   if (status != PythonStatus::Ready) return;
@@ -53,6 +56,7 @@ void poll_python_support() {
 
 void stop_python_support(bool process_exit) {
   frames_enabled.store(false, std::memory_order_release);
+  if (status == PythonStatus::Ready) stop_torch_history(process_exit);
   if (!process_exit && status == PythonStatus::Ready) unwrap_allocators(kUnwrapTimeoutNs);
   status = PythonStatus::Absent;
 }

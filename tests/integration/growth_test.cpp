@@ -22,9 +22,7 @@ using nlohmann::json;
 
 const char* const kMinDuration = "2s";
 
-std::string python_target(const std::string& name) {
-  return std::string(LEAKSPY_SOURCE_DIR) + "/tests/targets/python/" + name;
-}
+using test::python_target;
 std::string c_target_source(const std::string& name) {
   return std::string(LEAKSPY_SOURCE_DIR) + "/tests/targets/" + name;
 }

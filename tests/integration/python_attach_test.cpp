@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "tests/support/capture_summary.h"
+#include "tests/support/interpreter_test.h"
 #include "tests/support/process.h"
 #include "tests/support/python_interpreters.h"
 #include "tests/support/source_lines.h"
@@ -12,9 +13,7 @@
 namespace leakspy {
 namespace {
 
-std::string python_target(const std::string& name) {
-  return std::string(LEAKSPY_SOURCE_DIR) + "/tests/targets/python/" + name;
-}
+using test::python_target;
 
 std::string marked_line(const std::string& script, const std::string& marker) {
   return std::to_string(test::line_marked(python_target(script), marker));
@@ -24,19 +23,7 @@ std::vector<std::string> record(pid_t pid, const std::string& output, const std:
   return {test::leakspy_binary(), "record", "--pid", std::to_string(pid), "-o", output, "--duration", duration};
 }
 
-class PythonAttach : public ::testing::TestWithParam<test::Interpreter> {
- protected:
-  void SetUp() override {
-    if (GetParam().path.empty()) {
-      GTEST_SKIP() << "python " << GetParam().minor << " (" << GetParam().name << ") is not installed";
-    }
-    directory_ = test::make_temp_dir();
-  }
-  void TearDown() override {
-    if (!directory_.empty()) std::system(("rm -rf " + directory_).c_str());
-  }
-  std::string directory_;
-};
+class PythonAttach : public test::InterpreterTest {};
 
 TEST_P(PythonAttach, EmbeddingLeakAttachedMidRunIsTopRowOne) {
   test::BackgroundProcess service({GetParam().path, python_target("embedding_service.py")});
@@ -82,8 +69,7 @@ TEST_P(PythonAttach, ThreadAlreadyInsideALongRunningFunctionGetsItsWholePythonSt
   EXPECT_EQ(worker.wait(60), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Interpreters, PythonAttach, ::testing::ValuesIn(test::wanted_interpreters()),
-                         [](const ::testing::TestParamInfo<test::Interpreter>& param) { return param.param.name; });
+LEAKSPY_FOR_EVERY_INTERPRETER(PythonAttach);
 
 TEST(PythonTorchAttach, KeptFeaturesOfALoopAttachedMidRunAreAttributedToTheAppendingLine) {
   test::Interpreter debian = test::wanted_interpreters().front();

@@ -6,27 +6,16 @@
 #include <algorithm>
 
 #include "tests/support/capture_summary.h"
+#include "tests/support/interpreter_test.h"
 #include "tests/support/process.h"
 #include "tests/support/python_interpreters.h"
 
 namespace leakspy {
 namespace {
 
-std::string python_target(const std::string& name) {
-  return std::string(LEAKSPY_SOURCE_DIR) + "/tests/targets/python/" + name;
-}
+using test::python_target;
 
-class PythonRun : public ::testing::TestWithParam<test::Interpreter> {
- protected:
-  void SetUp() override {
-    if (GetParam().path.empty()) GTEST_SKIP() << "python " << GetParam().minor << " (" << GetParam().name << ") is not installed";
-    directory_ = test::make_temp_dir();
-  }
-  void TearDown() override {
-    if (!directory_.empty()) std::system(("rm -rf " + directory_).c_str());
-  }
-  std::string directory_;
-};
+class PythonRun : public test::InterpreterTest {};
 
 // The (location, bytes) with the most live bytes.
 std::pair<std::string, uint64_t> top_location(const test::CaptureSummary& summary) {
@@ -114,8 +103,7 @@ TEST(PythonUnsupportedRun, AnOlderPythonIsRecordedNativeOnlyWithAWarning) {
   std::system(("rm -rf " + directory).c_str());
 }
 
-INSTANTIATE_TEST_SUITE_P(Interpreters, PythonRun, ::testing::ValuesIn(test::wanted_interpreters()),
-                         [](const ::testing::TestParamInfo<test::Interpreter>& param) { return param.param.name; });
+LEAKSPY_FOR_EVERY_INTERPRETER(PythonRun);
 
 }  // namespace
 }  // namespace leakspy

@@ -13,7 +13,11 @@ struct Collector : capture::RecordVisitor {
 
   explicit Collector(CaptureSummary& s) : summary(s) {}
   void on_string(StringId id, std::string_view text) { summary.strings[id.value()] = std::string(text); }
-  void on_heap(const capture::HeapRecord& heap) { live.set_range_heap(heap.id, heap.ranges()); }
+  void on_heap(const capture::HeapRecord& heap) {
+    live.set_range_heap(heap.id, heap.ranges());
+    auto name = summary.strings.find(heap.name.value());
+    if (name != summary.strings.end()) summary.heap_names[heap.id.value()] = name->second;
+  }
   void on_module(const capture::ModuleRecord& module) { summary.modules[module.id.value()] = module; }
   void on_thread(const capture::ThreadRecord& thread) { summary.threads[thread.index.value()] = thread; }
   void on_node(const capture::NodeRecord& node) { summary.nodes[node.id.value()] = node; }
@@ -32,6 +36,15 @@ struct Collector : capture::RecordVisitor {
 };
 
 }  // namespace
+
+std::vector<LiveEntry> CaptureSummary::live_on_heap(const std::string& heap) const {
+  std::vector<LiveEntry> result;
+  for (const LiveEntry& entry : live) {
+    auto name = heap_names.find(entry.heap);
+    if (name != heap_names.end() && name->second == heap) result.push_back(entry);
+  }
+  return result;
+}
 
 std::vector<uint64_t> CaptureSummary::frames(uint32_t stack) const {
   std::vector<uint64_t> result;

@@ -28,6 +28,7 @@ struct CaptureSummary {
   std::map<uint32_t, capture::NodeRecord> nodes;
   std::map<uint32_t, capture::ModuleRecord> modules;
   std::map<uint32_t, std::string> strings;
+  std::map<uint32_t, std::string> heap_names;  // by heap id, from the Heap records
   std::map<uint32_t, capture::ThreadRecord> threads;
   std::map<uint32_t, capture::PythonCodeRecord> python_codes;
   std::vector<capture::NoteRecord> notes;
@@ -40,6 +41,8 @@ struct CaptureSummary {
   // The path of the module whose mapping holds `address`, or "".
   std::string module_of(uint64_t address) const;
   std::vector<LiveEntry> live_with_size(uint64_t size) const;
+  // The live blocks of the heap called `heap` ("cuda:0/torch").
+  std::vector<LiveEntry> live_on_heap(const std::string& heap) const;
   // "function (file:line)" of the innermost Python frame of a stack whose
   // file name contains `in_file` (any file when empty), or "".
   std::string python_location(uint32_t stack, const std::string& in_file = "") const;

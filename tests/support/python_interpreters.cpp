@@ -33,4 +33,8 @@ bool python_has_module(const Interpreter& interpreter, const std::string& module
   return run_process({interpreter.path, "-c", "import " + module}, 120).exit_code == 0;
 }
 
+std::string python_target(const std::string& name) {
+  return std::string(LEAKSPY_SOURCE_DIR) + "/tests/targets/python/" + name;
+}
+
 }  // namespace leakspy::test

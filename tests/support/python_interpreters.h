@@ -19,6 +19,8 @@ struct Interpreter {
 std::vector<Interpreter> wanted_interpreters();
 // How GoogleTest names a parameter in its output.
 inline void PrintTo(const Interpreter& interpreter, std::ostream* out) { *out << interpreter.name; }
+// The path of a script of tests/targets/python.
+std::string python_target(const std::string& name);
 // Whether `python -c "import <module>"` works.
 bool python_has_module(const Interpreter& interpreter, const std::string& module);
 

@@ -310,12 +310,11 @@ TEST(CuptiTranslation, HeapNamesAndFlags) {
   EXPECT_EQ(named({CudaHeapKind::Physical, 2}), "cuda:2/physical");
   EXPECT_EQ(named({CudaHeapKind::Mapped, 2}), "cuda:2/mapped");
   EXPECT_EQ(named({CudaHeapKind::Pinned, 0}), "cuda:pinned");
-  EXPECT_EQ(named({CudaHeapKind::Tensors, 1}), "cuda:1/torch");
   char small[5];
   format_heap_name({CudaHeapKind::Physical, 2}, small, sizeof(small));
   EXPECT_EQ(std::string(small), "cuda");
   EXPECT_EQ(heap_flags(CudaHeapKind::Mapped), capture::kHeapFlagRanges);
-  for (CudaHeapKind kind : {CudaHeapKind::Device, CudaHeapKind::Physical, CudaHeapKind::Pinned, CudaHeapKind::Tensors}) {
+  for (CudaHeapKind kind : {CudaHeapKind::Device, CudaHeapKind::Physical, CudaHeapKind::Pinned}) {
     EXPECT_EQ(heap_flags(kind), 0u);
   }
 }

@@ -148,6 +148,11 @@ void start_recording() {
     return;
   }
   cupti_loaded = true;
+  // The look that found libcuda may have run while the program's dlopen was
+  // still mapping libcuda's dependencies (libcupti among them): loading
+  // CUPTI waited for that dlopen to finish, so look again, or the first
+  // callbacks' stacks would keep CUPTI's frames.
+  scan_modules();
   CUptiResult result = subscribe();
   if (result != CUPTI_SUCCESS) {
     if (result != CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED) note_result("cuptiSubscribe", result);

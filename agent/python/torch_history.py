@@ -70,13 +70,12 @@ class _LeakspyTensorHistory:
             return bool(probe())
         return any(memory._snapshot().get("device_traces", []))
 
-    def _enable(self, memory, clear=False):
+    def _enable(self, memory):
         try:
-            arguments = dict(enabled="all", context="alloc", stacks="python", max_entries=_LEAKSPY_MAX_ENTRIES)
-            if clear:
-                arguments["clear_history"] = True
-            memory._record_memory_history(**arguments)
-            return True
+            memory._record_memory_history(
+                enabled="all", context="alloc", stacks="python", max_entries=_LEAKSPY_MAX_ENTRIES
+            )
+            return
         except TypeError:
             pass
         # PyTorch 2.0: booleans, and no clearing.
@@ -84,7 +83,20 @@ class _LeakspyTensorHistory:
             True, record_context=True, trace_alloc_max_entries=_LEAKSPY_MAX_ENTRIES, trace_alloc_record_context=True
         )
         self.legacy = True
-        return True
+
+    # Empties the trace, keeping the history on; PyTorch before 2.6 or so
+    # cannot (a TypeError, raised before anything changed), and is then read
+    # whole each time.
+    def _clear(self, memory):
+        try:
+            memory._record_memory_history(
+                enabled="all", context="alloc", stacks="python", max_entries=_LEAKSPY_MAX_ENTRIES, clear_history=True
+            )
+        except TypeError:
+            self.can_clear = False
+            return
+        for state in self.devices.values():
+            state[2] = 0
 
     def _start(self, torch):
         memory = getattr(torch.cuda, "memory", None)
@@ -219,9 +231,7 @@ class _LeakspyTensorHistory:
                 "PyTorch's memory history wrapped between two reads: some CUDA tensor events are missing"
             )
         if not final and self.can_clear and any(len(t) >= _LEAKSPY_CLEAR_AT for t in snapshot.get("device_traces", [])):
-            self._enable(memory, clear=True)
-            for state in self.devices.values():
-                state[2] = 0
+            self._clear(memory)
         return self._batch(codes, entries, lost)
 
     def poll(self, final=False):

@@ -71,8 +71,15 @@ FAKE_EXPORT CUptiResult cuptiGetResultString(CUptiResult result, const char** te
   return CUPTI_SUCCESS;
 }
 
-// For the stand-in driver.
-FAKE_EXPORT int fake_cupti_subscribed(void) { return subscribed && enabled[CUPTI_DRIVER_TRACE_CBID_cuMemAlloc_v2]; }
+// For the stand-in driver and its program (cuda_leak.c): subscribed, with
+// every callback that program's calls need enabled. The subscriber enables
+// them one by one, so the first alone is not enough: a program that went on
+// at the first would race the rest (a free before cuMemFree_v2 is enabled
+// is never seen, and its block looks leaked).
+FAKE_EXPORT int fake_cupti_subscribed(void) {
+  return subscribed && enabled[CUPTI_DRIVER_TRACE_CBID_cuMemAlloc_v2] && enabled[CUPTI_DRIVER_TRACE_CBID_cuMemFree_v2] &&
+         enabled[CUPTI_DRIVER_TRACE_CBID_cuMemHostAlloc] && enabled[CUPTI_DRIVER_TRACE_CBID_cuMemFreeHost];
+}
 FAKE_EXPORT int fake_cupti_unsubscribe_calls(void) { return unsubscribe_calls; }
 
 FAKE_EXPORT void fake_cupti_dispatch(CUpti_CallbackId cbid, const char* name, CUpti_ApiCallbackSite site,

@@ -63,8 +63,9 @@ def decode(batch):
 class FakeMemory:
     """torch.cuda.memory of PyTorch 2.1+ (or 2.0 with legacy=True)."""
 
-    def __init__(self, legacy=False):
+    def __init__(self, legacy=False, can_clear=True):
         self.legacy = legacy
+        self.can_clear = can_clear
         self.calls = []
         self.traces = [[], []]
         self.fail = False
@@ -72,6 +73,8 @@ class FakeMemory:
     def _record_memory_history(self, *args, **kwargs):
         if self.legacy and (args == () or "enabled" in kwargs):
             raise TypeError("_record_memory_history() got an unexpected keyword argument 'enabled'")
+        if not self.can_clear and "clear_history" in kwargs:
+            raise TypeError("_record_memory_history_impl() got an unexpected keyword argument 'clear_history'")
         self.calls.append((args, kwargs))
         if kwargs.get("clear_history") or kwargs.get("enabled", "all") is None or args == (False,):
             for trace in self.traces:
@@ -195,6 +198,17 @@ class TorchHistoryTest(unittest.TestCase):
         self.assertEqual(memory.traces[0], [])
         memory.traces[0].append(alloc(0x9000000, 512, 99999))
         self.assertEqual([e["address"] for e in self.poll()["entries"]], [0x9000000])
+
+    def test_a_pytorch_that_cannot_clear_is_read_whole_and_keeps_its_settings(self):
+        memory = FakeMemory(can_clear=False)
+        self.install(memory)
+        self.poll()
+        memory.traces[0] += [alloc(0x10000 + i * 512, 512, 1000 + i) for i in range(50000)]
+        self.assertEqual(len(self.poll()["entries"]), 50000)
+        self.assertEqual(len(memory.calls), 1, "only the first turning on: no fallback to 2.0's booleans")
+        memory.traces[0].append(alloc(0x9000000, 512, 99999))
+        self.assertEqual([e["address"] for e in self.poll()["entries"]], [0x9000000])
+        self.assertEqual(len(memory.calls), 1, "a failed clear is not tried again")
 
     def test_a_trace_that_wrapped_between_reads_is_reported(self):
         memory = FakeMemory()

@@ -78,9 +78,17 @@ GrowthVerdict classify_growth(const std::vector<SliceLive>& slices, double durat
   LinearFit line = fit_line(floor, slice_seconds);
   result.slope = line.slope;
   result.fit = line.fit;
+  // Of the steps where the floor moved: a site that allocates less often
+  // than once a slice, or a heap known only at coarse times (cuda:N/torch,
+  // read once a second), has flat steps that say nothing either way.
   size_t rising = 0;
-  for (size_t i = 1; i < n; ++i) rising += floor[i] > floor[i - 1];
-  result.rising_share = static_cast<double>(rising) / static_cast<double>(n - 1);
+  size_t moved = 0;
+  for (size_t i = 1; i < n; ++i) {
+    if (floor[i] == floor[i - 1]) continue;
+    ++moved;
+    rising += floor[i] > floor[i - 1];
+  }
+  result.rising_share = moved > 0 ? static_cast<double>(rising) / static_cast<double>(moved) : 0;
   double total_growth = floor[n - 1] - floor[0];
   result.growth = total_growth > 0 ? static_cast<uint64_t>(total_growth) : 0;
   double late_growth = total_growth > 0 ? (floor[n - 1] - floor[n / 2]) / total_growth : 0;

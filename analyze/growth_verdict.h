@@ -37,7 +37,7 @@ struct VerdictThresholds {
   uint32_t min_slices = 6;
   double leak_min_slope = 256;        // bytes/s of floor growth (15 KiB a minute, 21 MiB a day)
   double leak_min_fit = 0.8;          // R² of the floor's linear fit
-  double leak_min_rising_share = 0.5; // share of slice-to-slice floor steps that rose
+  double leak_min_rising_share = 0.5; // share of the slice-to-slice floor steps that moved that rose
   double leak_min_late_growth = 0.25; // the last half still holds this share of the growth
   double plateau_max_late_growth = 0.1;
   double sawtooth_min_drop = 0.5;     // a fall of at least this share of the range
@@ -51,7 +51,7 @@ struct GrowthVerdict {
   Verdict verdict = Verdict::NotEnoughData;
   double slope = 0;             // bytes/s, least-squares over the floor
   double fit = 0;               // R² of that fit
-  double rising_share = 0;      // slice-to-slice floor steps that rose
+  double rising_share = 0;      // of the slice-to-slice floor steps that moved, those that rose
   uint64_t growth = 0;          // last floor minus first floor (0 if it fell)
   uint64_t peak = 0;            // the highest value seen
   std::string reason;           // one sentence: why this verdict

@@ -48,6 +48,15 @@ TEST(GrowthVerdict, ASlowLeakUnderHeavyChurnIsStillALeak) {
   EXPECT_EQ(verdict.verdict, Verdict::Leak) << verdict.reason;
 }
 
+TEST(GrowthVerdict, ALeakSeenOnlyEveryFewSlicesIsStillALeak) {
+  // Growth known at coarse times: a site allocating every 10 s (6 slices),
+  // or cuda:N/torch, read once a second. Most steps are flat; none falls.
+  GrowthVerdict verdict =
+      classify_growth(series([](double t) { return 1e6 + 500'000 * std::floor(t / 10); }), kDuration);
+  EXPECT_EQ(verdict.verdict, Verdict::Leak) << verdict.reason;
+  EXPECT_DOUBLE_EQ(verdict.rising_share, 1.0);
+}
+
 TEST(GrowthVerdict, ABoundedCacheThatFilledUpIsAPlateau) {
   GrowthVerdict verdict =
       classify_growth(series([](double t) { return 8e6 * (1 - std::exp(-t / 6)); }), kDuration);

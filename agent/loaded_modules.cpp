@@ -2,6 +2,7 @@
 
 #include <link.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 
@@ -9,9 +10,13 @@ namespace leakspy::agent {
 
 namespace {
 
-int count_modules(dl_phdr_info* info, size_t, void* data) {
-  *static_cast<uint64_t*>(data) = info->dlpi_adds;
-  return 1;
+int read_counters(dl_phdr_info* info, size_t size, void* data) {
+  auto* counters = static_cast<LoadCounters*>(data);
+  if (size >= offsetof(dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+    counters->adds = info->dlpi_adds;
+    counters->subs = info->dlpi_subs;
+  }
+  return 1;  // the counters are the same in every entry; one is enough
 }
 
 struct NameQuery {
@@ -28,10 +33,10 @@ int find_module_path(dl_phdr_info* info, size_t, void* data) {
 
 }  // namespace
 
-uint64_t loaded_module_count() {
-  uint64_t adds = 0;
-  dl_iterate_phdr(count_modules, &adds);
-  return adds;
+LoadCounters read_load_counters() {
+  LoadCounters counters;
+  dl_iterate_phdr(read_counters, &counters);
+  return counters;
 }
 
 bool has_library_name(const char* path, const char* name) {

@@ -1,17 +1,21 @@
 #pragma once
-// What the loader has mapped in the target, asked cheaply: how many modules
-// were loaded so far (to notice a dlopen) and where a module of a given name
-// lives. Used by the parts that wake up when a library arrives (libcuda for
-// CUPTI, libc10_cuda for PyTorch's tensors). dl_iterate_phdr takes the
-// loader's lock: agent threads only, never on a hooked path. Never allocates.
+// What the loader has mapped in the target, asked cheaply: its counts of
+// modules loaded and unloaded so far (the writer reads them once a cycle and
+// hands them to everything that notices a dlopen: the module reporter,
+// libcuda for CUPTI, libc10_cuda for PyTorch's tensors) and where a module
+// of a given name lives. dl_iterate_phdr takes the loader's lock: agent
+// threads only, never on a hooked path. Never allocates.
 
 #include <cstddef>
 #include <cstdint>
 
 namespace leakspy::agent {
 
-// The loader's count of modules loaded so far (dlpi_adds).
-uint64_t loaded_module_count();
+struct LoadCounters {
+  uint64_t adds = 0;  // dlpi_adds: modules loaded so far
+  uint64_t subs = 0;  // dlpi_subs: modules unloaded so far
+};
+LoadCounters read_load_counters();
 // Whether `path`'s file name starts with `name` ("libcuda.so").
 bool has_library_name(const char* path, const char* name);
 // The path of a mapped module whose file name starts with `prefix`, in

@@ -20,20 +20,6 @@ uint64_t hash_name(const char* name) {
   return hash;
 }
 
-struct LoadCounters {
-  uint64_t adds;
-  uint64_t subs;
-};
-
-int read_counters(dl_phdr_info* info, size_t size, void* data) {
-  auto* counters = static_cast<LoadCounters*>(data);
-  if (size >= offsetof(dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
-    counters->adds = info->dlpi_adds;
-    counters->subs = info->dlpi_subs;
-  }
-  return 1;  // the counters are the same in every entry; one is enough
-}
-
 // Finds NT_GNU_BUILD_ID in the module's PT_NOTE segments, in memory.
 uint32_t find_build_id(const dl_phdr_info* info, const uint8_t** out) {
   for (int i = 0; i < info->dlpi_phnum; ++i) {
@@ -125,14 +111,12 @@ bool ModuleReporter::on_module(const dl_phdr_info* info) {
   return true;
 }
 
-bool ModuleReporter::report_changes(Transport& transport) {
+bool ModuleReporter::report_changes(Transport& transport, const LoadCounters& counters) {
   if (known_ == nullptr) {
     known_ = static_cast<KnownModule*>(map_pages(sizeof(KnownModule) * kMaxModules));
     staging_ = static_cast<uint8_t*>(map_pages(kStagingBytes));
     if (known_ == nullptr || staging_ == nullptr) return false;
   }
-  LoadCounters counters{0, 0};
-  dl_iterate_phdr(read_counters, &counters);
   if (counters.adds == last_adds_ && counters.subs == last_subs_) return true;
 
   for (uint32_t i = 0; i < known_count_; ++i) known_[i].seen = false;

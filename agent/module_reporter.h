@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "agent/loaded_modules.h"
 #include "agent/transport.h"
 
 namespace leakspy::agent {
@@ -15,9 +16,9 @@ class ModuleReporter {
  public:
   // Forgets what was sent: a new session reports every module again.
   void reset();
-  // Sends Module / ModuleUnload messages for what changed since the last call.
-  // Cheap when nothing was loaded or unloaded.
-  bool report_changes(Transport& transport);
+  // Sends Module / ModuleUnload messages for what changed since the last
+  // call; `counters`: the loader's, read this cycle. Cheap when they did not move.
+  bool report_changes(Transport& transport, const LoadCounters& counters);
 
  private:
   struct KnownModule {

@@ -19,6 +19,7 @@
 #include "agent/fast_unwinder.h"
 #include "agent/got_patcher.h"
 #include "agent/hook_list.h"
+#include "agent/loaded_modules.h"
 #include "agent/module_reporter.h"
 #include "agent/notes.h"
 #include "agent/python/python_runtime.h"
@@ -122,7 +123,8 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags, bool cla
   modules.reset();
   wire::Hello hello{wire::kWireVersion, static_cast<uint32_t>(getpid()), monotonic_ns(), hello_flags,
                     RingRegistry::kRingCapacity};
-  bool ok = transport.add_copy(wire::MessageType::Hello, &hello, sizeof(hello)) && modules.report_changes(transport) &&
+  bool ok = transport.add_copy(wire::MessageType::Hello, &hello, sizeof(hello)) &&
+            modules.report_changes(transport, read_load_counters()) &&
             transport.flush();
   if (!ok) {
     transport.close();
@@ -153,14 +155,15 @@ void run_writer_loop() {
   bool connected = true;
   for (;;) {
     CycleResult result = drainer.cycle(transport, false);
-    connected = result.connected && modules.report_changes(transport) && transport.flush();
+    LoadCounters loaded = read_load_counters();  // one look at the loader a cycle, for all who need it
+    connected = result.connected && modules.report_changes(transport, loaded) && transport.flush();
     if (!connected) break;
     // Modules dlopen'ed by threads that have not allocated since, or still
     // being loaded at the last look.
     retry_hooks_in_writer(monotonic_ns(), kHookRetryNs);
-    python::poll_python_support();
+    python::poll_python_support(loaded.adds);
 #if LEAKSPY_WITH_CUDA
-    cuda::poll_cuda_support();
+    cuda::poll_cuda_support(loaded.adds);
 #endif
     wire::WireConfigure configuration{};
     ControlMessage control = transport.poll_control(&configuration);

@@ -79,12 +79,12 @@ class RingRegistry {
 
 // Producer API, called by the owning thread only.
 
-// Makes room for `count` entries, waiting (bounded) for the writer if the
-// ring is full. False when there is no room: the caller drops the event.
 // Room for `count` entries after `write`, as of the last look at the reader.
 inline bool has_room(const ThreadRing* ring, uint64_t write, uint32_t count) {
   return write + count - ring->cached_read_index <= RingRegistry::kRingCapacity;
 }
+// Makes room for `count` entries, waiting (bounded) for the writer if the
+// ring is full. False when there is no room: the caller drops the event.
 bool ring_reserve_slow(ThreadRing* ring, uint32_t count);
 inline bool ring_reserve(ThreadRing* ring, uint32_t count) {
   uint64_t write = ring->write_index.load(std::memory_order_relaxed);

@@ -64,7 +64,7 @@ class ModelReader : public capture::RecordVisitor {
     ++events_;
     uint32_t heap = event.heap.value();
     if (heap >= capture::kMaxHeaps) return;
-    if (gpu_heap_[heap]) gpu_levels_.on_event(heap, event.kind, event.address, event.size);
+    gpu_levels_.on_event(heap, event.kind, event.address, event.size);
     if (!selected_[heap]) return;
     ++counted_events_;
     QueuedEvent queued;
@@ -115,7 +115,6 @@ class ModelReader : public capture::RecordVisitor {
     heap_names_[heap] = name;
     if (model_.heaps.selects(name)) selected_[heap] = true;
     gpu_levels_.declare(heap, name);
-    gpu_heap_[heap] = name.starts_with("cuda:");
     QueuedEvent declaration;
     declaration.heap = static_cast<uint8_t>(heap);
     declaration.kind = QueuedEvent::kDeclareHeap;
@@ -129,7 +128,6 @@ class ModelReader : public capture::RecordVisitor {
   EventPipe::Batch* batch_ = nullptr;
   std::vector<std::string> strings_;
   std::array<bool, capture::kMaxHeaps> selected_{};
-  std::array<bool, capture::kMaxHeaps> gpu_heap_{};
   GpuLevelTally gpu_levels_;
   std::array<std::string, capture::kMaxHeaps> heap_names_{};
   uint64_t time_ = 0;

@@ -14,9 +14,7 @@ void GpuLevelTally::declare(uint32_t heap, std::string_view name) {
   slot.level.level = cuda_heap_level(name);
 }
 
-void GpuLevelTally::on_event(uint32_t heap, capture::EventKind kind, uint64_t address, uint64_t size) {
-  if (heap >= heaps_.size() || !heaps_[heap].tallied) return;
-  Heap& slot = heaps_[heap];
+void GpuLevelTally::apply(Heap& slot, capture::EventKind kind, uint64_t address, uint64_t size) {
   auto release = [&] {
     auto found = slot.blocks.find(address);
     if (found == slot.blocks.end()) return;  // allocated before the recording: unknown

@@ -30,7 +30,10 @@ class GpuLevelTally {
   // Called for each heap declaration; only GPU heaps with blocks (not the
   // cuda:N/mapped ranges, views of cuda:N/physical) are tallied.
   void declare(uint32_t heap, std::string_view name);
-  void on_event(uint32_t heap, capture::EventKind kind, uint64_t address, uint64_t size);
+  // Every event of a capture comes here: one test for the others.
+  void on_event(uint32_t heap, capture::EventKind kind, uint64_t address, uint64_t size) {
+    if (heap < heaps_.size() && heaps_[heap].tallied) apply(heaps_[heap], kind, address, size);
+  }
   // The tallied heaps, in heap id order.
   std::vector<GpuHeapLevel> levels() const;
 
@@ -40,6 +43,8 @@ class GpuLevelTally {
     GpuHeapLevel level;
     std::unordered_map<uint64_t, uint64_t> blocks;  // address -> size
   };
+  static void apply(Heap& heap, capture::EventKind kind, uint64_t address, uint64_t size);
+
   std::array<Heap, capture::kMaxHeaps> heaps_{};
 };
 

@@ -8,7 +8,6 @@
 #include "agent/cuda/cupti_translation.h"
 #include "agent/event_recorder.h"
 #include "agent/heap_registry.h"
-#include "agent/loaded_modules.h"
 #include "agent/notes.h"
 #include "agent/thread_state.h"
 
@@ -184,11 +183,10 @@ void start_cuda_support() {
   seen_modules = ~0ull;
 }
 
-void poll_cuda_support() {
+void poll_cuda_support(uint64_t modules_loaded) {
   if (state == CudaState::Unavailable) return;
-  uint64_t modules = loaded_module_count();
-  if (modules == seen_modules) return;
-  seen_modules = modules;
+  if (modules_loaded == seen_modules) return;
+  seen_modules = modules_loaded;
   bool driver = scan_modules();
   if (state == CudaState::NoDriver && driver) start_recording();
 }

@@ -9,13 +9,16 @@
 // A process without libcuda is left alone: no CUPTI loaded, nothing noted.
 // Called by the session and the writer thread only.
 
+#include <cstdint>
+
 namespace leakspy::agent::cuda {
 
 // Session start; the writer's next poll does the looking.
 void start_cuda_support();
-// Each writer cycle: notices libcuda being loaded. Cheap when no module was
-// loaded since the last call.
-void poll_cuda_support();
+// Each writer cycle, with the loader's count of modules loaded so far
+// (LoadCounters::adds): notices libcuda being loaded. Cheap when it did not
+// move since the last call.
+void poll_cuda_support(uint64_t modules_loaded);
 // At the end of a session. At process exit CUDA may be tearing down: CUPTI
 // is not called then (the callback only checks that tracking is off).
 void stop_cuda_support(bool process_exit);

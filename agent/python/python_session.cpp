@@ -26,6 +26,14 @@ void note(capture::NoteSeverity severity, int major, int minor, const char* what
   post_note(severity, text);
 }
 
+// Waiting: frames and the allocator wrappers once the interpreter is initialized.
+void become_ready() {
+  status = poll_python_ready();
+  if (status != PythonStatus::Ready) return;
+  uint8_t heap = declare_heap("python", 0);
+  if (heap != kNoHeap) start_wrapping_allocators(heap);
+}
+
 }  // namespace
 
 void start_python_support() {
@@ -42,16 +50,12 @@ void start_python_support() {
   }
   note(capture::NoteSeverity::Info, rt.major, rt.minor, "found: recording Python frames and the Python allocators");
   start_torch_history();
-  poll_python_support();
+  if (status == PythonStatus::Waiting) become_ready();
 }
 
-void poll_python_support() {
-  if (status == PythonStatus::Ready) poll_torch_history();
-  if (status != PythonStatus::Waiting) return;
-  status = poll_python_ready();
-  if (status != PythonStatus::Ready) return;
-  uint8_t heap = declare_heap("python", 0);
-  if (heap != kNoHeap) start_wrapping_allocators(heap);
+void poll_python_support(uint64_t modules_loaded) {
+  if (status == PythonStatus::Ready) poll_torch_history(modules_loaded);
+  if (status == PythonStatus::Waiting) become_ready();
 }
 
 void stop_python_support(bool process_exit) {

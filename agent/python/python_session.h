@@ -11,8 +11,9 @@
 namespace leakspy::agent::python {
 
 void start_python_support();
-// Each writer cycle: notices the interpreter becoming ready.
-void poll_python_support();
+// Each writer cycle: notices the interpreter becoming ready, and (with the
+// loader's count of modules loaded so far) PyTorch's CUDA library.
+void poll_python_support(uint64_t modules_loaded);
 // At the end of a session. At process exit the interpreter is finalizing or
 // gone: nothing of it may be touched then.
 void stop_python_support(bool process_exit);

@@ -43,6 +43,50 @@ _LEAKSPY_MAX_FRAMES = 128
 _LEAKSPY_ACTIONS = {"alloc": 1, "free_requested": 2, "free": 2}
 
 
+class _LeakspyCursor:
+    """How far one device's trace has been handed on."""
+
+    def __init__(self):
+        self.newest = -1  # time_us of the newest entry handed on
+        self.at_newest = 0  # entries at that time handed on
+        self.position = 0  # entries handed on, for traces without times
+
+    # The entries of `trace` not handed on before, and whether some were lost
+    # (the trace wrapped past them). Entries carry time_us (2.1+), which
+    # never decreases along a trace: those newer than the newest handed on,
+    # and those at that same time beyond the ones already handed on.
+    # Without times: by position.
+    def fresh(self, trace):
+        if not trace:
+            return [], False
+        if "time_us" not in trace[-1]:
+            return self._by_position(trace)
+        last = trace[-1].get("time_us", 0)
+        fresh = []
+        at_newest = 0
+        at_last = 0
+        for entry in reversed(trace):
+            time = entry.get("time_us", 0)
+            if time < self.newest:
+                break
+            at_newest += time == self.newest
+            at_last += time == last
+            fresh.append(entry)
+        fresh.reverse()
+        lost = len(trace) >= _LEAKSPY_MAX_ENTRIES and 0 <= self.newest < trace[0].get("time_us", 0)
+        fresh = fresh[min(self.at_newest, at_newest) :]
+        self.newest, self.at_newest = last, at_last
+        return fresh, lost
+
+    def _by_position(self, trace):
+        if len(trace) < self.position:  # cleared by somebody else
+            self.position = 0
+        lost = len(trace) >= _LEAKSPY_MAX_ENTRIES and self.position >= len(trace)
+        fresh = trace[self.position :]
+        self.position = len(trace)
+        return fresh, lost
+
+
 class _LeakspyTensorHistory:
     def __init__(self):
         self.status = _LEAKSPY_WAITING
@@ -51,7 +95,7 @@ class _LeakspyTensorHistory:
         self.can_clear = False
         self.legacy = False
         self.codes = {}
-        self.devices = {}  # device -> [newest time_us handed on, entries at that time, entries handed on]
+        self.devices = {}  # device -> _LeakspyCursor
         self.notes = []
 
     # What the program runs: torch imported, CUDA initialized by it.
@@ -95,8 +139,8 @@ class _LeakspyTensorHistory:
         except TypeError:
             self.can_clear = False
             return
-        for state in self.devices.values():
-            state[2] = 0
+        for cursor in self.devices.values():
+            cursor.position = 0
 
     def _start(self, torch):
         memory = getattr(torch.cuda, "memory", None)
@@ -132,58 +176,11 @@ class _LeakspyTensorHistory:
             out.append(_leakspy_struct.pack("<IHH", code, len(file_bytes), len(name_bytes)) + file_bytes + name_bytes)
         return code
 
-    # The entries of `trace` not handed on before. Entries carry time_us
-    # (2.1+): those newer than the newest handed on, and those at that same
-    # time beyond the ones already counted. Without times: by position.
-    def _fresh(self, device, trace):
-        state = self.devices.setdefault(device, [-1, 0, 0])
-        if not trace:
-            return [], 0
-        if "time_us" in trace[-1]:
-            newest, taken_at_newest = state[0], state[1]
-            fresh = []
-            at_newest = 0
-            for entry in reversed(trace):
-                time = entry.get("time_us", 0)
-                if time < newest:
-                    break
-                if time == newest:
-                    at_newest += 1
-                fresh.append(entry)
-            fresh.reverse()
-            skip = min(taken_at_newest, at_newest)
-            fresh = fresh[skip:]
-            last = trace[-1].get("time_us", 0)
-            if last != newest:
-                at_last = 0
-                for entry in reversed(trace):
-                    if entry.get("time_us", 0) != last:
-                        break
-                    at_last += 1
-                state[0], state[1] = last, at_last
-            else:
-                state[1] = at_newest
-            # Everything handed on is still in a trace that did not wrap.
-            lost = 0
-            if len(trace) >= _LEAKSPY_MAX_ENTRIES and trace[0].get("time_us", 0) > newest >= 0 and state[2] > 0:
-                lost = 1
-            state[2] += len(fresh)
-            return fresh, lost
-        taken = state[2]
-        lost = 0
-        if len(trace) < taken:  # cleared by somebody else
-            taken = 0
-        if len(trace) >= _LEAKSPY_MAX_ENTRIES and taken >= len(trace):
-            lost = 1
-        fresh = trace[taken:]
-        state[2] = len(trace)
-        return fresh, lost
-
     def _entries(self, snapshot, codes):
         entries = []
         lost = 0
         for device, trace in enumerate(snapshot.get("device_traces", [])):
-            fresh, device_lost = self._fresh(device, trace)
+            fresh, device_lost = self.devices.setdefault(device, _LeakspyCursor()).fresh(trace)
             lost += device_lost
             for entry in fresh:
                 action = _LEAKSPY_ACTIONS.get(entry.get("action"))

@@ -40,7 +40,8 @@ constinit std::atomic<bool> stop_requested{false};
 constinit std::atomic<bool> final_read{false};
 constinit std::atomic<bool> thread_done{true};
 
-// The reading thread only.
+// Used with the GIL held only: by the reading thread, or by the atexit
+// delivery on the program's thread (deliver_at_exit).
 constinit void* script_globals = nullptr;  // the script's namespace (a dict), for the session
 constinit uint32_t* code_ids = nullptr;    // the script's code ids -> CodeTable ids
 constinit uint8_t heap_ids[kMaxDevices] = {};
@@ -230,13 +231,11 @@ void start_torch_history() {
   thread_started = false;
 }
 
-void poll_torch_history() {
-  if (thread_started) return;
-  uint64_t modules = loaded_module_count();
-  if (modules == seen_modules) return;
+void poll_torch_history(uint64_t modules_loaded) {
+  if (thread_started || modules_loaded == seen_modules) return;
   char path[256];
   if (!mapped_module_path(kTorchCudaLibrary, path, sizeof(path))) {
-    seen_modules = modules;
+    seen_modules = modules_loaded;
     return;
   }
   // A reading thread of an earlier session that has not finished yet is

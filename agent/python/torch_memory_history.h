@@ -18,9 +18,10 @@ namespace leakspy::agent::python {
 
 // Session start, once Python is found.
 void start_torch_history();
-// Each writer cycle while Python is ready: starts the reading thread once
-// libc10_cuda is mapped (looked for after each dlopen).
-void poll_torch_history();
+// Each writer cycle while Python is ready, with the loader's count of
+// modules loaded so far: starts the reading thread once libc10_cuda is
+// mapped (looked for when the count moved).
+void poll_torch_history(uint64_t modules_loaded);
 // Session end: the thread reads once more and restores PyTorch's setting;
 // waited for at most a few seconds. At process exit Python is not called.
 void stop_torch_history(bool process_exit);

@@ -18,23 +18,14 @@ using test::HeadlessChromium;
 // 20 s of a service: `remember` leaks 200 KB/s (malloc), `warm_cache` fills
 // 2 MiB of python memory, `map_file` maps 1 MiB now and then, RSS rises.
 void write_service(const std::string& file) {
-  test::TrendCapture capture(file, {});
-  uint32_t leaky = capture.stack("remember", 10);
-  uint32_t cache = capture.stack("warm_cache", 30);
-  uint32_t mapping = capture.stack("map_file", 50);
-  for (int step = 0; step < 200; ++step) {
-    double t = step * 0.1;
-    if (step < 20) {
-      for (int k = 0; k < 10; ++k) capture.alloc(t, cache, 10'486, 2);
-    }
-    for (int k = 0; k < 100; ++k) capture.alloc(t + 0.01, leaky, 200);  // 200 KB/s: a visible area
-    if (step % 50 == 0) {
-      uint64_t region = capture.alloc(t + 0.02, mapping, 1 << 20, 1);
-      capture.free(t + 2, region, 1);
-    }
-    capture.rss(t + 0.05, 6'000'000 + static_cast<uint64_t>(step) * 25'000);
-  }
-  capture.finish(20.0);
+  test::ServiceTrend trend;
+  trend.leak_bytes = 20'000;  // 200 KB/s: a visible area
+  trend.leak_blocks = 100;
+  trend.cache_heap = 2;
+  trend.mapping = true;
+  trend.rss_base = 6'000'000;
+  trend.rss_step = 25'000;
+  test::write_service_trend(file, {}, trend);
 }
 
 TEST(TimelineBrowserTest, EachHeapRssAndTheLeakingSiteAreDrawnAndNamed) {

@@ -89,4 +89,32 @@ void TrendCapture::finish(double seconds) {
   writer_.finish(trailer);
 }
 
+void write_service_trend(const std::string& path, const TrendCapture::Options& options, const ServiceTrend& trend) {
+  TrendCapture capture(path, options);
+  uint32_t leaky = capture.stack("remember", 10);
+  uint32_t churn = trend.churn ? capture.stack("scratch", 20) : 0;
+  uint32_t cache = capture.stack("warm_cache", 30);
+  uint32_t mapping = trend.mapping ? capture.stack("map_file", 50) : 0;
+  for (int step = 0; step < 200; ++step) {
+    double t = step * 0.1;
+    if (step < 20) {
+      for (int k = 0; k < 10; ++k) capture.alloc(t, cache, 10'486, trend.cache_heap);
+    }
+    for (uint32_t k = 0; k < trend.leak_blocks; ++k) capture.alloc(t + 0.01, leaky, trend.leak_bytes / trend.leak_blocks);
+    if (trend.churn) {
+      uint64_t block = capture.alloc(t + 0.02, churn, 60'000);
+      capture.free(t + 0.07, block);
+    }
+    if (trend.mapping && step % 50 == 0) {
+      uint64_t region = capture.alloc(t + 0.02, mapping, 1 << 20, 1);
+      capture.free(t + 2, region, 1);
+    }
+    capture.rss(t + 0.08, trend.rss_base + static_cast<uint64_t>(step) * trend.rss_step);
+    if (trend.frees_from_before && step % 10 == 0) {
+      capture.free(t + 0.09, 0x7f0000000000 + static_cast<uint64_t>(step));  // allocated before the attach
+    }
+  }
+  capture.finish(20.0);
+}
+
 }  // namespace leakspy::test

@@ -46,4 +46,23 @@ class TrendCapture {
   std::vector<uint32_t> lines_;
 };
 
+// The 20 s service the growth and timeline tests read, step by step every
+// 0.1 s: `remember` (server.c:10) keeps `leak_bytes` in `leak_blocks`
+// blocks; `warm_cache` (:30) fills 2 MiB on `cache_heap` in the first 2 s
+// and keeps it; RSS is `rss_base` + step x `rss_step`. Optionally `scratch`
+// (:20) makes 60 KB blocks that live 50 ms, `map_file` (:50) maps 1 MiB on
+// the mmap heap every 5 s for 2 s, and a block allocated before the
+// recording is freed every second (for a capture attached mid-run).
+struct ServiceTrend {
+  uint64_t leak_bytes = 100;
+  uint32_t leak_blocks = 1;
+  uint32_t cache_heap = 0;
+  bool churn = false;
+  bool mapping = false;
+  bool frees_from_before = false;
+  uint64_t rss_base = 50'000'000;
+  uint64_t rss_step = 1000;
+};
+void write_service_trend(const std::string& path, const TrendCapture::Options& options, const ServiceTrend& trend);
+
 }  // namespace leakspy::test

@@ -7,7 +7,8 @@ service that is stopped.
   growth_dict_cache.py [SECONDS]"""
 import os
 import sys
-import time
+
+from paced_requests import serve_at_rate
 
 RATE = 200  # requests a second
 SIZE = 4096
@@ -21,16 +22,7 @@ def handle(key):
 
 
 def main():
-    start = time.monotonic()
-    done = 0
-    while True:
-        elapsed = time.monotonic() - start
-        if elapsed >= SECONDS:
-            break
-        while done < int(elapsed * RATE):
-            handle(done)
-            done += 1
-        time.sleep(0.002)
+    done = serve_at_rate(handle, RATE, SECONDS)
     print("requests", done, flush=True)
 
 

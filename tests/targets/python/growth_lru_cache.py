@@ -5,7 +5,8 @@ second and then evicts one entry for each new one: its memory plateaus.
 import functools
 import os
 import sys
-import time
+
+from paced_requests import serve_at_rate
 
 RATE = 400
 MAXSIZE = 300
@@ -18,16 +19,7 @@ def render(key):
 
 
 def main():
-    start = time.monotonic()
-    done = 0
-    while True:
-        elapsed = time.monotonic() - start
-        if elapsed >= SECONDS:
-            break
-        while done < int(elapsed * RATE):
-            render(done)
-            done += 1
-        time.sleep(0.002)
+    done = serve_at_rate(render, RATE, SECONDS)
     print("requests", done, render.cache_info(), flush=True)
 
 

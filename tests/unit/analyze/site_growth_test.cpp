@@ -17,27 +17,14 @@ const SiteGrowth& site_named(const CaptureModel& model, const GrowthAnalysis& an
   return analysis.sites.front();
 }
 
-// 20 s: `leaky` keeps 1000 bytes a second (100 every 0.1 s), `churn` makes
-// 60 KB blocks that live 50 ms, `cache` fills 2 MiB in the first 2 s and
-// keeps it.
+// 20 s: `remember` keeps 1000 bytes a second (100 every 0.1 s), `scratch`
+// makes 60 KB blocks that live 50 ms, `warm_cache` fills 2 MiB in the first
+// 2 s and keeps it.
 void write_service(const std::string& file, bool attached) {
-  test::TrendCapture capture(file, {attached, 0x555500000000});
-  uint32_t leaky = capture.stack("remember", 10);
-  uint32_t churn = capture.stack("scratch", 20);
-  uint32_t cache = capture.stack("warm_cache", 30);
-  for (int step = 0; step < 200; ++step) {
-    double t = step * 0.1;
-    if (step < 20) {
-      for (int k = 0; k < 10; ++k) capture.alloc(t, cache, 10'486);
-    }
-    capture.alloc(t + 0.01, leaky, 100);
-    uint64_t block = capture.alloc(t + 0.02, churn, 60'000);
-    capture.free(t + 0.07, block);
-    capture.rss(t + 0.08, 50'000'000 + static_cast<uint64_t>(step) * 1000);
-    if (attached && step % 10 == 0)
-      capture.free(t + 0.09, 0x7f0000000000 + static_cast<uint64_t>(step));  // from before
-  }
-  capture.finish(20.0);
+  test::ServiceTrend trend;
+  trend.churn = true;
+  trend.frees_from_before = attached;
+  test::write_service_trend(file, {attached, 0x555500000000}, trend);
 }
 
 TEST_F(TrendModelTest, EachSiteGetsItsOwnVerdict) {

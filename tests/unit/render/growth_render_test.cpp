@@ -26,23 +26,12 @@ class GrowthRenderTest : public ::testing::Test {
     file_ = directory_ + "/service.lspy";
     // 20 s: `remember` leaks 1000 bytes a second; `warm_cache` fills 2 MiB
     // of python memory in 2 s; an mmap'd region comes and goes; RSS rises.
-    test::TrendCapture capture(file_, {true, 0x555500000000});
-    uint32_t leaky = capture.stack("remember", 10);
-    uint32_t cache = capture.stack("warm_cache", 30);
-    uint32_t mapping = capture.stack("map_file", 50);
-    for (int step = 0; step < 200; ++step) {
-      double t = step * 0.1;
-      if (step < 20) {
-        for (int k = 0; k < 10; ++k) capture.alloc(t, cache, 10'486, 2);
-      }
-      capture.alloc(t + 0.01, leaky, 100);
-      if (step % 50 == 0) {
-        uint64_t region = capture.alloc(t + 0.02, mapping, 1 << 20, 1);
-        capture.free(t + 2, region, 1);
-      }
-      capture.rss(t + 0.05, 40'000'000 + static_cast<uint64_t>(step) * 10'000);
-    }
-    capture.finish(20.0);
+    test::ServiceTrend trend;
+    trend.cache_heap = 2;
+    trend.mapping = true;
+    trend.rss_base = 40'000'000;
+    trend.rss_step = 10'000;
+    test::write_service_trend(file_, {true, 0x555500000000}, trend);
     analyze::SlicePlan plan;
     plan.slices = 30;
     model_ = analyze::read_capture_model(file_, analyze::HeapSelection::parse("all"), {}, true, plan);

@@ -2,7 +2,8 @@
 // Stops every thread of a process with PTRACE_SEIZE + PTRACE_INTERRUPT and
 // detaches from all of them when destroyed, errors included. Signals that
 // arrive while a thread is stopped are kept and delivered at detach, so the
-// target loses none. No gdb: plain ptrace(2).
+// target loses none; the traps of leakspy's own single steps never reach it
+// (see step_until). No gdb: plain ptrace(2).
 // Offline side; not thread-safe (ptrace requests must come from the thread
 // that attached: create, use and destroy it on one thread).
 
@@ -13,16 +14,19 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
+
+#include "attach/remote_memory.h"
 
 namespace leakspy::attach {
 
-class ProcessTracer {
+class ProcessTracer : public RemoteMemory {
  public:
   // Seizes every thread, rescanning /proc/PID/task until the set is stable,
   // and waits until each one is stopped. Throws Error (see ptrace_diagnosis.h).
   explicit ProcessTracer(pid_t pid);
-  ~ProcessTracer();
+  ~ProcessTracer() override;
   ProcessTracer(const ProcessTracer&) = delete;
   ProcessTracer& operator=(const ProcessTracer&) = delete;
 
@@ -42,12 +46,16 @@ class ProcessTracer {
   // as an opaque block to give back with set_extended_state.
   std::vector<uint8_t> extended_state(pid_t tid) const;
   void set_extended_state(pid_t tid, const std::vector<uint8_t>& state) const;
-  void read_memory(uintptr_t address, void* out, size_t size) const;
+  void read_memory(uintptr_t address, void* out, size_t size) const override;
   void write_memory(uintptr_t address, const void* data, size_t size) const;
 
   // Single-steps `tid` until its instruction pointer is `address`; false
-  // after `max_steps` or `timeout` (the thread is stopped again either way).
-  // Signals that arrive meanwhile are kept for detach.
+  // after `max_steps` or `timeout`, or at once when the thread is in a system
+  // call or about to make one (a step into a blocking call would block, and
+  // its trap would be reported after the call, when nobody waits for it: the
+  // target would die of it after detach). The thread is stopped either way,
+  // and no trap of leakspy's is left pending. Signals of the target's own
+  // that arrive meanwhile are kept for detach.
   bool step_until(pid_t tid, uintptr_t address, int max_steps, std::chrono::milliseconds timeout);
 
   // Resumes `tid` and waits for its next stop. Returns the stop's signal
@@ -56,19 +64,36 @@ class ProcessTracer {
   // Error(ProcessExiting) if the thread or process ends, or after `timeout`.
   int continue_until_signal(pid_t tid, int expected_signal, std::chrono::milliseconds timeout);
 
+  // What became of the process when it ended while attached ("was killed by
+  // SIGSEGV", "exited with status 3"), or "" while it lives.
+  std::string how_it_ended() const;
+
  private:
+  struct Thread {
+    std::vector<int> signals;  // the target's own, that arrived while stopped: sent again at detach
+    bool stepping = false;     // a single step was asked for and its trap not yet seen
+  };
+
   void seize_new_threads();
   void wait_until_stopped(pid_t tid);
   // The status of `tid`'s next stop; nothing at `deadline` (it is then
   // interrupted and stopped). Throws Error(ProcessExiting) if it ended.
   std::optional<int> wait_for_stop(pid_t tid, std::chrono::steady_clock::time_point deadline,
                                    std::chrono::microseconds poll_interval);
+  // Files a signal-delivery stop: leakspy's own step trap is consumed,
+  // anything else is the target's and kept for detach.
+  void file_signal_stop(pid_t tid, int status);
+  // A step interrupted before its trap was seen may have left the trap
+  // pending (reported at the end of a system call): take it now, so that it
+  // is never delivered to the target.
+  void reclaim_step_trap(pid_t tid);
+  void note_end(pid_t tid, int status);
+  [[noreturn]] void throw_ended() const;
   void detach(pid_t tid);
 
   pid_t pid_;
-  // Thread -> the target's own signals that arrived while it was stopped;
-  // sent again at detach.
-  std::map<pid_t, std::vector<int>> stopped_;
+  std::map<pid_t, Thread> stopped_;
+  std::optional<int> end_status_;  // the wait status of the first thread seen to die
 };
 
 }  // namespace leakspy::attach

@@ -6,6 +6,7 @@
 #include <array>
 #include <string_view>
 
+#include "attach/call_target.h"
 #include "common/error.h"
 
 namespace leakspy::attach {
@@ -44,6 +45,8 @@ bool may_hold_runtime_locks(const std::string& path) {
   return starts_with(name, "lib") && name.find("malloc") != std::string::npos;
 }
 
+bool is_runtime_library(const std::string& path) { return may_hold_runtime_locks(path) || is_dynamic_loader(path); }
+
 bool is_blocked_in_system_call(const user_regs_struct& registers) {
   return static_cast<long long>(registers.orig_rax) >= 0;
 }
@@ -51,9 +54,9 @@ bool is_blocked_in_system_call(const user_regs_struct& registers) {
 }  // namespace
 
 bool is_unsafe_function(const std::string& name) {
-  static constexpr std::array<std::string_view, 16> kFragments = {
-      "alloc", "free", "_int_", "arena", "tcache", "morecore", "sbrk", "dl_",
-      "dlopen", "dlclose", "dlsym", "dlerror", "fork", "exit", "pthread_create", "Unwind_Find"};
+  static constexpr std::array<std::string_view, 20> kFragments = {
+      "alloc",  "free",    "_int_",  "arena",  "tcache", "morecore",       "sbrk",       "dl_",    "dlopen", "dlmopen",
+      "dlclose", "dlsym", "dlvsym", "dladdr", "dlinfo", "dlerror", "fork", "exit", "pthread_create", "Unwind_Find"};
   return std::any_of(kFragments.begin(), kFragments.end(),
                      [&](std::string_view fragment) { return name.find(fragment) != std::string::npos; });
 }
@@ -79,57 +82,97 @@ const ElfSymbols* SafePointFinder::symbols_of(const MappedFile& file) {
   return (symbols_[file.path] = std::move(symbols)).get();
 }
 
-std::optional<std::string> SafePointFinder::unsafe_address(uintptr_t address, bool innermost_runtime_frames) {
-  const Mapping* mapping = mapping_at(maps_, address);
-  if (mapping == nullptr || mapping->path.empty() || mapping->path[0] != '/') return std::nullopt;
-  if (is_dynamic_loader(mapping->path)) return "in the dynamic loader (" + file_name(mapping->path) + ")";
-  if (!may_hold_runtime_locks(mapping->path)) return std::nullopt;
-  std::optional<MappedFile> file = find_mapped_path(maps_, mapping->path);
-  if (!file) return std::nullopt;
+std::string SafePointFinder::function_at(const Mapping& mapping, uintptr_t address) {
+  std::optional<MappedFile> file = find_mapped_path(maps_, mapping.path);
+  if (!file) return "";
   const ElfSymbols* symbols = symbols_of(*file);
-  if (symbols == nullptr) return std::nullopt;
-  std::string function = symbols->function_at(address - file->bias);
-  if (function.empty()) {
-    // Distributions strip .symtab: libc's internal functions (_int_malloc,
-    // arena_get2, ...) have no name. Among the frames of the current call
-    // into libc they may hold its locks; below them (libc's thread and
-    // program start) they cannot.
-    if (!innermost_runtime_frames) return std::nullopt;
-    return "in an unnamed internal function of " + file_name(mapping->path);
-  }
-  if (!is_unsafe_function(function)) return std::nullopt;
-  return "in " + function + " (" + file_name(mapping->path) + ")";
+  return symbols == nullptr ? "" : symbols->function_at(address - file->bias);
 }
 
-std::optional<SafePointFinder::Unsafe> SafePointFinder::unsafe_frame(pid_t tid) {
-  if (maps_.empty()) maps_ = read_maps(tracer_.pid());
+std::vector<SafePointFinder::Frame> SafePointFinder::unwind(pid_t tid) {
+  std::vector<Frame> frames;
   void* context = _UPT_create(tid);
   if (context == nullptr) throw Error(ErrorKind::Internal, "libunwind could not attach to thread " + std::to_string(tid));
-  std::optional<Unsafe> unsafe;
-  bool last_was_unsafe = false;
   unw_cursor_t cursor;
   if (unw_init_remote(&cursor, static_cast<unw_addr_space_t>(address_space_), context) == 0) {
-    bool innermost_runtime_frames = true;  // no frame outside libc and its peers seen yet
     for (int depth = 0; depth < kMaxFrames; ++depth) {
       unw_word_t ip = 0;
       if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
       // Return addresses point after the call: look one byte back.
-      uintptr_t address = depth == 0 ? ip : ip - 1;
-      if (last_was_unsafe) unsafe->safe_return = ip;  // the caller of the outermost unsafe frame so far
-      const Mapping* mapping = mapping_at(maps_, address);
-      bool runtime = mapping != nullptr && (may_hold_runtime_locks(mapping->path) || is_dynamic_loader(mapping->path));
-      innermost_runtime_frames = innermost_runtime_frames && runtime;
-      std::optional<std::string> reason = runtime ? unsafe_address(address, innermost_runtime_frames) : std::nullopt;
-      last_was_unsafe = reason.has_value();
-      if (reason && !unsafe) unsafe = Unsafe{*reason, 0};
-      if (reason) unsafe->safe_return = 0;  // known once a safe caller is seen
+      frames.push_back(Frame{ip, depth == 0 ? ip : ip - 1});
       if (unw_step(&cursor) <= 0) break;
     }
-  } else if (std::optional<std::string> reason = unsafe_address(tracer_.registers(tid).rip, true)) {
-    unsafe = Unsafe{*reason, 0};
   }
   _UPT_destroy(context);
+  if (frames.empty()) {
+    uintptr_t ip = tracer_.registers(tid).rip;
+    frames.push_back(Frame{ip, ip});
+  }
+  return frames;
+}
+
+std::optional<SafePointFinder::Unsafe> SafePointFinder::unsafe_frame(pid_t tid) {
+  if (maps_.empty()) maps_ = read_maps(tracer_.pid());
+  std::vector<Frame> frames = unwind(tid);
+  // The innermost run of runtime frames is the call the thread is in now.
+  // Its entry, the function the program called, is exported and so named
+  // even in a stripped libc; unnamed internals below it share its verdict
+  // (pthread_join's futex wait is as safe as pthread_join). The entry is
+  // read from the program's call instruction, since it may have tail-called
+  // away its own frame, else taken from the outermost frame of the run. With
+  // no name for it, nothing is known of the internals: unsafe.
+  size_t innermost_run = 0;
+  while (innermost_run < frames.size()) {
+    const Mapping* mapping = mapping_at(maps_, frames[innermost_run].address);
+    if (mapping == nullptr || !is_runtime_library(mapping->path)) break;
+    ++innermost_run;
+  }
+  std::string entry;
+  const Mapping* entry_file = nullptr;
+  if (innermost_run > 0 && innermost_run < frames.size()) {
+    if (std::optional<uintptr_t> called = called_function(tracer_, frames[innermost_run].ip)) {
+      entry_file = mapping_at(maps_, *called);
+      if (entry_file != nullptr && is_runtime_library(entry_file->path)) entry = function_at(*entry_file, *called);
+    }
+    if (entry.empty()) {
+      entry_file = mapping_at(maps_, frames[innermost_run - 1].address);
+      entry = function_at(*entry_file, frames[innermost_run - 1].address);
+    }
+  }
+
+  std::optional<Unsafe> unsafe;
+  if (!entry.empty() && is_unsafe_function(entry)) {
+    unsafe = Unsafe{"in " + entry + " (" + file_name(entry_file->path) + ")", frames[innermost_run].ip};
+  }
+  for (size_t depth = unsafe ? innermost_run : 0; depth < frames.size(); ++depth) {
+    std::optional<std::string> reason = unsafe_address(frames[depth].address, depth < innermost_run && entry.empty());
+    if (reason) {
+      if (!unsafe) unsafe = Unsafe{*reason, 0};
+      // Where the outermost unsafe frame so far returns to; known once a
+      // safe caller is seen.
+      unsafe->safe_return = depth + 1 < frames.size() ? frames[depth + 1].ip : 0;
+    }
+  }
   return unsafe;
+}
+
+std::optional<std::string> SafePointFinder::unsafe_address(uintptr_t address, bool unnamed_is_unsafe) {
+  const Mapping* mapping = mapping_at(maps_, address);
+  if (mapping == nullptr || mapping->path.empty() || mapping->path[0] != '/') return std::nullopt;
+  if (is_dynamic_loader(mapping->path)) return "in the dynamic loader (" + file_name(mapping->path) + ")";
+  if (!may_hold_runtime_locks(mapping->path)) return std::nullopt;
+  if (!find_mapped_path(maps_, mapping->path)) return std::nullopt;
+  std::string function = function_at(*mapping, address);
+  if (function.empty()) {
+    // Distributions strip .symtab: libc's internal functions (_int_malloc,
+    // arena_get2, ...) have no name. Under a named entry point, or below the
+    // program's own frames (libc's thread and program start), they hold no
+    // lock; in a call whose entry is unknown they may.
+    if (!unnamed_is_unsafe) return std::nullopt;
+    return "in an unnamed internal function of " + file_name(mapping->path);
+  }
+  if (!is_unsafe_function(function)) return std::nullopt;
+  return "in " + function + " (" + file_name(mapping->path) + ")";
 }
 
 bool SafePointFinder::step_out(pid_t tid, const Unsafe& unsafe) {

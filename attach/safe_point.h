@@ -50,9 +50,16 @@ class SafePointFinder {
   // Single-steps `tid` to where its outermost unsafe frame returns; true if
   // it got there and is safe then.
   bool step_out(pid_t tid, const Unsafe& unsafe);
-  // `innermost_runtime_frames`: no frame outside libc and its peers lies
-  // between this one and the top of the stack.
-  std::optional<std::string> unsafe_address(uintptr_t address, bool innermost_runtime_frames);
+  struct Frame {
+    uintptr_t ip = 0;       // as unwound: a return address, but for the innermost frame
+    uintptr_t address = 0;  // inside the call: ip, or ip - 1 for return addresses
+  };
+  std::vector<Frame> unwind(pid_t tid);
+  // Why a frame at `address` is unsafe, or nothing. `unnamed_is_unsafe`: a
+  // function without a name there may hold the runtime's locks.
+  std::optional<std::string> unsafe_address(uintptr_t address, bool unnamed_is_unsafe);
+  // The function holding `address` in `mapping`'s file, or "" when unnamed.
+  std::string function_at(const Mapping& mapping, uintptr_t address);
   const ElfSymbols* symbols_of(const MappedFile& file);
 
   ProcessTracer& tracer_;

@@ -38,7 +38,7 @@ void attach_thread_body() {
 // Removes the agent from LD_PRELOAD so that programs the target starts are
 // not recorded into this capture, and drops the socket variable.
 void scrub_environment() {
-  unsetenv("LEAKSPY_SOCKET");
+  unsetenv(leakspy::wire::kSocketVariable);
   const char* preload = getenv("LD_PRELOAD");
   if (preload == nullptr) return;
   char kept[4096] = {};
@@ -67,7 +67,7 @@ void child_after_fork() { agent::abandon_session_in_child(); }
 
 __attribute__((constructor)) void start_from_preload() {
   pthread_atfork(nullptr, nullptr, child_after_fork);
-  const char* socket = getenv("LEAKSPY_SOCKET");
+  const char* socket = getenv(leakspy::wire::kSocketVariable);
   if (socket == nullptr || socket[0] == '\0') return;
   char path[sizeof(attach_socket_path)] = {};
   std::strncpy(path, socket, sizeof(path) - 1);

@@ -10,13 +10,12 @@ namespace leakspy::agent {
 
 bool Transport::connect(const char* socket_path) {
   sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (std::strlen(socket_path) >= sizeof(address.sun_path)) return false;
-  std::strcpy(address.sun_path, socket_path);
+  socklen_t length = 0;
+  if (!wire::agent_socket_address(socket_path, &address, &length)) return false;
   // CLOEXEC: a program the target execs must not inherit the recorder's socket.
   fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return false;
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0) {
     close();
     return false;
   }

@@ -1,10 +1,9 @@
 #include "attach/injector.h"
 
 #include <dlfcn.h>
-#include <sys/stat.h>
 
+#include <array>
 #include <chrono>
-#include <filesystem>
 #include <vector>
 
 #include "attach/elf_symbols.h"
@@ -17,8 +16,6 @@
 namespace leakspy::attach {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr int kSafePointAttempts = 50;
 constexpr auto kDlopenTimeout = std::chrono::seconds(30);
@@ -34,9 +31,22 @@ struct TargetFunction {
   uint64_t extra_flags = 0;
 };
 
-std::optional<uintptr_t> find_function(pid_t pid, const std::vector<Mapping>& maps, const std::string& library,
+// glibc's files: libc.so.6 and libdl.so.2 since 2.34; before, libc-2.NN.so
+// and libdl-2.NN.so, which the .so.N names only link to.
+using LibraryNames = std::array<const char*, 2>;
+constexpr LibraryNames kLibc = {"libc.so.6", "libc-2."};
+constexpr LibraryNames kLibdl = {"libdl.so", "libdl-2."};
+
+std::optional<MappedFile> find_library(const std::vector<Mapping>& maps, const LibraryNames& names) {
+  for (const char* name : names) {
+    if (std::optional<MappedFile> file = find_mapped_file(maps, name)) return file;
+  }
+  return std::nullopt;
+}
+
+std::optional<uintptr_t> find_function(pid_t pid, const std::vector<Mapping>& maps, const LibraryNames& library,
                                        const std::string& name) {
-  std::optional<MappedFile> file = find_mapped_file(maps, library);
+  std::optional<MappedFile> file = find_library(maps, library);
   if (!file) return std::nullopt;
   std::optional<ElfSymbol> symbol = ElfSymbols(openable_path(pid, *file)).find(name);
   if (!symbol) return std::nullopt;
@@ -46,12 +56,12 @@ std::optional<uintptr_t> find_function(pid_t pid, const std::vector<Mapping>& ma
 // dlopen lives in libc since glibc 2.34, in libdl before (when the program
 // linked it); older libcs without either still have __libc_dlopen_mode.
 TargetFunction find_dlopen(pid_t pid, const std::vector<Mapping>& maps) {
-  if (auto address = find_function(pid, maps, "libc.so.6", "dlopen")) return {*address, 0};
-  if (auto address = find_function(pid, maps, "libdl.so", "dlopen")) return {*address, 0};
-  if (auto address = find_function(pid, maps, "libc.so.6", "__libc_dlopen_mode")) {
+  if (auto address = find_function(pid, maps, kLibc, "dlopen")) return {*address, 0};
+  if (auto address = find_function(pid, maps, kLibdl, "dlopen")) return {*address, 0};
+  if (auto address = find_function(pid, maps, kLibc, "__libc_dlopen_mode")) {
     return {*address, kGlibcDlopenInternalFlag};
   }
-  if (!find_mapped_file(maps, "libc.so.6")) {
+  if (!find_library(maps, kLibc)) {
     throw Error(ErrorKind::UnsupportedTarget, "process " + std::to_string(pid) +
                                                   " has no glibc (libc.so.6) mapped: leakspy attaches to dynamically "
                                                   "linked glibc programs only; record static ones with leakspy run");
@@ -76,8 +86,8 @@ std::optional<std::string> load_agent(ProcessTracer& tracer, pid_t thread, const
   uint64_t handle = call_in_target(tracer, thread, dlopen_function.address,
                                    {agent_path, uint64_t{RTLD_NOW} | dlopen_function.extra_flags}, kDlopenTimeout);
   if (handle != 0) return std::nullopt;
-  std::optional<uintptr_t> dlerror_function = find_function(tracer.pid(), maps, "libc.so.6", "dlerror");
-  if (!dlerror_function) dlerror_function = find_function(tracer.pid(), maps, "libdl.so", "dlerror");
+  std::optional<uintptr_t> dlerror_function = find_function(tracer.pid(), maps, kLibc, "dlerror");
+  if (!dlerror_function) dlerror_function = find_function(tracer.pid(), maps, kLibdl, "dlerror");
   if (!dlerror_function) return "dlopen failed and said nothing";
   uint64_t message = call_in_target(tracer, thread, *dlerror_function, {}, kStartTimeout);
   return message == 0 ? "dlopen failed and said nothing" : read_target_string(tracer, message, 1024);
@@ -125,34 +135,6 @@ InjectionResult inject_agent(pid_t pid, const std::string& agent_path, const std
                                             "); run with LEAKSPY_AGENT_DEBUG=1 in the target for details");
   }
   return result;
-}
-
-std::string target_root(pid_t pid) {
-  struct stat ours {};
-  struct stat theirs {};
-  std::string root = "/proc/" + std::to_string(pid) + "/root";
-  if (::stat("/", &ours) != 0 || ::stat(root.c_str(), &theirs) != 0) return "";
-  return ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino ? "" : root;
-}
-
-std::string agent_path_in_target(pid_t pid, const std::string& agent_path) {
-  std::string root = target_root(pid);
-  if (root.empty()) return agent_path;
-  // A copy inside the target's file system, in a fresh private directory, so
-  // nobody in the container can swap it before the target loads it.
-  std::string pattern = root + "/tmp/leakspy-agent-XXXXXX";
-  std::vector<char> directory(pattern.begin(), pattern.end());
-  directory.push_back('\0');
-  if (mkdtemp(directory.data()) == nullptr) {
-    throw_errno(ErrorKind::AgentFailed, "cannot place the agent in the target's file system (" + pattern + ")");
-  }
-  ::chmod(directory.data(), 0755);  // the target may run as another user
-  fs::path copy = fs::path(directory.data()) / fs::path(agent_path).filename();
-  std::error_code error;
-  fs::copy_file(agent_path, copy, error);
-  if (error) throw Error(ErrorKind::AgentFailed, "cannot copy the agent to " + copy.string() + ": " + error.message());
-  ::chmod(copy.c_str(), 0755);
-  return copy.string().substr(root.size());
 }
 
 }  // namespace leakspy::attach

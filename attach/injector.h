@@ -18,18 +18,10 @@ struct InjectionResult {
   double stopped_seconds = 0;   // how long the target's threads were held
 };
 
-// `agent_path`: the agent as the target sees it (agent_path_in_target).
+// `agent_path`: the agent as the target sees it (agent_placement.h).
 // `socket_path`: where the agent connects, as the target sees it.
 // Throws Error(AlreadyRecording) when another leakspy records the target,
 // Error(AgentFailed) with dlerror's text when the target cannot load it.
 InjectionResult inject_agent(pid_t pid, const std::string& agent_path, const std::string& socket_path);
-
-// The file system root of `pid` ("" when it is leakspy's own, else
-// /proc/PID/root): targets in containers see other files.
-std::string target_root(pid_t pid);
-
-// The agent file as the target sees it: `agent_path` itself when the target
-// shares leakspy's root, otherwise a copy placed under the target's /tmp.
-std::string agent_path_in_target(pid_t pid, const std::string& agent_path);
 
 }  // namespace leakspy::attach

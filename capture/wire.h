@@ -21,9 +21,38 @@
 // looks at the flags after bumping the epoch and issuing membarrier(2)
 // (agent/drain_cycle.cpp): a thread caught in flight holds its ring's seal back.
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace leakspy::wire {
+
+// How the agent finds the recorder. `leakspy run` puts the address in this
+// environment variable; an attach passes it to leakspy_agent_start.
+inline constexpr char kSocketVariable[] = "LEAKSPY_SOCKET";
+
+// The address text: "@name" is an abstract unix socket (no file: reachable
+// from any mount namespace, gone with its last descriptor, so nothing is
+// left behind), anything else a path. The recorder checks the peer's pid
+// (SO_PEERCRED) on every connection, since anyone in the network namespace
+// can connect to an abstract name. Fills `address`; false if it is too long.
+inline bool agent_socket_address(const char* text, sockaddr_un* address, socklen_t* length) {
+  std::memset(address, 0, sizeof(*address));
+  address->sun_family = AF_UNIX;
+  size_t size = std::strlen(text);
+  if (size == 0 || size >= sizeof(address->sun_path)) return false;
+  std::memcpy(address->sun_path, text, size);
+  if (text[0] == '@') {
+    address->sun_path[0] = '\0';
+    *length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + size);
+  } else {
+    *length = static_cast<socklen_t>(sizeof(*address));
+  }
+  return true;
+}
 
 inline constexpr uint32_t kWireVersion = 1;
 inline constexpr uint32_t kMaxMessageBytes = 16u << 20;

@@ -2,6 +2,7 @@
 // process, records until the duration ends, Ctrl-C or SIGTERM, and detaches,
 // leaving the process running as before (docs/design.md, "Attach").
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -12,9 +13,11 @@
 #include <iostream>
 #include <sstream>
 
+#include "attach/agent_placement.h"
 #include "attach/injector.h"
 #include "attach/proc_status.h"
 #include "attach/ptrace_diagnosis.h"
+#include "attach/target_view.h"
 #include "capture/capture_writer.h"
 #include "cli/agent_library.h"
 #include "cli/commands.h"
@@ -68,18 +71,27 @@ class UnfinishedCapture {
   bool kept_ = false;
 };
 
-recorder::AgentListener::Placement socket_placement(pid_t pid) {
-  recorder::AgentListener::Placement placement;
-  placement.target_root = attach::target_root(pid);
-  std::optional<attach::ProcStatus> status = attach::ProcStatus::read(std::to_string(pid));
-  long long uid = status ? status->number("Uid").value_or(-1) : -1;
-  long long gid = status ? status->number("Gid").value_or(-1) : -1;
-  // Only root can hand the directory over; anyone else can attach to their
-  // own processes only, which connect to it as it is.
-  if (geteuid() != 0) return placement;
-  if (uid >= 0 && static_cast<uid_t>(uid) != geteuid()) placement.owner = static_cast<uid_t>(uid);
-  if (gid >= 0 && static_cast<gid_t>(gid) != getegid()) placement.group = static_cast<gid_t>(gid);
-  return placement;
+// The agent's file and the recorder's socket, both made as the target sees
+// the system (attach/target_view.h): the agent where the target can load
+// it, the socket in its network namespace.
+struct TargetSetup {
+  std::string agent_path;  // as the target sees it
+  recorder::AgentListener listener;
+};
+
+TargetSetup set_up_target(pid_t pid, const std::string& agent) {
+  UniqueFd source(::open(agent.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!source) throw_errno(ErrorKind::AgentFailed, "cannot open leakspy's agent " + agent);
+  std::string content_name = attach::agent_content_name(source.get());
+  std::string address = recorder::AgentListener::fresh_address();
+  attach::ViewResult view = attach::run_in_target_view(pid, [&] {
+    attach::ViewResult result;
+    result.text = attach::place_agent(source.get(), agent, content_name);
+    result.descriptor = recorder::AgentListener::listen_on(address);
+    return result;
+  });
+  if (!view.descriptor) throw Error(ErrorKind::Internal, "leakspy's helper made no socket in the target's view");
+  return TargetSetup{view.text, recorder::AgentListener(std::move(view.descriptor), address)};
 }
 
 UniqueFd open_pidfd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
@@ -93,13 +105,13 @@ void record(const RecordOptions& options) {
   // Before the first ptrace call: Ctrl-C must not kill leakspy while a
   // thread of the target runs a call leakspy made.
   recorder::StopSignals signals;
-  recorder::AgentListener listener(socket_placement(options.pid));
+  TargetSetup target = set_up_target(options.pid, agent);
   UniqueFd pidfd = open_pidfd(options.pid);
   auto started = std::chrono::steady_clock::now();
 
-  attach::InjectionResult injection = attach::inject_agent(
-      options.pid, attach::agent_path_in_target(options.pid, agent), listener.target_socket_path());
-  UniqueFd connection = listener.accept(kConnectTimeoutMs, [&] { return !attach::read_proc_stat(options.pid); });
+  attach::InjectionResult injection = attach::inject_agent(options.pid, target.agent_path, target.listener.address());
+  UniqueFd connection =
+      target.listener.accept(options.pid, kConnectTimeoutMs, [&] { return !attach::read_proc_stat(options.pid); });
   if (!connection) {
     throw Error(ErrorKind::AgentFailed, "the agent started in process " + std::to_string(options.pid) +
                                             " but did not connect within " + std::to_string(kConnectTimeoutMs / 1000) +

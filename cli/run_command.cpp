@@ -49,11 +49,11 @@ void run(const RunOptions& options) {
   recorder::StopSignals signals;
   auto started = std::chrono::steady_clock::now();
   recorder::LaunchedTarget target =
-      recorder::launch_target(options.command, agent, listener.socket_path(), signals.original_mask());
+      recorder::launch_target(options.command, agent, listener.address(), signals.original_mask());
 
   int status = 0;
   bool exited = false;
-  UniqueFd connection = listener.accept(kConnectTimeoutMs, [&] {
+  UniqueFd connection = listener.accept(target.pid, kConnectTimeoutMs, [&] {
     exited = recorder::try_wait_for_target(target.pid, &status);
     return exited;
   });

@@ -1,14 +1,15 @@
 #pragma once
-// The socket the agent connects back to: a unix socket in a private
-// directory (mode 0700) under $TMPDIR, so no other user can connect to it or
-// replace it. Removed with the object. Not thread-safe.
-//
-// For an attach the directory belongs to the target's user (who must be able
-// to connect), and a target in a container gets it under its own root's /tmp.
+// The socket the agent connects back to: an abstract unix socket
+// ("@leakspy-<random>", capture/wire.h). It has no file, so no directory to
+// create, hand over or chown, nothing a target's user could swap, nothing
+// left behind when leakspy is killed, and it is reachable from every mount
+// namespace (private /tmp, containers). Anyone in the network namespace may
+// connect to it, so every connection is checked: only the expected process
+// (SO_PEERCRED, translated into leakspy's pid namespace) is accepted.
+// Not thread-safe.
 
 #include <sys/types.h>
 
-#include <optional>
 #include <string>
 
 #include "common/unique_fd.h"
@@ -17,41 +18,45 @@ namespace leakspy::recorder {
 
 class AgentListener {
  public:
-  struct Placement {
-    std::string target_root;               // "" or /proc/PID/root when the target's root differs
-    std::optional<uid_t> owner;            // the target's user, when not leakspy's
-    std::optional<gid_t> group;
-  };
-  // Creates the directory and starts listening. Throws Error.
-  AgentListener() : AgentListener(Placement{}) {}
-  explicit AgentListener(const Placement& placement);
-  ~AgentListener();
+  // Listens on a fresh name in leakspy's own network namespace. Throws Error.
+  AgentListener();
+  // Takes over a socket already listening on `address` (made in the
+  // target's network namespace, see attach/target_view.h).
+  AgentListener(UniqueFd listening, std::string address);
   AgentListener(const AgentListener&) = delete;
   AgentListener& operator=(const AgentListener&) = delete;
 
-  const std::string& socket_path() const { return socket_path_; }
-  // The socket's path as the target sees it.
-  std::string target_socket_path() const { return socket_path_.substr(target_root_.size()); }
-  // Waits for the agent to connect. Returns an invalid fd on timeout or when
-  // `give_up` returns true (checked every 50 ms), e.g. because the target died.
+  // The address as the agent is given it ("@leakspy-...").
+  const std::string& address() const { return address_; }
+
+  // A fresh abstract address, and a socket listening on it in the calling
+  // process's network namespace. Throws Error.
+  static std::string fresh_address();
+  static UniqueFd listen_on(const std::string& address);
+
+  // Waits for process `peer` to connect; connections from any other process
+  // are closed. Returns an invalid fd on timeout or when `give_up` returns
+  // true (checked every 50 ms), e.g. because the target died.
   template <typename GiveUp>
-  UniqueFd accept(int timeout_ms, GiveUp&& give_up) {
+  UniqueFd accept(pid_t peer, int timeout_ms, GiveUp&& give_up) {
     for (int waited = 0; waited < timeout_ms; waited += kPollMs) {
-      UniqueFd connection = accept_for(kPollMs);
+      UniqueFd connection = accept_for(peer, kPollMs);
       if (connection) return connection;
       if (give_up()) break;
     }
     return UniqueFd();
   }
 
+  // Connections refused because another process made them.
+  int refused() const { return refused_; }
+
  private:
   static constexpr int kPollMs = 50;
-  UniqueFd accept_for(int timeout_ms);
+  UniqueFd accept_for(pid_t peer, int timeout_ms);
 
-  std::string target_root_;
-  std::string directory_;
-  std::string socket_path_;
   UniqueFd listener_;
+  std::string address_;
+  int refused_ = 0;
 };
 
 }  // namespace leakspy::recorder

@@ -9,11 +9,22 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "capture/wire.h"
 #include "common/error.h"
 
 extern char** environ;
 
 namespace leakspy::recorder {
+
+namespace {
+
+// Whether an environment entry ("NAME=value") sets `name`.
+bool is_variable(const char* entry, const char* name) {
+  size_t length = std::strlen(name);
+  return std::strncmp(entry, name, length) == 0 && entry[length] == '=';
+}
+
+}  // namespace
 
 LaunchedTarget launch_target(const std::vector<std::string>& command, const std::string& agent_path,
                              const std::string& socket_path, const sigset_t& child_signal_mask) {
@@ -24,12 +35,12 @@ LaunchedTarget launch_target(const std::vector<std::string>& command, const std:
   std::vector<std::string> environment;
   const char* preload = std::getenv("LD_PRELOAD");
   for (char** entry = environ; *entry != nullptr; ++entry) {
-    if (std::strncmp(*entry, "LD_PRELOAD=", 11) != 0 && std::strncmp(*entry, "LEAKSPY_SOCKET=", 15) != 0) {
+    if (!is_variable(*entry, "LD_PRELOAD") && !is_variable(*entry, wire::kSocketVariable)) {
       environment.emplace_back(*entry);
     }
   }
   environment.push_back("LD_PRELOAD=" + agent_path + (preload != nullptr && preload[0] ? ":" + std::string(preload) : ""));
-  environment.push_back("LEAKSPY_SOCKET=" + socket_path);
+  environment.push_back(std::string(wire::kSocketVariable) + "=" + socket_path);
   std::vector<char*> envp;
   for (std::string& entry : environment) envp.push_back(entry.data());
   envp.push_back(nullptr);

@@ -17,9 +17,9 @@ TEST(AgentDlopen, PatchesALibraryLoadedLaterAndRestoresItAtStop) {
   std::string directory = test::make_temp_dir();
   std::string capture_path = directory + "/agent.lspy";
   recorder::AgentListener listener;
-  test::BackgroundProcess host({test::target_path("agent_host"), LEAKSPY_AGENT_LIBRARY, listener.socket_path(),
+  test::BackgroundProcess host({test::target_path("agent_host"), LEAKSPY_AGENT_LIBRARY, listener.address(),
                                 test::target_path("libleakspy_probe.so")});
-  UniqueFd connection = listener.accept(10000, [] { return false; });
+  UniqueFd connection = listener.accept(host.pid(), 10000, [] { return false; });
   ASSERT_TRUE(connection) << "the agent did not connect";
 
   recorder::SessionOptions options;
@@ -59,9 +59,9 @@ TEST(AgentDlopen, PatchesALibraryLoadedLaterAndRestoresItAtStop) {
 
 TEST(AgentDlopen, UnhooksByItselfWhenTheRecorderVanishes) {
   recorder::AgentListener listener;
-  test::BackgroundProcess host({test::target_path("agent_host"), LEAKSPY_AGENT_LIBRARY, listener.socket_path(),
+  test::BackgroundProcess host({test::target_path("agent_host"), LEAKSPY_AGENT_LIBRARY, listener.address(),
                                 test::target_path("libleakspy_probe.so")});
-  UniqueFd connection = listener.accept(10000, [] { return false; });
+  UniqueFd connection = listener.accept(host.pid(), 10000, [] { return false; });
   ASSERT_TRUE(connection) << "the agent did not connect";
   ASSERT_TRUE(host.wait_for_output("allocated", 15)) << host.output();
   connection.reset();  // as if leakspy was killed with SIGKILL: no Stop, the socket just closes

@@ -1,0 +1,184 @@
+#include "attach/target_view.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+#include "attach/proc_status.h"
+#include "common/error.h"
+
+namespace leakspy::attach {
+
+namespace {
+
+constexpr size_t kMaxText = 4096;
+
+struct Credentials {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
+// The effective ids (the second number of "Uid:" and "Gid:") and groups.
+Credentials credentials_of(pid_t pid) {
+  std::optional<ProcStatus> status = ProcStatus::read(std::to_string(pid));
+  if (!status) throw Error(ErrorKind::NoSuchProcess, "process " + std::to_string(pid) + " is gone");
+  auto second = [&](const std::string& field) {
+    std::istringstream numbers(status->field(field));
+    long long real = -1;
+    long long effective = -1;
+    numbers >> real >> effective;
+    if (effective < 0) throw Error(ErrorKind::Internal, "cannot read " + field + " of process " + std::to_string(pid));
+    return effective;
+  };
+  Credentials credentials;
+  credentials.uid = static_cast<uid_t>(second("Uid"));
+  credentials.gid = static_cast<gid_t>(second("Gid"));
+  std::istringstream groups(status->field("Groups"));
+  for (long long group; groups >> group;) credentials.groups.push_back(static_cast<gid_t>(group));
+  return credentials;
+}
+
+bool same_file(int a, int b) {
+  struct stat first {};
+  struct stat second {};
+  return fstat(a, &first) == 0 && fstat(b, &second) == 0 && first.st_dev == second.st_dev &&
+         first.st_ino == second.st_ino;
+}
+
+UniqueFd open_own(pid_t pid, const std::string& name) {
+  std::string path = pid == 0 ? "/proc/self/" + name : "/proc/" + std::to_string(pid) + "/" + name;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno(ErrorKind::NoSuchProcess, "cannot open " + path);
+  return fd;
+}
+
+// In the child: take the target's view. Order matters: the namespaces and
+// root while still root, the credentials last.
+void enter_view(pid_t pid, const Credentials& credentials) {
+  if (geteuid() != 0) return;
+  UniqueFd root(::open(("/proc/" + std::to_string(pid) + "/root").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_errno(ErrorKind::NoSuchProcess, "cannot open the root of process " + std::to_string(pid));
+  UniqueFd mount = open_own(pid, "ns/mnt");
+  UniqueFd network = open_own(pid, "ns/net");
+  // Opened before the chroot: the target's root may have no /proc.
+  bool same_mount = same_file(mount.get(), open_own(0, "ns/mnt").get());
+  bool same_network = same_file(network.get(), open_own(0, "ns/net").get());
+  if (!same_mount && setns(mount.get(), CLONE_NEWNS) != 0) {
+    throw_errno(ErrorKind::NotPermitted, "cannot enter the mount namespace of process " + std::to_string(pid));
+  }
+  if (fchdir(root.get()) != 0 || chroot(".") != 0 || chdir("/") != 0) {
+    throw_errno(ErrorKind::NotPermitted, "cannot enter the root of process " + std::to_string(pid));
+  }
+  if (!same_network && setns(network.get(), CLONE_NEWNET) != 0) {
+    throw_errno(ErrorKind::NotPermitted, "cannot enter the network namespace of process " + std::to_string(pid));
+  }
+  if (setgroups(credentials.groups.size(), credentials.groups.data()) != 0 ||
+      setresgid(credentials.gid, credentials.gid, credentials.gid) != 0 ||
+      setresuid(credentials.uid, credentials.uid, credentials.uid) != 0) {
+    throw_errno(ErrorKind::NotPermitted, "cannot take the user of process " + std::to_string(pid));
+  }
+}
+
+// One message: the error kind + 1 (0: success), the text, and at most one
+// descriptor.
+void send_result(int channel, int status, const std::string& text, int descriptor) {
+  std::string payload = std::string(1, static_cast<char>(status)) + text.substr(0, kMaxText);
+  iovec data{payload.data(), payload.size()};
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (descriptor >= 0) {
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &descriptor, sizeof(int));
+  }
+  ssize_t ignored = sendmsg(channel, &message, MSG_NOSIGNAL);
+  (void)ignored;
+}
+
+[[noreturn]] void run_child(int channel, pid_t pid, const Credentials& credentials,
+                            const std::function<ViewResult()>& work) {
+  try {
+    enter_view(pid, credentials);
+    ViewResult result = work();
+    send_result(channel, 0, result.text, result.descriptor.get());
+  } catch (const Error& error) {
+    send_result(channel, static_cast<int>(error.kind()) + 1, error.what(), -1);
+  } catch (const std::exception& error) {
+    send_result(channel, static_cast<int>(ErrorKind::Internal) + 1, error.what(), -1);
+  }
+  _exit(0);
+}
+
+ViewResult receive_result(int channel, pid_t pid) {
+  std::vector<char> payload(kMaxText + 1);
+  iovec data{payload.data(), payload.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof(control);
+  ssize_t got;
+  do {
+    got = recvmsg(channel, &message, MSG_CMSG_CLOEXEC);
+  } while (got < 0 && errno == EINTR);
+  ViewResult result;
+  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr; header = CMSG_NXTHDR(&message, header)) {
+    if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) {
+      int descriptor = -1;
+      std::memcpy(&descriptor, CMSG_DATA(header), sizeof(int));
+      result.descriptor.reset(descriptor);
+    }
+  }
+  if (got <= 0) {
+    throw Error(ErrorKind::Internal, "leakspy's helper in the view of process " + std::to_string(pid) + " said nothing");
+  }
+  int status = static_cast<unsigned char>(payload[0]);
+  result.text.assign(payload.data() + 1, static_cast<size_t>(got) - 1);
+  if (status != 0) throw Error(static_cast<ErrorKind>(status - 1), result.text);
+  return result;
+}
+
+}  // namespace
+
+ViewResult run_in_target_view(pid_t pid, const std::function<ViewResult()>& work) {
+  Credentials credentials = credentials_of(pid);
+  int channel[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) throw_errno(ErrorKind::Internal, "socketpair");
+  UniqueFd ours(channel[0]);
+  UniqueFd theirs(channel[1]);
+  pid_t child = fork();
+  if (child < 0) throw_errno(ErrorKind::Internal, "fork");
+  if (child == 0) {
+    ours.reset();
+    run_child(theirs.get(), pid, credentials, work);
+  }
+  theirs.reset();
+  struct Reaper {
+    pid_t child;
+    ~Reaper() {
+      int status = 0;
+      while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+  } reaper{child};
+  return receive_result(ours.get(), pid);
+}
+
+}  // namespace leakspy::attach

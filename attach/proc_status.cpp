@@ -76,4 +76,26 @@ std::string process_name(pid_t pid) {
   return text ? trimmed(*text) : "?";
 }
 
+std::vector<std::string> split_command_line(const std::string& raw) {
+  std::vector<std::string> arguments;
+  size_t start = 0;
+  while (start < raw.size()) {
+    size_t end = raw.find('\0', start);
+    if (end == std::string::npos) end = raw.size();
+    arguments.push_back(raw.substr(start, end - start));
+    start = end + 1;
+  }
+  // A program that rewrote its title (setproctitle: redis, nginx, postgres)
+  // leaves its text followed by the NULs of the old arguments.
+  while (!arguments.empty() && arguments.back().empty()) arguments.pop_back();
+  return arguments;
+}
+
+std::vector<std::string> command_line(pid_t pid) {
+  std::optional<std::string> raw = read_text("/proc/" + std::to_string(pid) + "/cmdline");
+  std::vector<std::string> arguments = raw ? split_command_line(*raw) : std::vector<std::string>{};
+  if (arguments.empty()) arguments.push_back(process_name(pid));  // a kernel thread, or a title of NULs
+  return arguments;
+}
+
 }  // namespace leakspy::attach

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace leakspy::attach {
 
@@ -36,5 +37,11 @@ std::optional<ProcStat> read_proc_stat(pid_t pid);
 
 // The command name of a process ("comm"), or "?".
 std::string process_name(pid_t pid);
+
+// /proc/PID/cmdline as arguments, as the process shows it now: a title the
+// program rewrote stays one argument and the empty ones after it are
+// dropped; nothing left gives the command name.
+std::vector<std::string> command_line(pid_t pid);
+std::vector<std::string> split_command_line(const std::string& raw);
 
 }  // namespace leakspy::attach

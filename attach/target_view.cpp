@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "attach/proc_status.h"
+#include "attach/ptrace_diagnosis.h"
 #include "common/error.h"
 
 namespace leakspy::attach {
@@ -55,9 +56,12 @@ bool same_file(int a, int b) {
          first.st_ino == second.st_ino;
 }
 
-UniqueFd open_own(pid_t pid, const std::string& name) {
+// /proc/PID/NAME (pid 0: leakspy's own). Opening another's root or
+// namespaces needs the same rights as ptrace: a refusal is diagnosed alike.
+UniqueFd open_own(pid_t pid, const std::string& name, int flags = 0) {
   std::string path = pid == 0 ? "/proc/self/" + name : "/proc/" + std::to_string(pid) + "/" + name;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags));
+  if (!fd && pid != 0 && (errno == EACCES || errno == EPERM)) explain_ptrace_failure(pid, errno);
   if (!fd) throw_errno(ErrorKind::NoSuchProcess, "cannot open " + path);
   return fd;
 }
@@ -66,8 +70,7 @@ UniqueFd open_own(pid_t pid, const std::string& name) {
 // root while still root, the credentials last.
 void enter_view(pid_t pid, const Credentials& credentials) {
   if (geteuid() != 0) return;
-  UniqueFd root(::open(("/proc/" + std::to_string(pid) + "/root").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root) throw_errno(ErrorKind::NoSuchProcess, "cannot open the root of process " + std::to_string(pid));
+  UniqueFd root = open_own(pid, "root", O_DIRECTORY);
   UniqueFd mount = open_own(pid, "ns/mnt");
   UniqueFd network = open_own(pid, "ns/net");
   // Opened before the chroot: the target's root may have no /proc.

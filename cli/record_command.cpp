@@ -42,14 +42,6 @@ struct RecordOptions {
   bool native = false;
 };
 
-std::vector<std::string> command_line_of(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/cmdline");
-  std::vector<std::string> arguments;
-  std::string argument;
-  while (std::getline(file, argument, '\0')) arguments.push_back(argument);
-  return arguments;
-}
-
 std::string executable_of(pid_t pid) {
   std::error_code error;
   std::filesystem::path path = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", error);
@@ -94,6 +86,20 @@ TargetSetup set_up_target(pid_t pid, const std::string& agent) {
   return TargetSetup{view.text, recorder::AgentListener(std::move(view.descriptor), address)};
 }
 
+// The agent did not answer the stop: say why, as /proc tells it.
+std::string silent_agent_message(pid_t pid) {
+  std::optional<attach::ProcStat> stat = attach::read_proc_stat(pid);
+  std::string unhooks = "its agent unhooks itself when it next runs and finds leakspy gone";
+  if (stat && (stat->state == 'T' || stat->state == 't')) {
+    return "process " + std::to_string(pid) + " is stopped (SIGSTOP, job control or a debugger), so its agent " +
+           "could not answer: the capture ends where the process stopped, and leakspy left it stopped as it " +
+           "was; once resumed (kill -CONT " + std::to_string(pid) + ") " + unhooks;
+  }
+  return "the agent in process " + std::to_string(pid) + " did not answer within 5 s (the process is " +
+         (stat ? std::string("in state ") + stat->state : std::string("gone")) +
+         "): the capture ends there; " + unhooks;
+}
+
 UniqueFd open_pidfd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
 
 void record(const RecordOptions& options) {
@@ -128,7 +134,7 @@ void record(const RecordOptions& options) {
   session_options.output_file = std::move(file);
   session_options.pid = options.pid;
   session_options.attached = true;
-  session_options.command_line = command_line_of(options.pid);
+  session_options.command_line = attach::command_line(options.pid);
   session_options.executable = executable_of(options.pid);
   session_options.on_note = print_note;
   recorder::RecordingSession session(std::move(session_options));
@@ -148,6 +154,8 @@ void record(const RecordOptions& options) {
     std::cerr << "leakspy: process " << options.pid << " exited during the recording; the capture is complete up to "
               << "its exit\n";
     command_exit_code = kExitTargetExited;
+  } else if (loop.agent_silent) {
+    std::cerr << "leakspy: " << silent_agent_message(options.pid) << "\n";
   } else {
     std::cerr << "leakspy: detached; process " << options.pid << " runs on as before\n";
   }

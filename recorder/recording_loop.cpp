@@ -113,7 +113,10 @@ LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& sess
     }
     now = now_seconds();
     if (deadline > 0 && now >= deadline) request_stop();
-    if (give_up_at > 0 && now >= give_up_at) break;
+    if (give_up_at > 0 && now >= give_up_at) {
+      result.agent_silent = result.stop_requested && !result.target_exited;
+      break;
+    }
   }
   return result;
 }

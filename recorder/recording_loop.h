@@ -20,6 +20,7 @@ struct LoopResult {
   bool stop_requested = false;   // by a signal or the duration
   bool target_exited = false;    // the pidfd said so
   bool agent_finished = false;   // the stream ended after the agent's goodbye
+  bool agent_silent = false;     // asked to stop, the agent did not answer within the grace time
   int signal = 0;                // the signal that stopped it, if any
 };
 

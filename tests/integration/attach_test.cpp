@@ -187,6 +187,78 @@ TEST_F(AttachTest, KilledRecorderLeavesTheTargetUnhookedWithinOneSecond) {
   EXPECT_NE(service.output().find("block checks failed: 0"), std::string::npos) << service.output();
 }
 
+// Entries of /tmp named leakspy-*: what a recording could leave behind.
+std::vector<std::string> leakspy_files_in_tmp() {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp")) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("leakspy-", 0) == 0) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST_F(AttachTest, KilledRecorderLeavesNoFileBehind) {
+  BackgroundProcess service({test::target_path("attach_service"), "1", test::target_path("libleakspy_probe.so")});
+  ASSERT_TRUE(service.wait_for_output("ready"));
+  std::vector<std::string> before = leakspy_files_in_tmp();
+  BackgroundProcess leakspy(record(service.pid(), capture("killed"), ""));
+  ASSERT_TRUE(wait_for_probe(service, "hooked", 10));
+  leakspy.send_signal(SIGKILL);
+  leakspy.wait(10);
+  ASSERT_TRUE(wait_for_probe(service, "original", 5));
+  EXPECT_EQ(leakspy_files_in_tmp(), before) << "no socket directory or agent copy is left in /tmp";
+  service.close_stdin();
+  EXPECT_EQ(service.wait(30), 0);
+}
+
+// systemd's PrivateTmp=yes: the same root, another mount namespace with its
+// own /tmp, where leakspy's files are out of the target's reach.
+TEST_F(AttachTest, TargetWithAPrivateTmpIsRecorded) {
+  BackgroundProcess service({"unshare", "--mount", "--propagation", "private", "sh", "-c",
+                             "mount -t tmpfs private-tmp /tmp && exec " + test::target_path("attach_service") + " 2"});
+  ASSERT_TRUE(service.wait_for_output("ready"));
+  test::ProcessResult recorded = run_process(record(service.pid(), capture("private"), "1"), 60);
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  test::ProcessResult top = run_process({test::leakspy_binary(), "top", capture("private"), "-n", "1"});
+  EXPECT_NE(top.out.find("remember_request"), std::string::npos) << top.out;
+  service.close_stdin();
+  EXPECT_EQ(service.wait(30), 0);
+}
+
+// A network namespace of its own (a container's): the recorder's abstract
+// socket must be made inside it.
+TEST_F(AttachTest, TargetInAnotherNetworkNamespaceIsRecorded) {
+  BackgroundProcess service({"unshare", "--net", test::target_path("attach_service"), "2"});
+  ASSERT_TRUE(service.wait_for_output("ready"));
+  test::ProcessResult recorded = run_process(record(service.pid(), capture("network"), "1"), 60);
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  EXPECT_GT(test::summarize_capture(capture("network")).events, 1000u);
+  service.close_stdin();
+  EXPECT_EQ(service.wait(30), 0);
+}
+
+TEST_F(AttachTest, TargetStoppedDuringTheRecordingIsSaidToBeStoppedAndLeftSo) {
+  BackgroundProcess service({test::target_path("attach_service"), "1", test::target_path("libleakspy_probe.so")});
+  ASSERT_TRUE(service.wait_for_output("ready"));
+  auto recording = std::async(std::launch::async,
+                              [&] { return run_process(record(service.pid(), capture("stopped"), "1"), 60); });
+  ASSERT_TRUE(wait_for_probe(service, "hooked", 10));
+  ASSERT_EQ(::kill(service.pid(), SIGSTOP), 0);
+  test::ProcessResult result = recording.get();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("is stopped (SIGSTOP"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("runs on as before"), std::string::npos) << result.err;
+  std::ifstream stat("/proc/" + std::to_string(service.pid()) + "/stat");
+  std::string pid, name, state;
+  stat >> pid >> name >> state;
+  EXPECT_EQ(state, "T") << "leakspy left the process stopped, as it found it";
+  ASSERT_EQ(::kill(service.pid(), SIGCONT), 0);
+  EXPECT_TRUE(wait_for_probe(service, "original", 5)) << "resumed, the agent unhooks itself";
+  service.close_stdin();
+  EXPECT_EQ(service.wait(30), 0);
+}
+
 TEST_F(AttachTest, TargetExitingDuringTheRecordingKeepsACompleteCapture) {
   BackgroundProcess service({test::target_path("attach_service"), "2", test::target_path("libleakspy_probe.so")});
   ASSERT_TRUE(service.wait_for_output("ready"));

@@ -238,6 +238,23 @@ TEST_F(AttachTest, TargetInAnotherNetworkNamespaceIsRecorded) {
   EXPECT_EQ(service.wait(30), 0);
 }
 
+// A pid namespace of its own: the target is pid 1 there, and seen from the
+// host by its host pid, which the recorder checks the connection against.
+TEST_F(AttachTest, TargetInAnotherPidNamespaceIsRecordedByItsHostPid) {
+  BackgroundProcess unshared({"unshare", "--pid", "--fork", "--mount-proc", test::target_path("attach_service"), "2"});
+  ASSERT_TRUE(unshared.wait_for_output("ready"));
+  std::ifstream children("/proc/" + std::to_string(unshared.pid()) + "/task/" + std::to_string(unshared.pid()) +
+                         "/children");
+  pid_t service = 0;
+  ASSERT_TRUE(children >> service) << "unshare forked no child";
+  test::ProcessResult recorded = run_process(record(service, capture("pidns"), "1"), 60);
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  test::ProcessResult top = run_process({test::leakspy_binary(), "top", capture("pidns"), "-n", "1"});
+  EXPECT_NE(top.out.find("remember_request"), std::string::npos) << top.out;
+  unshared.close_stdin();
+  EXPECT_EQ(unshared.wait(30), 0);
+}
+
 TEST_F(AttachTest, TargetStoppedDuringTheRecordingIsSaidToBeStoppedAndLeftSo) {
   BackgroundProcess service({test::target_path("attach_service"), "1", test::target_path("libleakspy_probe.so")});
   ASSERT_TRUE(service.wait_for_output("ready"));

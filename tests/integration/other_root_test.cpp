@@ -37,6 +37,16 @@ class OtherRoot {
     if (!inside_.empty()) fs::remove_all(root_ + inside_, ignored);
   }
   bool present() const { return !inside_.empty(); }
+  const std::string& path() const { return root_; }
+  // The agent copies an earlier attach left in DIR (as seen inside).
+  std::vector<std::string> agent_copies(const std::string& directory) const {
+    std::vector<std::string> copies;
+    std::error_code ignored;
+    for (const auto& entry : fs::directory_iterator(root_ + directory, ignored)) {
+      if (entry.path().filename().string().rfind("leakspy-agent-", 0) == 0) copies.push_back(entry.path().string());
+    }
+    return copies;
+  }
   std::string skip_reason() const { return root_ + " was not built: run scripts/setup-roots.sh"; }
   // Copies a host file in; returns its path seen from inside the root.
   std::string place(const std::string& host_path) const {
@@ -46,8 +56,11 @@ class OtherRoot {
   }
   // The command that runs `argv` chrooted into the root, in a mount
   // namespace of its own, with /proc mounted there when `with_proc`.
-  std::vector<std::string> command(const std::vector<std::string>& argv, bool with_proc) const {
+  // `read_only_tmp`: the root's /tmp is mounted read-only there.
+  std::vector<std::string> command(const std::vector<std::string>& argv, bool with_proc,
+                                   bool read_only_tmp = false) const {
     std::string script = with_proc ? "mount -t proc proc '" + root_ + "/proc' && " : "";
+    if (read_only_tmp) script += "mount --bind -o ro '" + root_ + "/tmp' '" + root_ + "/tmp' && ";
     script += "exec chroot '" + root_ + "'";
     for (const std::string& argument : argv) script += " '" + argument + "'";
     return {"unshare", "--mount", "--propagation", "private", "sh", "-c", script};
@@ -74,9 +87,10 @@ Recorded record_and_top(pid_t pid, const std::string& heap) {
   return result;
 }
 
-void expect_python_leak_named(const OtherRoot& root, const std::string& python, bool with_proc) {
+void expect_python_leak_named(const OtherRoot& root, const std::string& python, bool with_proc,
+                              bool read_only_tmp = false) {
   std::string script = root.place(test::python_target("embedding_service.py"));
-  test::BackgroundProcess service(root.command({python, script}, with_proc));
+  test::BackgroundProcess service(root.command({python, script}, with_proc, read_only_tmp));
   ASSERT_TRUE(service.wait_for_output("ready", 60)) << service.output();
   Recorded recorded = record_and_top(service.pid(), "");
   ASSERT_EQ(recorded.record.exit_code, 0) << recorded.record.err;
@@ -102,6 +116,16 @@ TEST(OtherRootTest, Glibc231Python39LeakIsNamedWithoutProc) {
   OtherRoot root("bullseye");
   if (!root.present()) GTEST_SKIP() << root.skip_reason();
   expect_python_leak_named(root, "/usr/bin/python3.9", false);
+}
+
+TEST(OtherRootTest, TargetWhoseTmpIsReadOnlyGetsTheAgentElsewhere) {
+  OtherRoot root("bullseye");
+  if (!root.present()) GTEST_SKIP() << root.skip_reason();
+  for (const std::string& copy : root.agent_copies("/tmp")) fs::remove_all(copy);
+  for (const std::string& copy : root.agent_copies("/var/tmp")) fs::remove_all(copy);
+  expect_python_leak_named(root, "/usr/bin/python3.9", true, true);
+  EXPECT_TRUE(root.agent_copies("/tmp").empty());
+  EXPECT_EQ(root.agent_copies("/var/tmp").size(), 1u) << "the copy went to the next place the target can write";
 }
 
 TEST(OtherRootTest, NewerGlibcNativeLeakIsNamed) {

@@ -19,7 +19,10 @@ constexpr auto kRunBetweenAttempts = std::chrono::milliseconds(10);
 // thread that needs more (waiting for a lock another stopped thread holds)
 // is left for the next attempt.
 constexpr int kMaxSteps = 20000;
-constexpr auto kStepTimeout = std::chrono::milliseconds(50);
+// All threads are stopped while one is stepped: the steps of one attempt
+// share this much time, so that a stop stays short however many threads
+// are caught inside the allocator (the threads then run between attempts).
+constexpr auto kStepBudget = std::chrono::milliseconds(20);
 
 std::string file_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
@@ -175,9 +178,9 @@ std::optional<std::string> SafePointFinder::unsafe_address(uintptr_t address, bo
   return "in " + function + " (" + file_name(mapping->path) + ")";
 }
 
-bool SafePointFinder::step_out(pid_t tid, const Unsafe& unsafe) {
+bool SafePointFinder::step_out(pid_t tid, const Unsafe& unsafe, std::chrono::milliseconds timeout) {
   if (unsafe.safe_return == 0) return false;
-  if (!tracer_.step_until(tid, unsafe.safe_return, kMaxSteps, kStepTimeout)) return false;
+  if (!tracer_.step_until(tid, unsafe.safe_return, kMaxSteps, timeout)) return false;
   unw_flush_cache(static_cast<unw_addr_space_t>(address_space_), 0, 0);
   return !unsafe_frame(tid);
 }
@@ -200,8 +203,11 @@ pid_t SafePointFinder::find(int attempts) {
       last_reason = "thread " + std::to_string(tid) + " was " + unsafe->reason;
       unsafe_threads.emplace_back(tid, *unsafe);
     }
+    auto budget_end = std::chrono::steady_clock::now() + kStepBudget;
     for (const auto& [tid, unsafe] : unsafe_threads) {
-      if (step_out(tid, unsafe)) return tid;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(budget_end - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      if (step_out(tid, unsafe, left)) return tid;
     }
   }
   throw Error(ErrorKind::UnsupportedTarget,

@@ -9,12 +9,14 @@
 // likeliest to be between such calls. When no thread is safe, every thread
 // runs for a few milliseconds and the choice is made again. Before that, a
 // thread caught inside such a function is single-stepped until it returns
-// to its first safe caller (a tight malloc/free loop spends nearly all its
+// to its first safe caller (never into a system call; the steps of one
+// attempt share 20 ms) (a tight malloc/free loop spends nearly all its
 // time inside them, and would rarely be caught outside). See "Attach" in
 // docs/design.md. Offline side; allocates; throws Error.
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,7 +51,7 @@ class SafePointFinder {
  private:
   // Single-steps `tid` to where its outermost unsafe frame returns; true if
   // it got there and is safe then.
-  bool step_out(pid_t tid, const Unsafe& unsafe);
+  bool step_out(pid_t tid, const Unsafe& unsafe, std::chrono::milliseconds timeout);
   struct Frame {
     uintptr_t ip = 0;       // as unwound: a return address, but for the innermost frame
     uintptr_t address = 0;  // inside the call: ip, or ip - 1 for return addresses

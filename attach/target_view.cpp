@@ -114,10 +114,9 @@ void send_result(int channel, int status, const std::string& text, int descripto
   (void)ignored;
 }
 
-[[noreturn]] void run_child(int channel, pid_t pid, const Credentials& credentials,
-                            const std::function<ViewResult()>& work) {
+[[noreturn]] void run_child(int channel, const std::function<void()>& enter, const std::function<ViewResult()>& work) {
   try {
-    enter_view(pid, credentials);
+    enter();
     ViewResult result = work();
     send_result(channel, 0, result.text, result.descriptor.get());
   } catch (const Error& error) {
@@ -128,7 +127,7 @@ void send_result(int channel, int status, const std::string& text, int descripto
   _exit(0);
 }
 
-ViewResult receive_result(int channel, pid_t pid) {
+ViewResult receive_result(int channel) {
   std::vector<char> payload(kMaxText + 1);
   iovec data{payload.data(), payload.size()};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
@@ -150,7 +149,7 @@ ViewResult receive_result(int channel, pid_t pid) {
     }
   }
   if (got <= 0) {
-    throw Error(ErrorKind::Internal, "leakspy's helper in the view of process " + std::to_string(pid) + " said nothing");
+    throw Error(ErrorKind::Internal, "leakspy's helper in the target's view said nothing");
   }
   int status = static_cast<unsigned char>(payload[0]);
   result.text.assign(payload.data() + 1, static_cast<size_t>(got) - 1);
@@ -158,10 +157,9 @@ ViewResult receive_result(int channel, pid_t pid) {
   return result;
 }
 
-}  // namespace
-
-ViewResult run_in_target_view(pid_t pid, const std::function<ViewResult()>& work) {
-  Credentials credentials = credentials_of(pid);
+// Forks, lets the child `enter` a view and run `work` there, and returns
+// what it sent back.
+ViewResult run_in_child(const std::function<void()>& enter, const std::function<ViewResult()>& work) {
   int channel[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) throw_errno(ErrorKind::Internal, "socketpair");
   UniqueFd ours(channel[0]);
@@ -170,7 +168,7 @@ ViewResult run_in_target_view(pid_t pid, const std::function<ViewResult()>& work
   if (child < 0) throw_errno(ErrorKind::Internal, "fork");
   if (child == 0) {
     ours.reset();
-    run_child(theirs.get(), pid, credentials, work);
+    run_child(theirs.get(), enter, work);
   }
   theirs.reset();
   struct Reaper {
@@ -181,7 +179,22 @@ ViewResult run_in_target_view(pid_t pid, const std::function<ViewResult()>& work
       }
     }
   } reaper{child};
-  return receive_result(ours.get(), pid);
+  return receive_result(ours.get());
+}
+
+}  // namespace
+
+ViewResult run_in_target_view(pid_t pid, const std::function<ViewResult()>& work) {
+  Credentials credentials = credentials_of(pid);
+  return run_in_child([&] { enter_view(pid, credentials); }, work);
+}
+
+ViewResult run_in_root(const std::string& root, const std::function<ViewResult()>& work) {
+  return run_in_child(
+      [&] {
+        if (chroot(root.c_str()) != 0 || chdir("/") != 0) throw_errno(ErrorKind::NotPermitted, "cannot chroot to " + root);
+      },
+      work);
 }
 
 }  // namespace leakspy::attach

@@ -30,4 +30,8 @@ struct ViewResult {
 // from leakspy's view before calling. Throws Error.
 ViewResult run_in_target_view(pid_t pid, const std::function<ViewResult()>& work);
 
+// The same for a program not started yet, that `leakspy run --root` will
+// start chrooted into `root`: the child chroots there, as leakspy's user.
+ViewResult run_in_root(const std::string& root, const std::function<ViewResult()>& work);
+
 }  // namespace leakspy::attach

@@ -1,11 +1,13 @@
 #include "cli/agent_library.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 
+#include "attach/agent_placement.h"
 #include "common/error.h"
 
 namespace leakspy::cli {
@@ -41,6 +43,21 @@ std::string locate_agent_library() {
   }
   throw Error(ErrorKind::AgentFailed, "cannot find libleakspy_agent.so next to " + self.string() +
                                           " (looked in ../lib and ../lib/leakspy); set LEAKSPY_AGENT to its path");
+}
+
+AgentSource open_agent_library() {
+  AgentSource agent;
+  agent.path = locate_agent_library();
+  agent.file.reset(::open(agent.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!agent.file) throw_errno(ErrorKind::AgentFailed, "cannot open leakspy's agent " + agent.path);
+  agent.content_name = attach::agent_content_name(agent.file.get());
+  return agent;
+}
+
+attach::ViewResult place_agent_work(const AgentSource& agent) {
+  attach::ViewResult result;
+  result.text = attach::place_agent(agent.file.get(), agent.path, agent.content_name);
+  return result;
 }
 
 }  // namespace leakspy::cli

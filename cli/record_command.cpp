@@ -13,7 +13,6 @@
 #include <iostream>
 #include <sstream>
 
-#include "attach/agent_placement.h"
 #include "attach/injector.h"
 #include "attach/proc_status.h"
 #include "attach/ptrace_diagnosis.h"
@@ -71,14 +70,11 @@ struct TargetSetup {
   recorder::AgentListener listener;
 };
 
-TargetSetup set_up_target(pid_t pid, const std::string& agent) {
-  UniqueFd source(::open(agent.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!source) throw_errno(ErrorKind::AgentFailed, "cannot open leakspy's agent " + agent);
-  std::string content_name = attach::agent_content_name(source.get());
+TargetSetup set_up_target(pid_t pid) {
+  AgentSource agent = open_agent_library();
   std::string address = recorder::AgentListener::fresh_address();
   attach::ViewResult view = attach::run_in_target_view(pid, [&] {
-    attach::ViewResult result;
-    result.text = attach::place_agent(source.get(), agent, content_name);
+    attach::ViewResult result = place_agent_work(agent);
     result.descriptor = recorder::AgentListener::listen_on(address);
     return result;
   });
@@ -104,14 +100,13 @@ UniqueFd open_pidfd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pi
 
 void record(const RecordOptions& options) {
   attach::check_attachable(options.pid);
-  std::string agent = locate_agent_library();
   std::string output = options.output.empty() ? "leakspy-" + std::to_string(options.pid) + ".lspy" : options.output;
   UniqueFd file = capture::open_capture_file(output);
   UnfinishedCapture unfinished(output);
   // Before the first ptrace call: Ctrl-C must not kill leakspy while a
   // thread of the target runs a call leakspy made.
   recorder::StopSignals signals;
-  TargetSetup target = set_up_target(options.pid, agent);
+  TargetSetup target = set_up_target(options.pid);
   UniqueFd pidfd = open_pidfd(options.pid);
   auto started = std::chrono::steady_clock::now();
 

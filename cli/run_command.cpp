@@ -2,6 +2,7 @@
 // from its start, with the agent preloaded.
 
 #include <signal.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -27,8 +28,17 @@ struct RunOptions {
   std::string output;
   double duration = 0;
   bool native = false;
+  std::string root;  // chroot here before starting the program
   std::vector<std::string> command;
 };
+
+// The agent's path as the program will see it.
+std::string agent_path_for(const RunOptions& options) {
+  AgentSource agent = open_agent_library();
+  if (options.root.empty()) return agent.path;
+  if (geteuid() != 0) throw Error(ErrorKind::Usage, "--root needs root: chroot is for root only; run leakspy with sudo");
+  return attach::run_in_root(options.root, [&] { return place_agent_work(agent); }).text;
+}
 
 std::string default_output(const std::string& program) {
   return "leakspy-" + std::filesystem::path(program).filename().string() + "-" + std::to_string(getpid()) + ".lspy";
@@ -42,14 +52,14 @@ int exit_code_of(int status) {
 
 void run(const RunOptions& options) {
   if (options.command.empty()) throw Error(ErrorKind::Usage, "no program given: leakspy run [-o FILE] PROGRAM [ARGS...]");
-  std::string agent = locate_agent_library();
+  std::string agent = agent_path_for(options);
   std::string output = options.output.empty() ? default_output(options.command[0]) : options.output;
   UniqueFd file = capture::open_capture_file(output);
   recorder::AgentListener listener;
   recorder::StopSignals signals;
   auto started = std::chrono::steady_clock::now();
   recorder::LaunchedTarget target =
-      recorder::launch_target(options.command, agent, listener.address(), signals.original_mask());
+      recorder::launch_target(options.command, agent, listener.address(), signals.original_mask(), options.root);
 
   int status = 0;
   bool exited = false;
@@ -120,10 +130,14 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   command->add_flag("--native", options->native,
                     "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
+  command->add_option("--root", options->root,
+                      "Start the program chrooted into this directory (a container's or another distribution's "
+                      "root); the agent is placed inside it")
+      ->check(CLI::ExistingDirectory);
   // The program starts at the first argument that is not an option of run's
   // (or after "--"); everything from there on is the program's.
   command->prefix_command();
-  command->footer("Usage: leakspy run [-o FILE] [--duration S] [--] PROGRAM [ARGS...]");
+  command->footer("Usage: leakspy run [-o FILE] [--duration S] [--root DIR] [--] PROGRAM [ARGS...]");
   command->callback([options, command] {
     options->command = command->remaining();
     if (!options->command.empty() && !arguments_after_separator.empty()) options->command.push_back("--");

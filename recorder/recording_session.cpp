@@ -66,6 +66,8 @@ capture::CaptureHeader RecordingSession::make_header(const SessionOptions& optio
 
 RecordingSession::RecordingSession(SessionOptions options)
     : options_(std::move(options)),
+      target_root_(::open(("/proc/" + std::to_string(options_.pid) + "/root").c_str(),
+                          O_PATH | O_DIRECTORY | O_CLOEXEC)),
       header_(make_header(options_)),
       writer_(options_.output_file ? std::move(options_.output_file) : capture::open_capture_file(options_.output_path),
               options_.output_path, header_),
@@ -315,9 +317,14 @@ void RecordingSession::finish(capture::TargetEnd end, int exit_status) {
 // "Symbols"). A failure here costs the names, never the recording.
 void RecordingSession::write_symbols(capture::TargetEnd end) {
   symbolize::SymbolizeOptions options;
-  // While the target lives, its files are opened through its own root (a
-  // container's files are not at the same paths here); once it is gone, by path.
-  if (end == capture::TargetEnd::StillRunning) options.root = "/proc/" + std::to_string(options_.pid) + "/root";
+  // The target's files are opened through its own root (a container's files
+  // are not at the same paths here), which target_root_ keeps reachable after
+  // it exits; without it, while the target lives, through /proc; else by path.
+  if (target_root_) {
+    options.root = "/proc/self/fd/" + std::to_string(target_root_.get());
+  } else if (end == capture::TargetEnd::StillRunning) {
+    options.root = "/proc/" + std::to_string(options_.pid) + "/root";
+  }
   try {
     for (const symbolize::FrameSymbol& symbol : native_frames_.symbolize(options)) {
       capture::SymbolRecord record;

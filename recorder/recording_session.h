@@ -81,6 +81,9 @@ class RecordingSession final : public MergedEventSink {
   void end_finished_threads();
 
   SessionOptions options_;
+  // The target's root, held open from the start: its files stay reachable
+  // for the symbols after it exits, in a container or chroot too.
+  UniqueFd target_root_;
   capture::CaptureHeader header_;
   capture::CaptureWriter writer_;
   EpochMerger merger_;

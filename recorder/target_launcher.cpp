@@ -27,7 +27,8 @@ bool is_variable(const char* entry, const char* name) {
 }  // namespace
 
 LaunchedTarget launch_target(const std::vector<std::string>& command, const std::string& agent_path,
-                             const std::string& socket_path, const sigset_t& child_signal_mask) {
+                             const std::string& socket_path, const sigset_t& child_signal_mask,
+                             const std::string& root) {
   if (command.empty()) throw Error(ErrorKind::Usage, "no program given: use leakspy run -- PROGRAM [ARGS...]");
 
   // Everything the child needs is built before fork: after it, only
@@ -60,7 +61,7 @@ LaunchedTarget launch_target(const std::vector<std::string>& command, const std:
   if (pid < 0) throw_errno(ErrorKind::TargetStart, "cannot start " + command[0] + ": fork");
   if (pid == 0) {
     sigprocmask(SIG_SETMASK, &child_signal_mask, nullptr);
-    execvpe(argv[0], argv.data(), envp.data());
+    if (root.empty() || (chroot(root.c_str()) == 0 && chdir("/") == 0)) execvpe(argv[0], argv.data(), envp.data());
     int error = errno;
     ssize_t ignored = write(write_end.get(), &error, sizeof(error));
     (void)ignored;

@@ -18,10 +18,12 @@ struct LaunchedTarget {
 };
 
 // Forks and execs `command` (searched in PATH) with LD_PRELOAD prepended with
-// `agent_path` and LEAKSPY_SOCKET set. Throws Error(TargetStart) with the
-// exec error when the program cannot be started.
+// `agent_path` and LEAKSPY_SOCKET set; with a `root`, chrooted there first
+// (then `agent_path` and the program are paths inside it). Throws
+// Error(TargetStart) with the exec error when the program cannot be started.
 LaunchedTarget launch_target(const std::vector<std::string>& command, const std::string& agent_path,
-                             const std::string& socket_path, const sigset_t& child_signal_mask);
+                             const std::string& socket_path, const sigset_t& child_signal_mask,
+                             const std::string& root = "");
 
 // Waits for the program; returns its wait status.
 int wait_for_target(pid_t pid);

@@ -159,5 +159,48 @@ TEST(OtherRootTest, NewerGlibcPython314IsRecordedNativeOnlyWithTheReason) {
   EXPECT_EQ(service.wait(60), 0);
 }
 
+// `leakspy run --root`: the program starts chrooted into the root, with the
+// agent placed inside it; leakspy itself runs in a mount namespace where the
+// root has /proc, as a container would.
+test::BackgroundProcess run_inside(const OtherRoot& root, const std::string& capture,
+                                   const std::vector<std::string>& program) {
+  std::string script = "mount -t proc proc '" + root.path() + "/proc' && exec '" + test::leakspy_binary() +
+                       "' run -o '" + capture + "' --duration 2 --root '" + root.path() + "' --";
+  for (const std::string& argument : program) script += " '" + argument + "'";
+  script += " 2>&1";  // leakspy's messages too, to wait for the end of the recording
+  return test::BackgroundProcess({"unshare", "--mount", "--propagation", "private", "sh", "-c", script});
+}
+
+TEST(OtherRootTest, RunInsideTheGlibc231RootNamesThePythonLeak) {
+  OtherRoot root("bullseye");
+  if (!root.present()) GTEST_SKIP() << root.skip_reason();
+  std::string capture = test::make_temp_dir() + "/run.lspy";
+  std::string script = root.place(test::python_target("embedding_service.py"));
+  test::BackgroundProcess leakspy = run_inside(root, capture, {"/usr/bin/python3.9", script});
+  ASSERT_TRUE(leakspy.wait_for_output("recording stopped; waiting for", 60)) << leakspy.output();
+  leakspy.close_stdin();
+  ASSERT_EQ(leakspy.wait(60), 0) << "leakspy run exits with the program's status";
+  test::ProcessResult top = test::run_process({test::leakspy_binary(), "top", capture, "-n", "1"}, 60);
+  std::string line =
+      "embedding_service.py:" + std::to_string(test::line_marked(test::python_target("embedding_service.py"), "# LEAK"));
+  EXPECT_NE(top.out.find(line), std::string::npos) << top.out << top.err;
+}
+
+TEST(OtherRootTest, RunInsideTheSidRootNamesTheNativeLeak) {
+  OtherRoot root("sid");
+  if (!root.present()) GTEST_SKIP() << root.skip_reason();
+  std::string capture = test::make_temp_dir() + "/run.lspy";
+  std::string service = root.place(test::target_path("attach_service"));
+  test::BackgroundProcess leakspy = run_inside(root, capture, {service, "2"});
+  ASSERT_TRUE(leakspy.wait_for_output("recording stopped; waiting for", 60)) << leakspy.output();
+  leakspy.close_stdin();
+  ASSERT_EQ(leakspy.wait(60), 0);
+  EXPECT_NE(leakspy.output().find("block checks failed: 0"), std::string::npos) << leakspy.output();
+  test::ProcessResult top = test::run_process({test::leakspy_binary(), "top", capture, "-n", "1"}, 60);
+  std::string leak = "remember_request (" + service_source() + ":" +
+                     std::to_string(test::line_marked(service_source(), "// LEAK")) + ")";
+  EXPECT_NE(top.out.find(leak), std::string::npos) << top.out << top.err;
+}
+
 }  // namespace
 }  // namespace leakspy

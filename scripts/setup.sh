@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages leakspy needs to build, test and benchmark.
-# Idempotent: packages already present are skipped, and nothing runs when all are there.
+# Idempotent: packages already present are skipped, and nothing is installed when all are there.
+# Then builds the integration tests' root file systems (scripts/setup-roots.sh) unless
+# LEAKSPY_SKIP_ROOTS=1.
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,8 @@ packages=(
   python3 python3-torch
   chromium
   heaptrack gdb
+  debootstrap
+  redis-server redis-tools gunicorn python3-flask
 )
 
 missing=()
@@ -21,13 +25,14 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ "${LEAKSPY_SKIP_ROOTS:-0}" != 1 ]; then "$(dirname "${BASH_SOURCE[0]}")/setup-roots.sh"; fi

@@ -10,8 +10,12 @@ namespace leakspy::recorder {
 StopSignals::StopSignals() {
   sigset_t stop;
   sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
+  // Every signal that would end leakspy by default and can be caught: a
+  // closed terminal (SIGHUP) or a reader gone from a pipe (SIGPIPE) must end
+  // the recording cleanly, and must never kill leakspy in the middle of a
+  // call it made into a target's thread (that thread would then return to
+  // address 0 and take its process down).
+  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) sigaddset(&stop, signal);
   if (sigprocmask(SIG_BLOCK, &stop, &original_) != 0) throw_errno(ErrorKind::Internal, "sigprocmask");
   fd_.reset(signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!fd_) throw_errno(ErrorKind::Internal, "signalfd");

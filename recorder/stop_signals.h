@@ -1,6 +1,7 @@
 #pragma once
-// SIGINT and SIGTERM end a recording cleanly instead of killing leakspy: they
-// are blocked and read from a signalfd by the recording loop. Restores the
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE end a recording cleanly
+// instead of killing leakspy: they are blocked and read from a signalfd by
+// the recording loop. Restores the
 // previous mask when destroyed; child processes get the previous mask too.
 // Not thread-safe: create one, on the main thread, before starting threads.
 

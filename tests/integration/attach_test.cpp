@@ -276,6 +276,23 @@ TEST_F(AttachTest, TargetStoppedDuringTheRecordingIsSaidToBeStoppedAndLeftSo) {
   EXPECT_EQ(service.wait(30), 0);
 }
 
+// A closed terminal or a dropped ssh session: SIGHUP ends the recording
+// with a complete capture, and the target runs on unhooked.
+TEST_F(AttachTest, HangupEndsTheRecordingCleanly) {
+  BackgroundProcess service({test::target_path("attach_service"), "1", test::target_path("libleakspy_probe.so")});
+  ASSERT_TRUE(service.wait_for_output("ready"));
+  BackgroundProcess leakspy(record(service.pid(), capture("hangup"), ""));
+  ASSERT_TRUE(wait_for_probe(service, "hooked", 10));
+  leakspy.send_signal(SIGHUP);
+  EXPECT_EQ(leakspy.wait(30), 0);
+  EXPECT_EQ(probe(service), "probe: original");
+  test::CaptureSummary summary = test::summarize_capture(capture("hangup"));
+  EXPECT_TRUE(summary.has_trailer) << "the capture was finished";
+  EXPECT_GT(summary.events, 0u);
+  service.close_stdin();
+  EXPECT_EQ(service.wait(30), 0);
+}
+
 TEST_F(AttachTest, TargetExitingDuringTheRecordingKeepsACompleteCapture) {
   BackgroundProcess service({test::target_path("attach_service"), "2", test::target_path("libleakspy_probe.so")});
   ASSERT_TRUE(service.wait_for_output("ready"));

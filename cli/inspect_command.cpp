@@ -18,7 +18,6 @@ struct InspectOptions {
 void inspect(const InspectOptions& options) {
   capture::CaptureReader reader(options.path);
   capture::ReadSummary summary;
-  std::ios::sync_with_stdio(false);
   if (options.stats) {
     render::print_header(std::cout, reader.header());
     render::RecordCounter counter;

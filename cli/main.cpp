@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/terminal_escaping.h"
 #include "common/error.h"
 
 namespace leakspy::cli {
@@ -16,6 +17,10 @@ std::vector<std::string> arguments_after_separator;
 
 int main(int argc, char** argv) {
   using namespace leakspy;
+  // Before the filter: unsynchronised, the standard streams get buffers of
+  // their own (much faster for large reports), which the filter then wraps.
+  std::ios::sync_with_stdio(false);
+  cli::EscapedStandardStreams escaped;  // no target-supplied text drives the terminal
   CLI::App app{"leakspy: find memory leaks in running processes", "leakspy"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("leakspy ") + LEAKSPY_VERSION);

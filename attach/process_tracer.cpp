@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -63,6 +64,24 @@ bool is_step_trap(pid_t tid) {
   return info.si_signo == SIGTRAP && (info.si_code == TRAP_TRACE || info.si_code == TRAP_BRKPT);
 }
 
+// Whether every thread of `pid` has ended: its leader alone may be a zombie
+// while other threads run (a main thread that called pthread_exit).
+bool is_dead(pid_t pid) {
+  std::optional<ProcStat> stat = read_proc_stat(pid);
+  if (!stat || stat->state == 'X') return true;
+  if (stat->state != 'Z') return false;
+  for (pid_t tid : list_threads(pid)) {
+    std::ifstream task("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(task)), std::istreambuf_iterator<char>());
+    size_t name_end = text.rfind(')');
+    if (name_end != std::string::npos && name_end + 2 < text.size() && text[name_end + 2] != 'Z' &&
+        text[name_end + 2] != 'X') {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string signal_name(int signal) {
   const char* name = sigabbrev_np(signal);
   return name != nullptr ? std::string("SIG") + name : "signal " + std::to_string(signal);
@@ -92,21 +111,25 @@ std::vector<pid_t> ProcessTracer::threads() const {
 
 void ProcessTracer::seize_new_threads() {
   // A running thread may start others while we seize: rescan until a pass
-  // finds nobody new. Stopped threads cannot start threads.
+  // finds nobody new. Stopped threads cannot start threads. Each pass
+  // interrupts every new thread before waiting for any: a busy process has
+  // more runnable threads than CPUs, and each must be scheduled to stop, so
+  // waiting for them one by one would add up those delays while the ones
+  // already stopped wait.
   for (int pass = 0; pass < 1000; ++pass) {
-    bool found_new = false;
+    std::vector<pid_t> seized;
     for (pid_t tid : list_threads(pid_)) {
       if (stopped_.count(tid) != 0) continue;
       if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
         if (errno == ESRCH) continue;  // the thread ended meanwhile
         explain_ptrace_failure(pid_, errno);
       }
-      found_new = true;
       stopped_[tid] = {};
       ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-      wait_until_stopped(tid);
+      seized.push_back(tid);
     }
-    if (!found_new) {
+    for (pid_t tid : seized) wait_until_stopped(tid);
+    if (seized.empty()) {
       if (stopped_.empty()) {
         if (end_status_) throw_ended();
         throw Error(ErrorKind::NoSuchProcess, "process " + std::to_string(pid_) + " has no threads left");
@@ -124,9 +147,7 @@ void ProcessTracer::note_end(pid_t, int status) {
 }
 
 std::string ProcessTracer::how_it_ended() const {
-  std::optional<ProcStat> stat = read_proc_stat(pid_);
-  bool alive = stat && stat->state != 'Z' && stat->state != 'X';
-  if (alive) return "";
+  if (!is_dead(pid_)) return "";
   if (end_status_ && WIFSIGNALED(*end_status_)) {
     return "was killed by " + signal_name(WTERMSIG(*end_status_)) + (WCOREDUMP(*end_status_) ? " (core dumped)" : "");
   }
@@ -181,10 +202,38 @@ void ProcessTracer::reclaim_step_trap(pid_t tid) {
   }
 }
 
+bool ProcessTracer::collect_if_dead() {
+  if (!is_dead(pid_)) return false;
+  // A dead thread group reports each thread's end to its tracer, but the
+  // leader's only once every other thread is reaped: collect them all, or a
+  // wait for one of them never returns.
+  std::vector<pid_t> tids;
+  for (const auto& [tid, thread] : stopped_) tids.push_back(tid);
+  for (int round = 0; round < 2; ++round) {
+    for (pid_t tid : tids) {
+      int status = 0;
+      pid_t got = waitpid(tid, &status, __WALL | WNOHANG);
+      if (got < 0 || (got == tid && (WIFEXITED(status) || WIFSIGNALED(status)))) {
+        if (got == tid) note_end(tid, status);
+        stopped_.erase(tid);
+      }
+    }
+  }
+  return true;
+}
+
 void ProcessTracer::wait_until_stopped(pid_t tid) {
   for (;;) {
     int status = 0;
-    pid_t got = waitpid(tid, &status, __WALL);
+    pid_t got = waitpid(tid, &status, __WALL | WNOHANG);
+    if (got == 0) {
+      if (collect_if_dead()) {
+        stopped_.erase(tid);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+      continue;
+    }
     if (got < 0) {
       if (errno == EINTR) continue;
       stopped_.erase(tid);
@@ -222,10 +271,8 @@ void ProcessTracer::run_briefly(std::chrono::milliseconds duration) {
   std::this_thread::sleep_for(duration);
   std::vector<pid_t> tids;
   for (auto& [tid, thread] : stopped_) tids.push_back(tid);
-  for (pid_t tid : tids) {
-    ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-    wait_until_stopped(tid);
-  }
+  for (pid_t tid : tids) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);  // all first: see seize_new_threads
+  for (pid_t tid : tids) wait_until_stopped(tid);
   if (stopped_.empty()) throw_ended();
 }
 
@@ -295,6 +342,10 @@ std::optional<int> ProcessTracer::wait_for_stop(pid_t tid, std::chrono::steady_c
     int status = 0;
     pid_t got = waitpid(tid, &status, __WALL | WNOHANG);
     if (got == 0) {
+      if (collect_if_dead()) {
+        stopped_.erase(tid);
+        throw_ended();
+      }
       if (std::chrono::steady_clock::now() > deadline) {
         ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
         wait_until_stopped(tid);

@@ -88,6 +88,9 @@ class ProcessTracer : public RemoteMemory {
   // is never delivered to the target.
   void reclaim_step_trap(pid_t tid);
   void note_end(pid_t tid, int status);
+  // When the process is dead (a zombie or gone), reaps every traced
+  // thread's end and returns true.
+  bool collect_if_dead();
   [[noreturn]] void throw_ended() const;
   void detach(pid_t tid);
 

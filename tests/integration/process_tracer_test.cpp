@@ -3,6 +3,7 @@
 // target after detach.
 #include "attach/process_tracer.h"
 
+#include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 
@@ -11,6 +12,7 @@
 #include <chrono>
 
 #include "attach/safe_point.h"
+#include "common/error.h"
 #include "tests/support/process.h"
 
 namespace leakspy::attach {
@@ -63,6 +65,22 @@ TEST(ProcessTracerTest, ThreadsBlockedInLibcCallsAreSafePoints) {
   }
   target.write_stdin("go\n");
   EXPECT_EQ(target.wait(10), 0);
+}
+
+// A target that dies while attached is said to have died, and how: never
+// "cannot read the registers" blamed on a process leakspy may have killed.
+TEST(ProcessTracerTest, ATargetKilledWhileAttachedIsNamedWithItsSignal) {
+  BackgroundProcess target({test::target_path("blocked_threads")});
+  ASSERT_TRUE(target.wait_for_output("ready\n"));
+  ProcessTracer tracer(target.pid());
+  ASSERT_EQ(::kill(target.pid(), SIGKILL), 0);
+  try {
+    tracer.run_briefly(std::chrono::milliseconds(5));
+    FAIL() << "the tracer did not notice the end";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::ProcessExiting);
+    EXPECT_NE(std::string(error.what()).find("was killed by SIGKILL"), std::string::npos) << error.what();
+  }
 }
 
 }  // namespace

@@ -1,0 +1,1 @@
+"""The driver of scripts/attach-stress.sh: targets, stop-watch, leakspy cycles, report."""

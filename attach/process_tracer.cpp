@@ -28,6 +28,7 @@ namespace {
 // A step whose trap has not come after this long is stuck in the kernel (a
 // page fault that waits for I/O, say): it is interrupted, and its trap reclaimed.
 constexpr auto kStepStall = std::chrono::seconds(1);
+constexpr std::chrono::microseconds kLongestPoll(1000);
 
 std::set<pid_t> list_threads(pid_t pid) {
   std::set<pid_t> threads;
@@ -223,15 +224,20 @@ bool ProcessTracer::collect_if_dead() {
 }
 
 void ProcessTracer::wait_until_stopped(pid_t tid) {
+  // A stop comes within microseconds, or within a scheduling delay on a
+  // busy machine: poll, backing off to a millisecond, and look whether the
+  // process died (see collect_if_dead) at each millisecond's poll.
+  std::chrono::microseconds pause(5);
   for (;;) {
     int status = 0;
     pid_t got = waitpid(tid, &status, __WALL | WNOHANG);
     if (got == 0) {
-      if (collect_if_dead()) {
+      if (pause >= kLongestPoll && collect_if_dead()) {
         stopped_.erase(tid);
         return;
       }
-      std::this_thread::sleep_for(std::chrono::microseconds(20));
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, kLongestPoll);
       continue;
     }
     if (got < 0) {

@@ -50,6 +50,13 @@ bool may_hold_runtime_locks(const std::string& path) {
 
 bool is_runtime_library(const std::string& path) { return may_hold_runtime_locks(path) || is_dynamic_loader(path); }
 
+void* remote_address_space() {
+  unw_addr_space_t space = unw_create_addr_space(&_UPT_accessors, 0);
+  if (space == nullptr) throw Error(ErrorKind::Internal, "libunwind could not create a remote address space");
+  unw_set_caching_policy(space, UNW_CACHE_GLOBAL);
+  return space;
+}
+
 bool is_blocked_in_system_call(const user_regs_struct& registers) {
   return static_cast<long long>(registers.orig_rax) >= 0;
 }
@@ -64,31 +71,41 @@ bool is_unsafe_function(const std::string& name) {
                      [&](std::string_view fragment) { return name.find(fragment) != std::string::npos; });
 }
 
-SafePointFinder::SafePointFinder(ProcessTracer& tracer) : tracer_(tracer) {
-  unw_addr_space_t space = unw_create_addr_space(&_UPT_accessors, 0);
-  if (space == nullptr) throw Error(ErrorKind::Internal, "libunwind could not create a remote address space");
-  unw_set_caching_policy(space, UNW_CACHE_GLOBAL);
-  address_space_ = space;
+RuntimeSymbols::RuntimeSymbols(pid_t pid, const std::vector<Mapping>& maps) : pid_(pid) {
+  for (const Mapping& mapping : maps) {
+    if (mapping.path.empty() || mapping.path[0] != '/' || !is_runtime_library(mapping.path)) continue;
+    if (std::optional<MappedFile> file = find_mapped_path(maps, mapping.path)) of(*file);
+  }
 }
 
-SafePointFinder::~SafePointFinder() { unw_destroy_addr_space(static_cast<unw_addr_space_t>(address_space_)); }
-
-const ElfSymbols* SafePointFinder::symbols_of(const MappedFile& file) {
-  auto found = symbols_.find(file.path);
-  if (found != symbols_.end()) return found->second.get();
+const ElfSymbols* RuntimeSymbols::of(const MappedFile& file) {
+  auto found = by_path_.find(file.path);
+  if (found != by_path_.end()) return found->second.get();
   std::unique_ptr<ElfSymbols> symbols;
   try {
-    symbols = std::make_unique<ElfSymbols>(openable_path(tracer_.pid(), file));
+    symbols = std::make_unique<ElfSymbols>(openable_path(pid_, file));
   } catch (const Error&) {
     // Unreadable: frames there are judged by their module alone.
   }
-  return (symbols_[file.path] = std::move(symbols)).get();
+  return (by_path_[file.path] = std::move(symbols)).get();
 }
+
+SafePointFinder::SafePointFinder(ProcessTracer& tracer)
+    : tracer_(tracer),
+      maps_(read_maps(tracer.pid())),
+      own_symbols_(std::make_unique<RuntimeSymbols>(tracer.pid(), maps_)),
+      symbols_(*own_symbols_),
+      address_space_(remote_address_space()) {}
+
+SafePointFinder::SafePointFinder(ProcessTracer& tracer, std::vector<Mapping> maps, RuntimeSymbols& symbols)
+    : tracer_(tracer), maps_(std::move(maps)), symbols_(symbols), address_space_(remote_address_space()) {}
+
+SafePointFinder::~SafePointFinder() { unw_destroy_addr_space(static_cast<unw_addr_space_t>(address_space_)); }
 
 std::string SafePointFinder::function_at(const Mapping& mapping, uintptr_t address) {
   std::optional<MappedFile> file = find_mapped_path(maps_, mapping.path);
   if (!file) return "";
-  const ElfSymbols* symbols = symbols_of(*file);
+  const ElfSymbols* symbols = symbols_.of(*file);
   return symbols == nullptr ? "" : symbols->function_at(address - file->bias);
 }
 

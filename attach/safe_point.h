@@ -29,9 +29,27 @@
 
 namespace leakspy::attach {
 
+// The symbols of a process's libraries, read once and kept by path; made
+// before the process is stopped, so that reading them costs no stopped time.
+class RuntimeSymbols {
+ public:
+  // Reads the symbols of the runtime libraries (libc and its peers, the
+  // loader) mapped in `maps` at once; others when first asked for.
+  RuntimeSymbols(pid_t pid, const std::vector<Mapping>& maps);
+  // Null when unreadable (frames there are judged by their module alone).
+  const ElfSymbols* of(const MappedFile& file);
+
+ private:
+  pid_t pid_;
+  std::map<std::string, std::unique_ptr<ElfSymbols>> by_path_;
+};
+
 class SafePointFinder {
  public:
+  // Reads the target's mappings and symbols itself, while it is stopped.
   explicit SafePointFinder(ProcessTracer& tracer);
+  // With mappings and symbols read before the target was stopped.
+  SafePointFinder(ProcessTracer& tracer, std::vector<Mapping> maps, RuntimeSymbols& symbols);
   ~SafePointFinder();
   SafePointFinder(const SafePointFinder&) = delete;
   SafePointFinder& operator=(const SafePointFinder&) = delete;
@@ -62,12 +80,12 @@ class SafePointFinder {
   std::optional<std::string> unsafe_address(uintptr_t address, bool unnamed_is_unsafe);
   // The function holding `address` in `mapping`'s file, or "" when unnamed.
   std::string function_at(const Mapping& mapping, uintptr_t address);
-  const ElfSymbols* symbols_of(const MappedFile& file);
 
   ProcessTracer& tracer_;
   std::vector<Mapping> maps_;
-  std::map<std::string, std::unique_ptr<ElfSymbols>> symbols_;  // by path; null: unreadable
-  void* address_space_ = nullptr;                                // libunwind's unw_addr_space_t
+  std::unique_ptr<RuntimeSymbols> own_symbols_;  // when made without
+  RuntimeSymbols& symbols_;
+  void* address_space_ = nullptr;  // libunwind's unw_addr_space_t
 };
 
 // Whether a function of that name may hold the allocator's or the loader's

@@ -92,7 +92,7 @@ __attribute__((destructor)) void finish_at_exit() { agent::finish_session_at_exi
 // hooks happen there, so the hijacked target thread returns at once.
 // Returns 0 when the thread started, a StartResult otherwise: AlreadyRecording
 // when another leakspy's session runs (claimed here, so a second attach
-// learns it at once).
+// learns it at once). Its name is wire::kAgentStartFunction.
 extern "C" __attribute__((visibility("default"))) int leakspy_agent_start(const char* socket_path) {
   if (socket_path == nullptr || std::strlen(socket_path) >= sizeof(attach_socket_path)) {
     return static_cast<int>(agent::StartResult::InitFailed);

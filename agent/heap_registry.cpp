@@ -11,11 +11,11 @@ namespace leakspy::agent {
 namespace {
 
 struct DeclaredHeap {
-  char name[32];
+  char name[wire::kMaxHeapNameBytes + 1];  // NUL-terminated
   uint64_t flags;
 };
 
-constexpr uint32_t kFirstDeclaredHeap = 2;  // 0 malloc, 1 mmap
+constexpr uint32_t kFirstDeclaredHeap = wire::kFirstDeclaredHeap;
 
 constinit DeclaredHeap heaps[capture::kMaxHeaps] = {};
 // Heaps [kFirstDeclaredHeap, declared) exist; published with release after

@@ -71,7 +71,9 @@ bool ModuleReporter::on_module(const dl_phdr_info* info) {
 
   // Staged, not sent: this runs under glibc's module-list lock, and a send may
   // block on a slow recorder while every unwinding thread waits for that lock.
-  constexpr size_t kMaxMessage = sizeof(wire::WireModule) + PATH_MAX + 256 + 64 * sizeof(wire::WireSegment);
+  static_assert(wire::kMaxModulePathBytes == PATH_MAX);
+  constexpr size_t kMaxMessage = sizeof(wire::WireModule) + wire::kMaxModulePathBytes + wire::kMaxBuildIdBytes +
+                                 wire::kMaxModuleSegments * sizeof(wire::WireSegment);
   if (staged_bytes_ + sizeof(wire::MessageHeader) + kMaxMessage > kStagingBytes) {
     --known_count_;
     staging_full_ = true;
@@ -91,12 +93,12 @@ bool ModuleReporter::on_module(const dl_phdr_info* info) {
   }
   const uint8_t* build_id = nullptr;
   uint32_t build_id_length = find_build_id(info, &build_id);
-  if (build_id_length > 256) build_id_length = 0;
+  if (build_id_length > wire::kMaxBuildIdBytes) build_id_length = 0;
   uint8_t* cursor = reinterpret_cast<uint8_t*>(path) + path_length;
   if (build_id_length > 0) std::memcpy(cursor, build_id, build_id_length);
   cursor += build_id_length;
   uint32_t segments = 0;
-  for (int i = 0; i < info->dlpi_phnum && segments < 64; ++i) {
+  for (int i = 0; i < info->dlpi_phnum && segments < wire::kMaxModuleSegments; ++i) {
     const ElfW(Phdr)& phdr_entry = info->dlpi_phdr[i];
     if (phdr_entry.p_type != PT_LOAD) continue;
     wire::WireSegment segment{phdr_entry.p_vaddr, phdr_entry.p_memsz, phdr_entry.p_flags, 0};

@@ -12,7 +12,7 @@ namespace {
 struct Note {
   uint32_t severity;
   uint32_t length;
-  char text[248];
+  char text[wire::kMaxNoteBytes];
 };
 
 constexpr uint32_t kMaxNotes = 16;

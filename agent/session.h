@@ -6,14 +6,12 @@
 
 #include <cstdint>
 
+#include "capture/wire.h"
+
 namespace leakspy::agent {
 
-enum class StartResult : int {
-  Started = 0,
-  AlreadyRecording = 1,  // a session is running
-  InitFailed = 2,        // memory or symbols missing: the agent stays inert
-  ConnectFailed = 3,     // the recorder's socket did not answer
-};
+// Also what leakspy_agent_start returns to leakspy (capture/wire.h).
+using StartResult = wire::StartResult;
 
 // Everything before the writer loop: one-time set-up, connect, hello, module
 // list, hooks, tracking on. Runs on the thread that installs the hooks (the

@@ -2,9 +2,14 @@
 // An open-addressing hash map from 64-bit keys to small values, for the live
 // set: millions of inserts and erases per second with no allocation per
 // entry. Linear probing with backward-shift deletion (no tombstones, so heavy
-// churn does not degrade it). Key 0 is reserved as "empty".
+// churn does not degrade it). Every 64-bit key is valid: the table marks its
+// empty slots with key 0, so key 0 itself lives in a slot of its own beside the
+// table (keys come from captures and targets, and any value can arrive; a key 0
+// taken for "empty" once made every insert look new and the table doubled
+// every few events - issue 14, finding 4).
 // Not thread-safe.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -16,9 +21,10 @@ class AddressMap {
  public:
   explicit AddressMap(size_t initial_capacity = 1 << 16) { rehash(round_up(initial_capacity)); }
 
-  size_t size() const { return size_; }
+  size_t size() const { return size_ + (has_zero_ ? 1 : 0); }
 
   Value* find(uint64_t key) {
+    if (key == 0) return has_zero_ ? &zero_value_ : nullptr;
     for (size_t i = slot_of(key);; i = (i + 1) & mask_) {
       if (keys_[i] == key) return &values_[i];
       if (keys_[i] == 0) return nullptr;
@@ -28,6 +34,13 @@ class AddressMap {
 
   // Inserts or overwrites. Returns true if the key was new.
   bool insert(uint64_t key, const Value& value, Value* previous = nullptr) {
+    if (key == 0) {
+      bool is_new = !has_zero_;
+      if (!is_new && previous != nullptr) *previous = zero_value_;
+      zero_value_ = value;
+      has_zero_ = true;
+      return is_new;
+    }
     if ((size_ + 1) * 10 > capacity() * 7) rehash(capacity() * 2);
     for (size_t i = slot_of(key);; i = (i + 1) & mask_) {
       if (keys_[i] == key) {
@@ -46,6 +59,12 @@ class AddressMap {
 
   // Removes the key; returns false if it was absent.
   bool erase(uint64_t key, Value* removed = nullptr) {
+    if (key == 0) {
+      if (!has_zero_) return false;
+      if (removed != nullptr) *removed = zero_value_;
+      has_zero_ = false;
+      return true;
+    }
     size_t i = slot_of(key);
     for (;; i = (i + 1) & mask_) {
       if (keys_[i] == key) break;
@@ -72,6 +91,7 @@ class AddressMap {
 
   template <typename Visit>
   void for_each(Visit&& visit) const {
+    if (has_zero_) visit(uint64_t{0}, zero_value_);
     for (size_t i = 0; i < keys_.size(); ++i) {
       if (keys_[i] != 0) visit(keys_[i], values_[i]);
     }
@@ -80,6 +100,7 @@ class AddressMap {
   void clear() {
     std::fill(keys_.begin(), keys_.end(), 0);
     size_ = 0;
+    has_zero_ = false;
   }
 
  private:
@@ -88,7 +109,7 @@ class AddressMap {
     while (capacity < n) capacity *= 2;
     return capacity;
   }
-  size_t capacity() const { return keys_.size(); }
+  size_t capacity() const { return keys_.size(); }  // of the table, without key 0's slot
   size_t slot_of(uint64_t key) const {
     key ^= key >> 31;
     key *= 0x7fb5d329728ea185ull;
@@ -110,7 +131,9 @@ class AddressMap {
   std::vector<uint64_t> keys_;
   std::vector<Value> values_;
   size_t mask_ = 0;
-  size_t size_ = 0;
+  size_t size_ = 0;  // keys in the table (key 0 is not among them)
+  bool has_zero_ = false;
+  Value zero_value_{};
 };
 
 }  // namespace leakspy::analyze

@@ -5,6 +5,7 @@
 // its function, file and line, an unresolved frame by module name and
 // offset. Pure functions; not thread-safe (labels are cached).
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,8 +27,13 @@ struct SiteDiff {
   std::optional<LocationId> after_site;   // in the second's
   StackTotals before;
   StackTotals after;
+  // after - before, within +-INT64_MAX: totals from a capture can be any
+  // 64-bit value, and callers negate the result.
   int64_t delta(Metric metric) const {
-    return static_cast<int64_t>(metric_value(after, metric)) - static_cast<int64_t>(metric_value(before, metric));
+    constexpr uint64_t kLargest = INT64_MAX;
+    uint64_t a = metric_value(after, metric), b = metric_value(before, metric);
+    if (a >= b) return static_cast<int64_t>(std::min(a - b, kLargest));
+    return -static_cast<int64_t>(std::min(b - a, kLargest));
   }
 };
 

@@ -2,18 +2,27 @@
 
 namespace leakspy::analyze {
 
-LiveSet::LiveSet() : blocks_(1 << 16) { range_heaps_[capture::kHeapMmap] = true; }
+LiveSet::LiveSet() { range_heaps_[capture::kHeapMmap] = true; }
+
+LiveSet::BlockMap& LiveSet::blocks_for_allocation(HeapId heap) {
+  std::unique_ptr<BlockMap>& blocks = blocks_[slot_of(heap)];
+  // malloc's table starts large (every recording fills it); the others small.
+  if (blocks == nullptr) blocks = std::make_unique<BlockMap>(heap.value() == capture::kHeapMalloc ? 1 << 16 : 1 << 10);
+  return *blocks;
+}
 
 bool LiveSet::is_live(HeapId heap, uint64_t address) const {
   if (is_range_heap(heap)) {
-    auto found = ranges_.find(heap.value());
+    auto found = ranges_.find(slot_of(heap));
     return found != ranges_.end() && found->second.count(address) != 0;
   }
-  return blocks_.find(key_of(heap, address)) != nullptr;
+  const BlockMap* blocks = blocks_of(heap);
+  return blocks != nullptr && blocks->find(address) != nullptr;
 }
 
 uint64_t LiveSet::live_blocks() const {
-  uint64_t count = blocks_.size();
+  uint64_t count = 0;
+  for (const std::unique_ptr<BlockMap>& blocks : blocks_) count += blocks == nullptr ? 0 : blocks->size();
   for (const auto& [heap, ranges] : ranges_) count += ranges.size();
   return count;
 }

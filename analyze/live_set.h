@@ -7,11 +7,16 @@
 //   - an allocation over a live address means its free was missed: the old
 //     block is dropped and counted as an implicit free;
 //   - range heaps (mmap) release address ranges, possibly parts of a block.
+// Every (heap, address) is its own key and every size is accepted: the events
+// come from captures and targets leakspy does not trust. Byte counts are
+// unsigned and wrap, never overflow: a block's bytes are added once and
+// subtracted once, so each heap's count stays exact whatever the sizes.
 // Not thread-safe.
 
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -52,7 +57,7 @@ class LiveSet {
   static constexpr uint32_t kMaxHeaps = capture::kMaxHeaps;
 
   bool is_live(HeapId heap, uint64_t address) const;
-  uint64_t live_bytes(HeapId heap) const { return bytes_by_heap_[heap.value() % kMaxHeaps]; }
+  uint64_t live_bytes(HeapId heap) const { return bytes_by_heap_[slot_of(heap)]; }
   uint64_t live_blocks() const;
   // (heap, live bytes) for every heap that has had an allocation.
   std::vector<std::pair<HeapId, uint64_t>> live_bytes_by_heap() const;
@@ -64,25 +69,36 @@ class LiveSet {
   void for_each(Visit&& visit) const;
 
   // Heaps that release ranges (capture::kHeapFlagRanges). mmap is one from the start.
-  void set_range_heap(HeapId heap, bool ranges) { range_heaps_[heap.value() % kMaxHeaps] = ranges; }
-  bool is_range_heap(HeapId heap) const { return range_heaps_[heap.value() % kMaxHeaps]; }
+  void set_range_heap(HeapId heap, bool ranges) { range_heaps_[slot_of(heap)] = ranges; }
+  bool is_range_heap(HeapId heap) const { return range_heaps_[slot_of(heap)]; }
 
  private:
-  static uint64_t key_of(HeapId heap, uint64_t address) {
-    return address ^ (static_cast<uint64_t>(heap.value()) << 56) ^ (1ull << 63);
-  }
+  using BlockMap = AddressMap<LiveBlock>;          // address -> block
   using RangeMap = std::map<uint64_t, LiveBlock>;  // start -> block, non-overlapping
 
+  static uint32_t slot_of(HeapId heap) { return heap.value() % kMaxHeaps; }
+  // The heap's blocks; made on its first allocation (most heaps never have one).
+  BlockMap& blocks_for_allocation(HeapId heap);
+  BlockMap* blocks_of(HeapId heap) const { return blocks_[slot_of(heap)].get(); }
   // Releases whatever part of [address, address + size) is live. Returns
   // whether anything was.
   template <typename Observer>
   bool release_range(HeapId heap, uint64_t address, uint64_t size, Observer& observer);
-  void add_bytes(HeapId heap, int64_t delta) {
-    bytes_by_heap_[heap.value() % kMaxHeaps] += static_cast<uint64_t>(delta);
-    heap_used_[heap.value() % kMaxHeaps] = true;
+  void add_bytes(HeapId heap, uint64_t bytes) {
+    bytes_by_heap_[slot_of(heap)] += bytes;
+    heap_used_[slot_of(heap)] = true;
+  }
+  void subtract_bytes(HeapId heap, uint64_t bytes) { bytes_by_heap_[slot_of(heap)] -= bytes; }
+  // The end of [start, start + size), or the top of the address space when
+  // the range would run past it (a bad munmap length, or a hostile one).
+  static uint64_t range_end(uint64_t start, uint64_t size) {
+    return size > UINT64_MAX - start ? UINT64_MAX : start + size;
   }
 
-  AddressMap<LiveBlock> blocks_;
+  // One table per heap, keyed by the address alone: a key that mixed the
+  // heap into the address's top bits made different (heap, address) pairs
+  // share a key.
+  std::array<std::unique_ptr<BlockMap>, kMaxHeaps> blocks_;
   std::map<uint32_t, RangeMap> ranges_;  // per range heap
   std::array<uint64_t, kMaxHeaps> bytes_by_heap_{};
   std::array<bool, kMaxHeaps> heap_used_{};
@@ -96,14 +112,16 @@ void LiveSet::apply(const capture::EventRecord& event, uint64_t time, Observer& 
   using capture::EventKind;
   HeapId heap = event.heap;
   if (is_range_heap(heap)) {
-    RangeMap& ranges = ranges_[heap.value()];
+    RangeMap& ranges = ranges_[slot_of(heap)];
     switch (event.kind) {
       case EventKind::Alloc:
       case EventKind::ReallocIn: {
-        release_range(heap, event.address, event.size, observer);  // MAP_FIXED replaces what was there
-        LiveBlock block{event.size, event.stack, time};
+        // A range that would run past the top of the address space ends there.
+        uint64_t size = range_end(event.address, event.size) - event.address;
+        release_range(heap, event.address, size, observer);  // MAP_FIXED replaces what was there
+        LiveBlock block{size, event.stack, time};
         ranges.emplace(event.address, block);
-        add_bytes(heap, static_cast<int64_t>(event.size));
+        add_bytes(heap, size);
         observer.on_allocated(heap, event.address, block);
         return;
       }
@@ -123,25 +141,24 @@ void LiveSet::apply(const capture::EventRecord& event, uint64_t time, Observer& 
         }
         LiveBlock block = it->second;
         ranges.erase(it);
-        add_bytes(heap, -static_cast<int64_t>(block.size));
+        subtract_bytes(heap, block.size);
         observer.on_released(heap, event.address, block);
         return;
       }
     }
     return;
   }
-  uint64_t key = key_of(heap, event.address);
   switch (event.kind) {
     case EventKind::Alloc:
     case EventKind::ReallocIn: {
       LiveBlock block{event.size, event.stack, time};
       LiveBlock previous;
-      if (!blocks_.insert(key, block, &previous)) {
+      if (!blocks_for_allocation(heap).insert(event.address, block, &previous)) {
         ++implicit_frees_;
-        add_bytes(heap, -static_cast<int64_t>(previous.size));
+        subtract_bytes(heap, previous.size);
         observer.on_implicit_free(heap, event.address, previous);
       }
-      add_bytes(heap, static_cast<int64_t>(event.size));
+      add_bytes(heap, event.size);
       observer.on_allocated(heap, event.address, block);
       return;
     }
@@ -149,12 +166,13 @@ void LiveSet::apply(const capture::EventRecord& event, uint64_t time, Observer& 
     case EventKind::ReallocOut:
     case EventKind::FreeRange: {
       LiveBlock removed;
-      if (!blocks_.erase(key, &removed)) {
+      BlockMap* blocks = blocks_of(heap);
+      if (blocks == nullptr || !blocks->erase(event.address, &removed)) {
         ++unknown_releases_;
         observer.on_unknown_release(heap, event.address);
         return;
       }
-      add_bytes(heap, -static_cast<int64_t>(removed.size));
+      subtract_bytes(heap, removed.size);
       observer.on_released(heap, event.address, removed);
       return;
     }
@@ -163,15 +181,15 @@ void LiveSet::apply(const capture::EventRecord& event, uint64_t time, Observer& 
 
 template <typename Observer>
 bool LiveSet::release_range(HeapId heap, uint64_t address, uint64_t size, Observer& observer) {
-  RangeMap& ranges = ranges_[heap.value()];
-  uint64_t end = address + size;
+  RangeMap& ranges = ranges_[slot_of(heap)];
+  uint64_t end = range_end(address, size);
   auto it = ranges.upper_bound(address);
   if (it != ranges.begin()) --it;
   bool released_any = false;
   while (it != ranges.end() && it->first < end) {
     uint64_t block_start = it->first;
     LiveBlock block = it->second;
-    uint64_t block_end = block_start + block.size;
+    uint64_t block_end = block_start + block.size;  // never past the top: see apply()
     if (block_end <= address) {
       ++it;
       continue;
@@ -186,7 +204,7 @@ bool LiveSet::release_range(HeapId heap, uint64_t address, uint64_t size, Observ
       ++it;
     }
     LiveBlock released{cut_end - cut_start, block.stack, block.time};
-    add_bytes(heap, -static_cast<int64_t>(released.size));
+    subtract_bytes(heap, released.size);
     observer.on_released(heap, cut_start, released);
   }
   return released_any;
@@ -194,11 +212,10 @@ bool LiveSet::release_range(HeapId heap, uint64_t address, uint64_t size, Observ
 
 template <typename Visit>
 void LiveSet::for_each(Visit&& visit) const {
-  blocks_.for_each([&](uint64_t key, const LiveBlock& block) {
-    uint64_t stripped = key ^ (1ull << 63);
-    HeapId heap(static_cast<uint32_t>((stripped >> 56) & 0x7F));
-    visit(heap, stripped & ((1ull << 56) - 1), block);
-  });
+  for (uint32_t heap = 0; heap < kMaxHeaps; ++heap) {
+    if (blocks_[heap] == nullptr) continue;
+    blocks_[heap]->for_each([&](uint64_t address, const LiveBlock& block) { visit(HeapId(heap), address, block); });
+  }
   for (const auto& [heap, ranges] : ranges_) {
     for (const auto& [start, block] : ranges) visit(HeapId(heap), start, block);
   }

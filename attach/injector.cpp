@@ -13,6 +13,7 @@
 #include "attach/process_tracer.h"
 #include "attach/remote_call.h"
 #include "attach/safe_point.h"
+#include "capture/wire.h"
 #include "common/error.h"
 
 namespace leakspy::attach {
@@ -23,9 +24,7 @@ constexpr int kSafePointAttempts = 50;
 constexpr auto kDlopenTimeout = std::chrono::seconds(30);
 constexpr auto kStartTimeout = std::chrono::seconds(5);
 constexpr char kAgentFileName[] = "libleakspy_agent";
-constexpr char kStartFunction[] = "leakspy_agent_start";
-// The agent's start results (agent/session.h StartResult).
-constexpr uint64_t kAgentAlreadyRecording = 1;
+constexpr const char* kStartFunction = wire::kAgentStartFunction;
 constexpr uint64_t kGlibcDlopenInternalFlag = 0x80000000;  // __RTLD_DLOPEN, for __libc_dlopen_mode
 
 // While the target is stopped, leakspy's own work is all that keeps it from
@@ -154,7 +153,7 @@ InjectionResult inject_agent(pid_t pid, const std::string& agent_path, const std
   }
   uint64_t started = call_in_target(tracer, thread, agent->bias + start->value, {socket_path}, kStartTimeout);
   result.stopped_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-  if (started == kAgentAlreadyRecording) {
+  if (started == static_cast<uint64_t>(wire::StartResult::AlreadyRecording)) {
     throw Error(ErrorKind::AlreadyRecording, "process " + std::to_string(pid) +
                                                  " is already being recorded by another leakspy; stop that recording "
                                                  "first (Ctrl-C where it runs) and retry");

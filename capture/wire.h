@@ -1,9 +1,13 @@
 #pragma once
 // The protocol between the agent (in the target) and the recorder (in leakspy),
-// over a unix stream socket. Plain structs, no allocation: the agent includes it.
-// The recorder turns these messages into capture records (recorder/).
+// over a unix stream socket: the one place that defines it - how the agent is
+// started and finds the recorder, every message, and the limits the agent keeps
+// to. Plain structs, no allocation: the agent includes it. The recorder reads
+// messages only through capture/wire_decoder.h, which checks every field
+// against this file before anything else sees it: the target is untrusted.
 //
-// Every message is a MessageHeader followed by `length` payload bytes.
+// Every message is a MessageHeader followed by `length` payload bytes. Fields
+// named `reserved` are zero.
 //
 // Ordering. Each thread of the target writes its events into its own ring, so
 // events from different threads arrive in batches, not in time order. Order
@@ -54,8 +58,29 @@ inline bool agent_socket_address(const char* text, sockaddr_un* address, socklen
   return true;
 }
 
+// How an attach starts the agent: leakspy loads it into the target and calls
+// this exported function with the address text (attach/injector.cpp). It
+// returns a StartResult; the preload start (`leakspy run`) has the same results.
+inline constexpr char kAgentStartFunction[] = "leakspy_agent_start";
+enum class StartResult : int {
+  Started = 0,
+  AlreadyRecording = 1,  // a session is running
+  InitFailed = 2,        // memory or symbols missing: the agent stays inert
+  ConnectFailed = 3,     // the recorder's socket did not answer
+};
+
 inline constexpr uint32_t kWireVersion = 1;
 inline constexpr uint32_t kMaxMessageBytes = 16u << 20;
+
+// What the agent sends at most; the decoder refuses more.
+inline constexpr uint32_t kMaxModulePathBytes = 4096;  // PATH_MAX
+inline constexpr uint32_t kMaxBuildIdBytes = 256;
+inline constexpr uint32_t kMaxModuleSegments = 64;     // PT_LOAD segments of one module
+inline constexpr uint32_t kMaxHeapNameBytes = 31;
+inline constexpr uint32_t kMaxNoteBytes = 248;
+inline constexpr uint32_t kMaxPythonFilenameBytes = 240;
+inline constexpr uint32_t kMaxPythonNameBytes = 120;
+inline constexpr uint32_t kFirstDeclaredHeap = 2;      // 0 malloc and 1 mmap are the recorder's own
 
 enum class MessageType : uint32_t {
   // agent -> recorder
@@ -95,7 +120,10 @@ struct Hello {
 };
 static_assert(sizeof(Hello) == 24);
 
-// One ring entry. kind is a capture::EventKind value or kEpochMark.
+// One ring entry. kind is a capture::EventKind value or kEpochMark. A mark
+// carries only its epoch (above 0, below UINT64_MAX, rising within a thread);
+// its other fields hold whatever the ring slot held before. An event's heap
+// is below capture::kMaxHeaps; its stack is a node id (0: the empty stack).
 struct RawEvent {
   uint64_t address;  // for kEpochMark: the epoch
   uint64_t size;
@@ -107,6 +135,8 @@ struct RawEvent {
 static_assert(sizeof(RawEvent) == 24);
 inline constexpr uint8_t kEpochMark = 15;
 
+// Thread indices start at 1 and are never reused in a session; 0 stands for
+// "no thread" (drops of events that had no ring), UINT32_MAX is never one.
 struct EventsHeader {
   uint32_t thread_index;
   uint32_t count;
@@ -119,6 +149,9 @@ struct NodesHeader {
 };
 static_assert(sizeof(NodesHeader) == 8);
 
+// A trace tree edge. Ids are handed out in order, so a parent's id is below
+// its child's; 0 is the root (the empty stack) and never sent, UINT32_MAX
+// never used.
 struct WireNode {
   uint64_t frame;
   uint32_t id;
@@ -137,9 +170,10 @@ struct WireThreadEnd {
   uint32_t index;
   uint32_t reserved;
 };
+static_assert(sizeof(WireThreadEnd) == 8);
 
 struct WireModule {
-  uint32_t id;
+  uint32_t id;  // from 1; 0 means "no module" in the capture
   uint32_t path_length;
   uint32_t build_id_length;
   uint32_t segment_count;
@@ -150,7 +184,7 @@ static_assert(sizeof(WireModule) == 24);
 struct WireSegment {
   uint64_t vaddr;
   uint64_t memsz;
-  uint32_t flags;
+  uint32_t flags;  // p_flags; the capture keeps PF_R, PF_W and PF_X
   uint32_t reserved;
 };
 static_assert(sizeof(WireSegment) == 24);
@@ -159,31 +193,35 @@ struct WireModuleUnload {
   uint32_t id;
   uint32_t reserved;
 };
+static_assert(sizeof(WireModuleUnload) == 8);
 
 struct WireEpoch {
   uint64_t epoch;
   uint64_t monotonic_ns;
 };
+static_assert(sizeof(WireEpoch) == 16);
 
 struct WireSeal {
   uint64_t epoch;  // every event of epochs <= this has been sent
 };
+static_assert(sizeof(WireSeal) == 8);
 
 struct WireDrops {
   uint32_t thread_index;
   uint32_t reserved;
   uint64_t total;  // dropped by this thread since the agent started
 };
+static_assert(sizeof(WireDrops) == 16);
 
 struct WireHeap {
-  uint32_t id;  // below capture::kMaxHeaps
+  uint32_t id;  // from kFirstDeclaredHeap, below capture::kMaxHeaps; once each
   uint32_t name_length;
   uint64_t flags;  // capture::kHeapFlagRanges
 };
 static_assert(sizeof(WireHeap) == 16);
 
 struct WirePythonCode {
-  uint32_t id;
+  uint32_t id;  // from 1, below 2^31 (a Python frame holds it in 31 bits)
   uint32_t first_line;
   uint16_t filename_length;
   uint16_t name_length;
@@ -195,6 +233,7 @@ struct WireNote {
   uint32_t severity;  // capture::NoteSeverity
   uint32_t length;
 };
+static_assert(sizeof(WireNote) == 8);
 
 inline constexpr uint32_t kConfigureNativeFrames = 1u << 0;  // Python: keep every native frame
 
@@ -202,6 +241,7 @@ struct WireConfigure {
   uint32_t flags;  // kConfigureNativeFrames
   uint32_t reserved;
 };
+static_assert(sizeof(WireConfigure) == 8);
 
 enum class GoodbyeReason : uint32_t {
   StopRequested = 1,  // the recorder sent Stop
@@ -214,5 +254,6 @@ struct WireGoodbye {
   uint32_t reserved;
   uint64_t stacks_lost;  // allocations recorded with an empty stack (tables full)
 };
+static_assert(sizeof(WireGoodbye) == 16);
 
 }  // namespace leakspy::wire

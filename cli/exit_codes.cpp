@@ -10,6 +10,7 @@ int exit_code_for(ErrorKind kind) {
     case ErrorKind::OutputUnwritable: return kExitOutputUnwritable;
     case ErrorKind::TargetStart: return kExitTargetStart;
     case ErrorKind::AgentFailed: return kExitAgentFailed;
+    case ErrorKind::AgentProtocol: return kExitAgentProtocol;
     case ErrorKind::NoSuchProcess: return kExitNoSuchProcess;
     case ErrorKind::NotPermitted: return kExitNotPermitted;
     case ErrorKind::ProcessExiting: return kExitProcessExiting;

@@ -21,6 +21,7 @@ enum ExitCode : int {
   kExitAlreadyRecording = 14,
   kExitUnsupportedTarget = 15,
   kExitTargetExited = 16,  // record: the target exited during the recording (the capture is kept)
+  kExitAgentProtocol = 17, // the agent broke the wire protocol: the recording ended there (the capture is kept)
   kExitLeakFound = 20,
 };
 

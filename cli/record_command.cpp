@@ -145,6 +145,7 @@ void record(const RecordOptions& options) {
   bool exited = loop.target_exited || !attach::read_proc_stat(options.pid);
   session.finish(exited ? capture::TargetEnd::Exited : capture::TargetEnd::StillRunning, exited ? -1 : 0);
   print_summary(session, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (!loop.protocol_error.empty()) throw_protocol_error(loop.protocol_error, output);
   if (exited) {
     std::cerr << "leakspy: process " << options.pid << " exited during the recording; the capture is complete up to "
               << "its exit\n";

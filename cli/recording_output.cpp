@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "common/error.h"
 #include "render/units.h"
 
 namespace leakspy::cli {
@@ -18,6 +19,11 @@ void print_summary(const recorder::RecordingSession& session, double seconds) {
             << render::human_bytes(stats.live_bytes) << ") live at the end";
   if (stats.dropped > 0) std::cerr << ", " << render::human_count(stats.dropped) << " events DROPPED";
   std::cerr << "\n";
+}
+
+void throw_protocol_error(const std::string& what, const std::string& path) {
+  throw Error(ErrorKind::AgentProtocol, what + "; the recording ended there, and " + path +
+                                            " holds everything the agent sent before it");
 }
 
 }  // namespace leakspy::cli

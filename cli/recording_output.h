@@ -1,6 +1,8 @@
 #pragma once
-// What `run` and `record` print while and after recording: the agent's notes
-// and the one-line summary of the capture written.
+// What `run` and `record` print while and after recording: the agent's notes,
+// the one-line summary of the capture written, and how a broken protocol ends it.
+
+#include <string>
 
 #include "capture/records.h"
 #include "recorder/recording_session.h"
@@ -9,5 +11,8 @@ namespace leakspy::cli {
 
 void print_note(const capture::NoteRecord& note);
 void print_summary(const recorder::RecordingSession& session, double seconds);
+// Once the capture is finished: throws Error(AgentProtocol) naming what the
+// agent broke and that `path` holds everything before it (exit code 17).
+[[noreturn]] void throw_protocol_error(const std::string& what, const std::string& path);
 
 }  // namespace leakspy::cli

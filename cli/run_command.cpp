@@ -117,6 +117,7 @@ void run(const RunOptions& options) {
               << ") to exit\n";
     status = recorder::wait_for_target(target.pid);
   }
+  if (!loop.protocol_error.empty()) throw_protocol_error(loop.protocol_error, output);
   command_exit_code = exit_code_of(status);
 }
 

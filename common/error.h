@@ -16,6 +16,7 @@ enum class ErrorKind {
   OutputUnwritable,  // cannot create or write an output file
   TargetStart,       // the program given to `run` could not be started
   AgentFailed,       // the agent could not be loaded or did not connect
+  AgentProtocol,     // the agent sent a message that breaks the wire protocol (the recording ends there)
   NoSuchProcess,     // attach: pid does not exist
   NotPermitted,      // attach: ptrace refused
   ProcessExiting,    // attach: zombie or exiting process

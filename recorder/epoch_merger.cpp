@@ -1,8 +1,10 @@
 #include "recorder/epoch_merger.h"
 
 #include <algorithm>
+#include <string>
 
 #include "capture/format.h"
+#include "capture/wire_decoder.h"
 
 namespace leakspy::recorder {
 
@@ -62,7 +64,64 @@ void EpochMerger::ThreadQueue::pop_segment() {
   }
 }
 
+void EpochMerger::check_batch(uint32_t thread, const wire::RawEvent* events, size_t count) const {
+  auto found = threads_.find(thread);
+  if (found == threads_.end() && threads_.size() >= limits_.threads) {
+    wire::protocol_error("events of more than " + std::to_string(limits_.threads) + " threads that have not ended");
+  }
+  uint64_t epoch = found == threads_.end() ? 0 : found->second.epoch;
+  size_t marks = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (events[i].kind != wire::kEpochMark) continue;
+    // A thread reads one rising counter: its marks rise (capture/wire.h).
+    if (events[i].address <= epoch) {
+      wire::protocol_error("thread " + std::to_string(thread) + " marked epoch " + std::to_string(events[i].address) +
+                           " after epoch " + std::to_string(epoch));
+    }
+    epoch = events[i].address;
+    ++marks;
+  }
+  if (count - marks > limits_.pending_events - pending_events_) {
+    wire::protocol_error("more than " + std::to_string(limits_.pending_events) +
+                         " events wait for the seal of their epochs");
+  }
+  // Each mark may start a run, and so may the events before the first.
+  if (marks + 1 > limits_.pending_runs - pending_runs_) {
+    wire::protocol_error("more than " + std::to_string(limits_.pending_runs) +
+                         " runs of one thread and one epoch wait for their seal");
+  }
+}
+
+void EpochMerger::append_run(uint32_t thread, ThreadQueue& queue, uint64_t epoch, const wire::RawEvent* first,
+                             size_t count) {
+  bool had_pending = queue.head < queue.segments.size();
+  size_t segments = queue.segments.size();
+  size_t room = queue.events.size();
+  queue.append(epoch, first, count);
+  pending_events_ += count;
+  pending_runs_ += queue.segments.size() - segments;
+  buffered_events_ += queue.events.size() - room;
+  if (!had_pending && queue.head < queue.segments.size()) heads_.emplace(queue.segments[queue.head].epoch, thread);
+}
+
+void EpochMerger::pop_segment(uint32_t thread, ThreadQueue& queue) {
+  const Segment& segment = queue.segments[queue.head];
+  heads_.erase({segment.epoch, thread});
+  pending_events_ -= segment.end - segment.begin;
+  --pending_runs_;
+  queue.pop_segment();
+  if (queue.head < queue.segments.size()) {
+    heads_.emplace(queue.segments[queue.head].epoch, thread);
+  } else if (buffered_events_ > limits_.pending_events) {
+    // Emptied buffers are kept for reuse, but not beyond what may be pending:
+    // threads that each once held much would add up without limit.
+    buffered_events_ -= queue.events.size();
+    std::vector<wire::RawEvent>().swap(queue.events);
+  }
+}
+
 void EpochMerger::add(uint32_t thread, const wire::RawEvent* events, size_t count) {
+  check_batch(thread, events, count);
   ThreadQueue& queue = threads_[thread];
   size_t run_start = 0;
   auto flush_run = [&](size_t end) {
@@ -71,7 +130,7 @@ void EpochMerger::add(uint32_t thread, const wire::RawEvent* events, size_t coun
       late_events_ += end - run_start;
       epoch = sealed_ + 1;
     }
-    queue.append(epoch, events + run_start, end - run_start);
+    append_run(thread, queue, epoch, events + run_start, end - run_start);
   };
   for (size_t i = 0; i < count; ++i) {
     if (events[i].kind != wire::kEpochMark) continue;
@@ -82,7 +141,16 @@ void EpochMerger::add(uint32_t thread, const wire::RawEvent* events, size_t coun
   flush_run(count);
 }
 
-void EpochMerger::set_epoch_time(uint64_t epoch, uint64_t monotonic_ns) { epoch_times_[epoch] = monotonic_ns; }
+void EpochMerger::set_epoch_time(uint64_t epoch, uint64_t monotonic_ns) {
+  if (epoch <= last_epoch_begun_) {
+    wire::protocol_error("epoch " + std::to_string(epoch) + " began after epoch " + std::to_string(last_epoch_begun_));
+  }
+  if (epoch_times_.size() >= limits_.pending_epochs) {
+    wire::protocol_error("more than " + std::to_string(limits_.pending_epochs) + " epochs began without a seal");
+  }
+  last_epoch_begun_ = epoch;
+  epoch_times_[epoch] = monotonic_ns;
+}
 
 uint64_t EpochMerger::time_of(uint64_t epoch) const {
   auto it = epoch_times_.upper_bound(epoch);
@@ -96,27 +164,30 @@ bool EpochMerger::has_pending(uint32_t thread) const {
   return it != threads_.end() && it->second.head < it->second.segments.size();
 }
 
+void EpochMerger::forget_thread(uint32_t thread) {
+  auto it = threads_.find(thread);
+  if (it == threads_.end() || it->second.head < it->second.segments.size()) return;
+  buffered_events_ -= it->second.events.size();
+  threads_.erase(it);
+}
+
 void EpochMerger::seal(uint64_t epoch) {
   std::vector<Run> runs;
-  for (;;) {
-    // The lowest epoch still pending in any thread.
-    uint64_t next = UINT64_MAX;
-    for (auto& [thread, queue] : threads_) {
-      if (queue.head < queue.segments.size()) next = std::min(next, queue.segments[queue.head].epoch);
-    }
-    if (next == UINT64_MAX || next > epoch) break;
+  std::vector<std::pair<uint32_t, ThreadQueue*>> emitted;
+  // The lowest epoch still pending in any thread, while it is sealed.
+  while (!heads_.empty() && heads_.begin()->first <= epoch) {
+    uint64_t next = heads_.begin()->first;
     runs.clear();
-    for (auto& [thread, queue] : threads_) {
-      if (queue.head < queue.segments.size() && queue.segments[queue.head].epoch == next) {
-        const Segment& segment = queue.segments[queue.head];
-        const wire::RawEvent* base = queue.events.data();
-        runs.push_back(Run{thread, base + segment.begin, base + segment.end, 0});
-      }
+    emitted.clear();
+    for (auto head = heads_.begin(); head != heads_.end() && head->first == next; ++head) {
+      ThreadQueue& queue = threads_.at(head->second);
+      const Segment& segment = queue.segments[queue.head];
+      const wire::RawEvent* base = queue.events.data();
+      runs.push_back(Run{head->second, base + segment.begin, base + segment.end, 0});
+      emitted.emplace_back(head->second, &queue);
     }
     emit_epoch(next, runs);
-    for (auto& [thread, queue] : threads_) {
-      if (queue.head < queue.segments.size() && queue.segments[queue.head].epoch == next) queue.pop_segment();
-    }
+    for (auto& [thread, queue] : emitted) pop_segment(thread, *queue);
   }
   if (epoch > sealed_) sealed_ = epoch == UINT64_MAX ? sealed_ : epoch;
   // Keep the time of the newest sealed epoch: later late events need it.

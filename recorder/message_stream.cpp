@@ -4,17 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <string>
-
-#include "common/error.h"
 
 namespace leakspy::recorder {
-
-void check_message_length(uint32_t length) {
-  if (length > wire::kMaxMessageBytes) {
-    throw Error(ErrorKind::AgentFailed, "the agent sent a message of " + std::to_string(length) + " bytes");
-  }
-}
 
 bool MessageStream::read_available() {
   // Move the partial message to the front, then make room for a big read.

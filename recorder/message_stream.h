@@ -1,6 +1,8 @@
 #pragma once
 // Splits the byte stream from the agent into messages. Reads in large blocks
-// (one read returns many messages). Not thread-safe.
+// (one read returns many messages). Holds at most one partial message (its
+// header is checked at once, capture/wire_decoder.h) and one read. Not
+// thread-safe.
 
 #include <algorithm>
 #include <cstddef>
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "capture/wire.h"
+#include "capture/wire_decoder.h"
 
 namespace leakspy::recorder {
 
@@ -18,8 +21,8 @@ class MessageStream {
   // Reads what is available (call when the fd is readable). Returns false at
   // end of stream (or on a read error, which ends it too).
   bool read_available();
-  // Calls handle(type, payload, length) for every whole message buffered.
-  // Throws Error(AgentFailed) on a malformed message.
+  // Calls handle(header, payload) for every whole message buffered.
+  // Throws Error(AgentProtocol) on a header the agent cannot have sent.
   template <typename Handle>
   void drain(Handle&& handle);
 
@@ -31,17 +34,14 @@ class MessageStream {
   size_t end_ = 0;    // one past the last byte read
 };
 
-void check_message_length(uint32_t length);
-
 template <typename Handle>
 void MessageStream::drain(Handle&& handle) {
   while (end_ - begin_ >= sizeof(wire::MessageHeader)) {
     wire::MessageHeader header;
     std::copy_n(buffer_.data() + begin_, sizeof(header), reinterpret_cast<uint8_t*>(&header));
-    check_message_length(header.length);
+    wire::check_header(header);
     if (end_ - begin_ < sizeof(header) + header.length) break;
-    handle(static_cast<wire::MessageType>(header.type), buffer_.data() + begin_ + sizeof(header),
-           static_cast<size_t>(header.length));
+    handle(header, buffer_.data() + begin_ + sizeof(header));
     begin_ += sizeof(header) + header.length;
   }
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 #include "recorder/message_stream.h"
 
 namespace leakspy::recorder {
@@ -80,9 +81,16 @@ LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& sess
 
     if (ready > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
       bool open = stream.read_available();
-      stream.drain([&](wire::MessageType type, const uint8_t* payload, size_t length) {
-        session.on_message(type, payload, length);
-      });
+      try {
+        stream.drain([&](const wire::MessageHeader& header, const uint8_t* payload) { session.on_message(header, payload); });
+      } catch (const Error& error) {
+        if (error.kind() != ErrorKind::AgentProtocol) throw;
+        // Nothing more is read: what came before the bad message is whole.
+        result.protocol_error = error.what();
+        session.note_protocol_error(error.what());
+        ::shutdown(connection.get(), SHUT_RDWR);
+        break;
+      }
       if (!open) {
         SessionStats stats = session.stats();
         result.agent_finished = stats.agent_said_goodbye;

@@ -2,7 +2,11 @@
 // Reads the agent's stream into a RecordingSession until the recording ends:
 // the target exits, the duration passes, or SIGINT/SIGTERM arrives (then the
 // agent is asked to stop and given a few seconds to flush; a second signal
-// stops waiting). Not thread-safe.
+// stops waiting), or the agent breaks the wire protocol (then the recorder
+// hangs up at once, so a well-behaved agent unhooks, and the capture says why
+// it ended; the caller finishes it and reports the error). Not thread-safe.
+
+#include <string>
 
 #include "common/unique_fd.h"
 #include "recorder/recording_session.h"
@@ -22,6 +26,7 @@ struct LoopResult {
   bool agent_finished = false;   // the stream ended after the agent's goodbye
   bool agent_silent = false;     // asked to stop, the agent did not answer within the grace time
   int signal = 0;                // the signal that stopped it, if any
+  std::string protocol_error;    // what the agent broke, when it did; empty otherwise
 };
 
 LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& session, const LoopOptions& options);

@@ -21,18 +21,6 @@ uint64_t clock_ns(clockid_t clock) {
   return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
 }
 
-[[noreturn]] void protocol_error(const std::string& what) {
-  throw Error(ErrorKind::AgentFailed, "the agent sent a malformed message (" + what + ")");
-}
-
-template <typename T>
-T read_struct(const uint8_t* payload, size_t length, const char* what) {
-  if (length < sizeof(T)) protocol_error(what);
-  T value;
-  std::memcpy(&value, payload, sizeof(T));
-  return value;
-}
-
 uint64_t read_rss_bytes(pid_t pid) {
   char path[64];
   std::snprintf(path, sizeof(path), "/proc/%d/statm", pid);
@@ -74,6 +62,8 @@ RecordingSession::RecordingSession(SessionOptions options)
       merger_(*this) {
   writer_.records().heap({HeapId(capture::kHeapMalloc), intern("malloc"), 0});
   writer_.records().heap({HeapId(capture::kHeapMmap), intern("mmap"), capture::kHeapFlagRanges});
+  declared_heaps_.set(capture::kHeapMalloc);
+  declared_heaps_.set(capture::kHeapMmap);
 }
 
 StringId RecordingSession::intern(const std::string& text) {
@@ -95,81 +85,40 @@ uint64_t RecordingSession::to_units(uint64_t monotonic_ns) {
   return last_converted_units_;
 }
 
-void RecordingSession::on_message(wire::MessageType type, const uint8_t* payload, size_t length) {
-  using wire::MessageType;
-  if (!said_hello_ && type != MessageType::Hello) protocol_error("no hello");
-  switch (type) {
-    case MessageType::Hello: on_hello(payload, length); break;
-    case MessageType::Events: on_events(payload, length); break;
-    case MessageType::Nodes: on_nodes(payload, length); break;
-    case MessageType::Thread: on_thread(payload, length); break;
-    case MessageType::ThreadEnd: on_thread_end(payload, length); break;
-    case MessageType::Module: on_module(payload, length); break;
-    case MessageType::ModuleUnload: on_module_unload(payload, length); break;
-    case MessageType::Epoch: {
-      auto epoch = read_struct<wire::WireEpoch>(payload, length, "epoch");
-      merger_.set_epoch_time(epoch.epoch, epoch.monotonic_ns);
-      break;
-    }
-    case MessageType::Seal: on_seal(read_struct<wire::WireSeal>(payload, length, "seal").epoch); break;
-    case MessageType::Drops: on_drops(payload, length); break;
-    case MessageType::Goodbye: {
-      auto goodbye = read_struct<wire::WireGoodbye>(payload, length, "goodbye");
-      trailer_.stacks_lost = goodbye.stacks_lost;
-      goodbye_reason_ = static_cast<wire::GoodbyeReason>(goodbye.reason);
-      said_goodbye_ = true;
-      break;
-    }
-    case MessageType::Heap: on_heap(payload, length); break;
-    case MessageType::PythonCode: on_python_code(payload, length); break;
-    case MessageType::Note: on_note(payload, length); break;
-    case MessageType::Stop:
-    case MessageType::Configure: protocol_error("a message meant for the agent");
-  }
+void RecordingSession::on_message(const wire::MessageHeader& header, const uint8_t* payload) {
+  wire::Message message = decoder_.decode(header, payload);
+  if (said_goodbye_) wire::protocol_error("a message after the goodbye");
+  if (!said_hello_ && !std::holds_alternative<wire::HelloMessage>(message)) wire::protocol_error("no hello first");
+  std::visit([this](const auto& decoded) { handle(decoded); }, message);
   writer_.maybe_flush();
 }
 
-void RecordingSession::on_hello(const uint8_t* payload, size_t length) {
-  auto hello = read_struct<wire::Hello>(payload, length, "hello");
-  if (hello.wire_version != wire::kWireVersion) {
-    throw Error(ErrorKind::AgentFailed, "the agent speaks protocol version " + std::to_string(hello.wire_version) +
-                                            ", this leakspy version " + std::to_string(wire::kWireVersion) +
-                                            ": the agent library and the leakspy binary come from different builds");
-  }
+void RecordingSession::note_protocol_error(const std::string& what) {
+  writer_.records().note({capture::NoteSeverity::Warning, "the recording ended early: " + what});
+}
+
+void RecordingSession::handle(const wire::HelloMessage&) {
+  if (said_hello_) wire::protocol_error("a second hello");
   said_hello_ = true;
 }
 
-void RecordingSession::on_events(const uint8_t* payload, size_t length) {
-  auto header = read_struct<wire::EventsHeader>(payload, length, "events");
-  if (length != sizeof(header) + static_cast<size_t>(header.count) * sizeof(wire::RawEvent)) {
-    protocol_error("events length");
-  }
-  // The payload buffer is reused for the next read; the merger copies.
-  const auto* events = reinterpret_cast<const wire::RawEvent*>(payload + sizeof(header));
-  merger_.add(header.thread_index, events, header.count);
+void RecordingSession::handle(const wire::EventsMessage& events) {
+  // The decoder's buffer is reused for the next message; the merger copies.
+  merger_.add(events.thread_index, events.events.data(), events.events.size());
 }
 
-void RecordingSession::on_nodes(const uint8_t* payload, size_t length) {
-  auto header = read_struct<wire::NodesHeader>(payload, length, "nodes");
-  if (length != sizeof(header) + static_cast<size_t>(header.count) * sizeof(wire::WireNode)) {
-    protocol_error("nodes length");
-  }
-  for (uint32_t i = 0; i < header.count; ++i) {
-    wire::WireNode node;
-    std::memcpy(&node, payload + sizeof(header) + i * sizeof(node), sizeof(node));
+void RecordingSession::handle(const wire::NodesMessage& nodes) {
+  for (const wire::WireNode& node : nodes.nodes) {
     writer_.records().node({StackId(node.id), StackId(node.parent), node.frame});
     native_frames_.frame_seen(node.frame);
   }
 }
 
-void RecordingSession::on_thread(const uint8_t* payload, size_t length) {
-  auto thread = read_struct<wire::WireThread>(payload, length, "thread");
-  std::string name(thread.name, strnlen(thread.name, sizeof(thread.name)));
-  writer_.records().thread({ThreadIndex(thread.index), thread.tid, intern(name)});
+void RecordingSession::handle(const wire::ThreadMessage& thread) {
+  writer_.records().thread({ThreadIndex(thread.index), thread.tid, intern(std::string(thread.name))});
 }
 
-void RecordingSession::on_thread_end(const uint8_t* payload, size_t length) {
-  auto end = read_struct<wire::WireThreadEnd>(payload, length, "thread end");
+void RecordingSession::handle(const wire::ThreadEndMessage& end) {
   ending_threads_.insert(end.index);
   end_finished_threads();
 }
@@ -181,70 +130,39 @@ void RecordingSession::end_finished_threads() {
       continue;
     }
     writer_.records().thread_end(ThreadIndex(*it));
+    // Thread indices are never reused: what was kept for this one can go.
+    merger_.forget_thread(*it);
+    drops_by_thread_.erase(*it);
     it = ending_threads_.erase(it);
   }
 }
 
-void RecordingSession::on_module(const uint8_t* payload, size_t length) {
-  auto module = read_struct<wire::WireModule>(payload, length, "module");
-  size_t needed = sizeof(module) + module.path_length + module.build_id_length +
-                  static_cast<size_t>(module.segment_count) * sizeof(wire::WireSegment);
-  if (length != needed) protocol_error("module length");
-  const char* path = reinterpret_cast<const char*>(payload + sizeof(module));
+void RecordingSession::handle(const wire::ModuleMessage& module) {
   capture::ModuleRecord record;
   record.id = ModuleId(module.id);
-  record.path = intern(std::string(path, module.path_length));
-  record.build_id.assign(path + module.path_length, module.build_id_length);
+  record.path = intern(std::string(module.path));
+  record.build_id = std::string(module.build_id);
   record.load_bias = module.load_bias;
-  const uint8_t* segments = payload + sizeof(module) + module.path_length + module.build_id_length;
-  for (uint32_t i = 0; i < module.segment_count; ++i) {
-    wire::WireSegment segment;
-    std::memcpy(&segment, segments + i * sizeof(segment), sizeof(segment));
-    record.segments.push_back({segment.vaddr, segment.memsz, static_cast<uint8_t>(segment.flags)});
-  }
+  record.segments.assign(module.segments.begin(), module.segments.end());
   writer_.records().module(record);
-  native_frames_.module_loaded({module.id, std::string(path, module.path_length), record.build_id, record.load_bias,
+  native_frames_.module_loaded({module.id, std::string(module.path), record.build_id, record.load_bias,
                                 record.segments});
 }
 
-void RecordingSession::on_heap(const uint8_t* payload, size_t length) {
-  auto heap = read_struct<wire::WireHeap>(payload, length, "heap");
-  if (length != sizeof(heap) + heap.name_length || heap.id >= capture::kMaxHeaps) protocol_error("heap");
-  std::string name(reinterpret_cast<const char*>(payload + sizeof(heap)), heap.name_length);
-  live_.set_range_heap(HeapId(heap.id), (heap.flags & capture::kHeapFlagRanges) != 0);
-  writer_.records().heap({HeapId(heap.id), intern(name), heap.flags});
+void RecordingSession::handle(const wire::ModuleUnloadMessage& unload) {
+  writer_.records().module_unload(ModuleId(unload.id));
+  native_frames_.module_unloaded(unload.id);
 }
 
-void RecordingSession::on_python_code(const uint8_t* payload, size_t length) {
-  auto code = read_struct<wire::WirePythonCode>(payload, length, "python code");
-  if (length != sizeof(code) + code.filename_length + code.name_length) protocol_error("python code length");
-  const char* text = reinterpret_cast<const char*>(payload + sizeof(code));
-  capture::PythonCodeRecord record;
-  record.id = code.id;
-  record.filename = intern(std::string(text, code.filename_length));
-  record.name = intern(std::string(text + code.filename_length, code.name_length));
-  record.first_line = code.first_line;
-  writer_.records().python_code(record);
+void RecordingSession::handle(const wire::EpochMessage& epoch) { merger_.set_epoch_time(epoch.epoch, epoch.monotonic_ns); }
+
+void RecordingSession::handle(const wire::SealMessage& seal) {
+  merger_.seal(seal.epoch);
+  end_finished_threads();
+  if (last_event_ns_ >= last_counters_ns_ + options_.counter_interval_ns) write_counters();
 }
 
-void RecordingSession::on_note(const uint8_t* payload, size_t length) {
-  auto note = read_struct<wire::WireNote>(payload, length, "note");
-  if (length != sizeof(note) + note.length || note.severity > 1) protocol_error("note");
-  capture::NoteRecord record;
-  record.severity = static_cast<capture::NoteSeverity>(note.severity);
-  record.text.assign(reinterpret_cast<const char*>(payload + sizeof(note)), note.length);
-  writer_.records().note(record);
-  if (options_.on_note) options_.on_note(record);
-}
-
-void RecordingSession::on_module_unload(const uint8_t* payload, size_t length) {
-  uint32_t id = read_struct<wire::WireModuleUnload>(payload, length, "unload").id;
-  writer_.records().module_unload(ModuleId(id));
-  native_frames_.module_unloaded(id);
-}
-
-void RecordingSession::on_drops(const uint8_t* payload, size_t length) {
-  auto drops = read_struct<wire::WireDrops>(payload, length, "drops");
+void RecordingSession::handle(const wire::DropsMessage& drops) {
   uint64_t& reported = drops_by_thread_[drops.thread_index];
   if (drops.total <= reported) return;
   uint64_t delta = drops.total - reported;
@@ -253,10 +171,33 @@ void RecordingSession::on_drops(const uint8_t* payload, size_t length) {
   writer_.records().dropped({ThreadIndex(drops.thread_index), delta});
 }
 
-void RecordingSession::on_seal(uint64_t epoch) {
-  merger_.seal(epoch);
-  end_finished_threads();
-  if (last_event_ns_ >= last_counters_ns_ + options_.counter_interval_ns) write_counters();
+void RecordingSession::handle(const wire::GoodbyeMessage& goodbye) {
+  trailer_.stacks_lost = goodbye.stacks_lost;
+  goodbye_reason_ = goodbye.reason;
+  said_goodbye_ = true;
+}
+
+void RecordingSession::handle(const wire::HeapMessage& heap) {
+  // Twice could flip a heap between blocks and ranges under its live blocks.
+  if (declared_heaps_.test(heap.id.value())) wire::protocol_error("heap " + std::to_string(heap.id.value()) + " declared twice");
+  declared_heaps_.set(heap.id.value());
+  live_.set_range_heap(heap.id, (heap.flags & capture::kHeapFlagRanges) != 0);
+  writer_.records().heap({heap.id, intern(std::string(heap.name)), heap.flags});
+}
+
+void RecordingSession::handle(const wire::PythonCodeMessage& code) {
+  capture::PythonCodeRecord record;
+  record.id = code.id;
+  record.filename = intern(std::string(code.filename));
+  record.name = intern(std::string(code.name));
+  record.first_line = code.first_line;
+  writer_.records().python_code(record);
+}
+
+void RecordingSession::handle(const wire::NoteMessage& note) {
+  capture::NoteRecord record{note.severity, std::string(note.text)};
+  writer_.records().note(record);
+  if (options_.on_note) options_.on_note(record);
 }
 
 void RecordingSession::write_counters() {
@@ -287,7 +228,7 @@ void RecordingSession::on_merged_event(uint32_t thread, const wire::RawEvent& ra
   event.address = raw.address;
   live_.apply(event, time);
   records.event(event);
-  ++trailer_.events_by_kind[raw.kind];
+  ++trailer_.events_by_kind[raw.kind];  // the decoder passed only kinds 0..4 (marks stay in the merger)
   writer_.maybe_flush();
   // A new chunk restarts time and thread deltas; say them again.
   if (writer_.records().size() == 0) {

@@ -1,12 +1,18 @@
 #pragma once
 // Turns the agent's messages into a capture: interns strings, merges the
 // per-thread event batches (EpochMerger), keeps the live set for the counters
-// and the trailer, and writes everything through CaptureWriter.
-// Not thread-safe. Throws Error on an unwritable file or a broken protocol.
+// and the trailer, and writes everything through CaptureWriter. It sees the
+// agent's messages only as WireDecoder's checked values, and checks what
+// depends on the order of messages (hello first, nothing after goodbye, a heap
+// declared once). A message that breaks the protocol throws before it changes
+// anything: everything before it stays whole, and finish() still writes it.
+// Not thread-safe. Throws Error on an unwritable file, Error(AgentProtocol)
+// on a broken protocol.
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <bitset>
 #include <functional>
 #include <map>
 #include <set>
@@ -17,6 +23,7 @@
 #include "analyze/live_set.h"
 #include "capture/capture_writer.h"
 #include "capture/wire.h"
+#include "capture/wire_decoder.h"
 #include "recorder/epoch_merger.h"
 #include "symbolize/native_frame_set.h"
 
@@ -47,8 +54,12 @@ class RecordingSession final : public MergedEventSink {
  public:
   explicit RecordingSession(SessionOptions options);
 
-  // One message from the agent.
-  void on_message(wire::MessageType type, const uint8_t* payload, size_t length);
+  // One message from the agent: `payload` holds header.length bytes, and
+  // wire::check_header(header) has passed.
+  void on_message(const wire::MessageHeader& header, const uint8_t* payload);
+  // The recording ends at a message that broke the protocol: says so in the
+  // capture (a warning note), before finish().
+  void note_protocol_error(const std::string& what);
   // Emits everything still held, then the trailer and the end mark.
   void finish(capture::TargetEnd end, int exit_status);
 
@@ -64,18 +75,20 @@ class RecordingSession final : public MergedEventSink {
   static capture::CaptureHeader make_header(const SessionOptions& options);
   StringId intern(const std::string& text);
   uint64_t to_units(uint64_t monotonic_ns);
-  void on_hello(const uint8_t* payload, size_t length);
-  void on_events(const uint8_t* payload, size_t length);
-  void on_nodes(const uint8_t* payload, size_t length);
-  void on_thread(const uint8_t* payload, size_t length);
-  void on_thread_end(const uint8_t* payload, size_t length);
-  void on_module(const uint8_t* payload, size_t length);
-  void on_module_unload(const uint8_t* payload, size_t length);
-  void on_heap(const uint8_t* payload, size_t length);
-  void on_python_code(const uint8_t* payload, size_t length);
-  void on_note(const uint8_t* payload, size_t length);
-  void on_seal(uint64_t epoch);
-  void on_drops(const uint8_t* payload, size_t length);
+  void handle(const wire::HelloMessage& hello);
+  void handle(const wire::EventsMessage& events);
+  void handle(const wire::NodesMessage& nodes);
+  void handle(const wire::ThreadMessage& thread);
+  void handle(const wire::ThreadEndMessage& end);
+  void handle(const wire::ModuleMessage& module);
+  void handle(const wire::ModuleUnloadMessage& unload);
+  void handle(const wire::EpochMessage& epoch);
+  void handle(const wire::SealMessage& seal);
+  void handle(const wire::DropsMessage& drops);
+  void handle(const wire::GoodbyeMessage& goodbye);
+  void handle(const wire::HeapMessage& heap);
+  void handle(const wire::PythonCodeMessage& code);
+  void handle(const wire::NoteMessage& note);
   void write_counters();
   void write_symbols(capture::TargetEnd end);
   void end_finished_threads();
@@ -86,12 +99,14 @@ class RecordingSession final : public MergedEventSink {
   UniqueFd target_root_;
   capture::CaptureHeader header_;
   capture::CaptureWriter writer_;
+  wire::WireDecoder decoder_;
   EpochMerger merger_;
   analyze::LiveSet live_;
   capture::Trailer trailer_;
   std::unordered_map<std::string, StringId> strings_;
   uint32_t next_string_ = 1;
-  std::map<uint32_t, uint64_t> drops_by_thread_;
+  std::map<uint32_t, uint64_t> drops_by_thread_;  // of threads not yet ended
+  std::bitset<capture::kMaxHeaps> declared_heaps_;
   std::set<uint32_t> ending_threads_;  // ThreadEnd received, events still held
   symbolize::NativeFrameSet native_frames_;  // every frame of the trace tree, symbolized at finish()
   uint64_t current_time_ = UINT64_MAX;

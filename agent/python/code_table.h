@@ -21,8 +21,8 @@ struct CodeRecord {
   uint32_t first_line;
   uint16_t filename_length;
   uint16_t name_length;
-  char filename[240];
-  char name[120];
+  char filename[wire::kMaxPythonFilenameBytes];
+  char name[wire::kMaxPythonNameBytes];
 };
 
 class CodeTable {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,7 +117,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s
   close(child.stdout_fd);
   close(child.stderr_fd);
   int status = 0;
-  waitpid(child.pid, &status, 0);
+  rusage usage{};
+  wait4(child.pid, &status, 0, &usage);
+  result.max_rss_kb = usage.ru_maxrss;
   result.exit_code = result.timed_out ? -1 : decode_status(status);
   return result;
 }

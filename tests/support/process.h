@@ -13,6 +13,7 @@ struct ProcessResult {
   bool timed_out = false;
   std::string out;     // stdout
   std::string err;     // stderr
+  long max_rss_kb = 0; // peak resident set of the program (or of a process it reaped), from wait4
 };
 
 // Runs `argv` to completion (SIGKILL after `timeout_seconds`), with `env`

@@ -28,8 +28,8 @@ TEST(AgentDlopen, PatchesALibraryLoadedLaterAndRestoresItAtStop) {
   options.attached = true;
   recorder::RecordingSession session(std::move(options));
   recorder::MessageStream stream(connection.get());
-  auto feed = [&](wire::MessageType type, const uint8_t* payload, size_t length) {
-    session.on_message(type, payload, length);
+  auto feed = [&](const wire::MessageHeader& header, const uint8_t* payload) {
+    session.on_message(header, payload);
   };
 
   ASSERT_TRUE(host.wait_for_output("allocated", 15)) << host.output();

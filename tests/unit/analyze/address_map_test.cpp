@@ -49,5 +49,41 @@ TEST(AddressMap, ReturnsWhatItReplacedAndRemoved) {
   EXPECT_EQ(map.find(7), nullptr);
 }
 
+// Key 0 was the table's "empty" marker: inserting it looked new every time,
+// erasing it shrank the count below zero, and the table doubled every few
+// events (issue 14, finding 4). Now it is a key like any other.
+TEST(AddressMap, KeyZeroIsAnOrdinaryKey) {
+  AddressMap<int> map(16);
+  EXPECT_EQ(map.find(0), nullptr);
+  EXPECT_FALSE(map.erase(0));
+  EXPECT_TRUE(map.insert(0, 1));
+  int previous = 0;
+  EXPECT_FALSE(map.insert(0, 2, &previous));
+  EXPECT_EQ(previous, 1);
+  EXPECT_TRUE(map.insert(5, 5));
+  EXPECT_EQ(map.size(), 2u);
+  ASSERT_NE(map.find(0), nullptr);
+  EXPECT_EQ(*map.find(0), 2);
+  int visited = 0;
+  map.for_each([&](uint64_t key, int value) {
+    EXPECT_EQ(key == 0 ? 2 : 5, value);
+    ++visited;
+  });
+  EXPECT_EQ(visited, 2);
+  int removed = 0;
+  EXPECT_TRUE(map.erase(0, &removed));
+  EXPECT_EQ(removed, 2);
+  EXPECT_EQ(map.find(0), nullptr);
+  EXPECT_EQ(map.size(), 1u);
+  for (int i = 0; i < 10000; ++i) {
+    map.insert(0, i);
+    map.erase(0);
+  }
+  EXPECT_EQ(map.size(), 1u);
+  map.clear();
+  EXPECT_EQ(map.size(), 0u);
+  EXPECT_EQ(map.find(0), nullptr);
+}
+
 }  // namespace
 }  // namespace leakspy::analyze

@@ -122,5 +122,18 @@ TEST_F(TrendModelTest, FlameDiffOfTwoMomentsOfOneCapture) {
   }
 }
 
+// Totals from a capture can be any 64-bit value: the change keeps its sign
+// and saturates instead of wrapping through a signed cast (issue 14).
+TEST(SiteDiff, ChangeOfHugeTotalsKeepsItsSign) {
+  SiteDiff site;
+  site.after.live_bytes = UINT64_MAX;
+  EXPECT_EQ(site.delta(Metric::Live), INT64_MAX);
+  std::swap(site.before, site.after);
+  EXPECT_EQ(site.delta(Metric::Live), -INT64_MAX);
+  site.after.live_bytes = 5;
+  site.before.live_bytes = 7;
+  EXPECT_EQ(site.delta(Metric::Live), -2);
+}
+
 }  // namespace
 }  // namespace leakspy::analyze

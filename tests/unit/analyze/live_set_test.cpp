@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <utility>
+
 namespace leakspy::analyze {
 namespace {
 
@@ -110,6 +113,86 @@ TEST(LiveSet, VisitsEveryLiveBlockWithItsHeap) {
   EXPECT_EQ(total, 4099u);
   auto by_heap = live.live_bytes_by_heap();
   EXPECT_EQ(by_heap.size(), 3u);
+}
+
+// Heap 0, address 2^63 was key 0, the address map's "empty" marker: its
+// free underflowed the block count and the table doubled every few events
+// (issue 14, finding 4).
+TEST(LiveSet, TheTopAddressBitIsAnOrdinaryAddress) {
+  LiveSet live;
+  CountingObserver observer;
+  const uint64_t address = 0x8000000000000000;
+  for (int i = 0; i < 1000; ++i) {
+    live.apply(event(EventKind::Alloc, 0, address, 100, 1), 1, observer);
+    EXPECT_TRUE(live.is_live(HeapId(0), address));
+    EXPECT_EQ(live.live_blocks(), 1u);
+    live.apply(event(EventKind::Free, 0, address), 2, observer);
+    EXPECT_FALSE(live.is_live(HeapId(0), address));
+    ASSERT_EQ(live.live_blocks(), 0u) << "after cycle " << i;
+  }
+  EXPECT_EQ(live.live_bytes(HeapId(0)), 0u);
+  EXPECT_EQ(live.implicit_frees(), 0u);
+  EXPECT_EQ(live.unknown_releases(), 0u);
+  EXPECT_EQ(observer.released, 100u * 1000);
+  live.apply(event(EventKind::Alloc, 0, 0, 8, 1), 3);  // address 0 too
+  EXPECT_TRUE(live.is_live(HeapId(0), 0));
+  EXPECT_EQ(live.live_blocks(), 1u);
+}
+
+// The heap was mixed into the address's top byte, so heap 2 at A and heap 0
+// at A ^ (2 << 56) shared a key: one's allocation freed the other's block.
+TEST(LiveSet, EveryHeapAndAddressIsItsOwnBlock) {
+  LiveSet live;
+  const uint64_t address = 0x1000;
+  const uint64_t aliased = address ^ (2ull << 56);
+  live.apply(event(EventKind::Alloc, 2, address, 40, 1), 1);
+  live.apply(event(EventKind::Alloc, 0, aliased, 60, 2), 1);
+  EXPECT_EQ(live.implicit_frees(), 0u);
+  EXPECT_EQ(live.live_bytes(HeapId(2)), 40u);
+  EXPECT_EQ(live.live_bytes(HeapId(0)), 60u);
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> seen;
+  live.for_each([&](HeapId heap, uint64_t at, const LiveBlock& block) { seen[{heap.value(), at}] = block.size; });
+  EXPECT_EQ(seen, (std::map<std::pair<uint32_t, uint64_t>, uint64_t>{{{0, aliased}, 60}, {{2, address}, 40}}));
+  live.apply(event(EventKind::Free, 0, aliased), 2);
+  EXPECT_TRUE(live.is_live(HeapId(2), address));
+  EXPECT_EQ(live.live_bytes(HeapId(2)), 40u);
+  EXPECT_EQ(live.live_bytes(HeapId(0)), 0u);
+}
+
+// Sizes come from captures and targets: 2^63 was negated as INT64_MIN, which
+// is undefined (issue 14, finding 7; this binary traps on undefined
+// behaviour, tests/unit/analyze/CMakeLists.txt).
+TEST(LiveSet, HugeSizesAddAndSubtractExactly) {
+  LiveSet live;
+  const uint64_t huge = 1ull << 63;
+  live.apply(event(EventKind::Alloc, 0, 0x1000, huge, 1), 1);
+  live.apply(event(EventKind::Alloc, 0, 0x2000, huge, 1), 1);  // the count wraps, and unwraps below
+  live.apply(event(EventKind::Alloc, 0, 0x1000, UINT64_MAX, 1), 2);  // an implicit free of 2^63
+  live.apply(event(EventKind::Free, 0, 0x1000), 3);
+  live.apply(event(EventKind::Free, 0, 0x2000), 3);
+  EXPECT_EQ(live.live_bytes(HeapId(0)), 0u);
+  EXPECT_EQ(live.implicit_frees(), 1u);
+  const uint32_t mmap = capture::kHeapMmap;
+  live.apply(event(EventKind::Alloc, mmap, 0x10000, huge, 1), 1);
+  live.apply(event(EventKind::FreeRange, mmap, 0x10000, huge), 2);
+  EXPECT_EQ(live.live_bytes(HeapId(mmap)), 0u);
+  EXPECT_EQ(live.live_blocks(), 0u);
+}
+
+// A mapping or an unmap whose length runs past the top of the address space
+// ends at the top: its end does not wrap to a small address.
+TEST(LiveSet, RangesThatRunPastTheTopEndThere) {
+  LiveSet live;
+  const uint32_t mmap = capture::kHeapMmap;
+  const uint64_t start = UINT64_MAX - 0xFFF;
+  live.apply(event(EventKind::Alloc, mmap, 0x1000, 0x1000, 1), 1);
+  live.apply(event(EventKind::Alloc, mmap, start, 0x10000, 2), 1);
+  EXPECT_EQ(live.live_bytes(HeapId(mmap)), 0x1000u + 0xFFF);
+  EXPECT_TRUE(live.is_live(HeapId(mmap), 0x1000)) << "a wrapped end would have replaced it";
+  live.apply(event(EventKind::FreeRange, mmap, start - 0x1000, UINT64_MAX), 2);  // munmap with a bad length
+  EXPECT_EQ(live.live_bytes(HeapId(mmap)), 0x1000u);
+  EXPECT_TRUE(live.is_live(HeapId(mmap), 0x1000));
+  EXPECT_EQ(live.unknown_releases(), 0u);
 }
 
 }  // namespace

@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "capture/format.h"
+#include "common/error.h"
 
 namespace leakspy::recorder {
 namespace {
@@ -164,6 +166,103 @@ TEST(EpochMerger, FinalSealEmitsEverything) {
   merger.seal(UINT64_MAX);
   EXPECT_EQ(sink.order.size(), 3u);
   EXPECT_FALSE(merger.has_pending(1));
+}
+
+// What waits for a seal is bounded: a target that never seals cannot make
+// the recorder hold memory without limit (issue 14, finding 9). Past a bound
+// the batch is refused whole and what was held stays emit-able.
+void expect_protocol_error(const std::function<void()>& call, const std::string& expected) {
+  try {
+    call();
+    ADD_FAILURE() << "accepted; expected an error about: " << expected;
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::AgentProtocol) << error.what();
+    EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+  }
+}
+
+TEST(EpochMerger, PendingEventsAreBounded) {
+  RecordingSink sink;
+  MergerLimits limits;
+  limits.pending_events = 4;
+  EpochMerger merger(sink, limits);
+  std::vector<wire::RawEvent> three = {mark(1), alloc(1), alloc(2), alloc(3)};
+  merger.add(1, three.data(), three.size());
+  std::vector<wire::RawEvent> two = {mark(2), alloc(4), alloc(5)};
+  expect_protocol_error([&] { merger.add(2, two.data(), two.size()); }, "more than 4 events wait");
+  EXPECT_EQ(merger.pending_events(), 3u) << "the refused batch left nothing behind";
+  merger.seal(UINT64_MAX);
+  EXPECT_EQ(sink.order, (std::vector<std::string>{"a1@1", "a2@1", "a3@1"}));
+  // Once sealed, the same room is free again.
+  merger.add(2, two.data(), two.size());
+  EXPECT_EQ(merger.pending_events(), 2u);
+}
+
+TEST(EpochMerger, UnsealedEpochsAndRunsAreBounded) {
+  RecordingSink sink;
+  MergerLimits limits;
+  limits.pending_runs = 8;
+  limits.pending_epochs = 8;
+  EpochMerger merger(sink, limits);
+  for (uint64_t epoch = 1; epoch <= 8; ++epoch) merger.set_epoch_time(epoch, epoch * 100);
+  expect_protocol_error([&] { merger.set_epoch_time(9, 900); }, "more than 8 epochs began without a seal");
+  std::vector<wire::RawEvent> runs;
+  for (uint64_t epoch = 1; epoch <= 7; ++epoch) {
+    runs.push_back(mark(epoch));
+    runs.push_back(alloc(epoch));
+  }
+  merger.add(1, runs.data(), runs.size());
+  std::vector<wire::RawEvent> more = {mark(8), alloc(8), mark(9), alloc(9)};
+  expect_protocol_error([&] { merger.add(1, more.data(), more.size()); }, "more than 8 runs");
+  merger.seal(8);
+  EXPECT_EQ(sink.order.size(), 7u);
+  merger.set_epoch_time(9, 900);  // sealed epochs make room
+  merger.add(1, more.data(), more.size());
+}
+
+TEST(EpochMerger, ThreadsAreBoundedAndEndedThreadsForgotten) {
+  RecordingSink sink;
+  MergerLimits limits;
+  limits.threads = 2;
+  EpochMerger merger(sink, limits);
+  std::vector<wire::RawEvent> one = {mark(1), alloc(1)};
+  merger.add(1, one.data(), one.size());
+  merger.add(2, one.data(), one.size());
+  expect_protocol_error([&] { merger.add(3, one.data(), one.size()); }, "more than 2 threads");
+  merger.seal(1);
+  merger.forget_thread(2);  // its ThreadEnd was written
+  merger.add(3, one.data(), one.size());
+  EXPECT_TRUE(merger.has_pending(3));
+}
+
+TEST(EpochMerger, EpochsMustRise) {
+  RecordingSink sink;
+  EpochMerger merger(sink);
+  std::vector<wire::RawEvent> marks = {mark(5), alloc(1), mark(5), alloc(2)};
+  expect_protocol_error([&] { merger.add(1, marks.data(), marks.size()); }, "thread 1 marked epoch 5 after epoch 5");
+  EXPECT_FALSE(merger.has_pending(1));
+  std::vector<wire::RawEvent> first = {mark(5), alloc(1)};
+  merger.add(1, first.data(), first.size());
+  std::vector<wire::RawEvent> back = {mark(4), alloc(2)};
+  expect_protocol_error([&] { merger.add(1, back.data(), back.size()); }, "marked epoch 4 after epoch 5");
+  merger.set_epoch_time(5, 500);
+  expect_protocol_error([&] { merger.set_epoch_time(5, 600); }, "epoch 5 began after epoch 5");
+}
+
+// A seal visits only the threads it emits from: many threads with nothing
+// pending cost nothing per epoch.
+TEST(EpochMerger, ManyEpochsOverManyThreadsEmitInOrder) {
+  RecordingSink sink;
+  EpochMerger merger(sink);
+  for (uint32_t thread = 1; thread <= 1000; ++thread) {
+    std::vector<wire::RawEvent> events = {mark(thread), alloc(thread)};
+    merger.add(thread, events.data(), events.size());
+  }
+  merger.seal(UINT64_MAX);
+  ASSERT_EQ(sink.order.size(), 1000u);
+  EXPECT_EQ(sink.order.front(), "a1@1");
+  EXPECT_EQ(sink.order.back(), "a1000@1000");
+  EXPECT_EQ(merger.pending_events(), 0u);
 }
 
 }  // namespace

@@ -1,0 +1,240 @@
+#include "capture/wire_decoder.h"
+
+#include <cstring>
+
+#include "capture/format.h"
+#include "common/error.h"
+
+namespace leakspy::wire {
+
+namespace {
+
+std::string text(uint64_t value) { return std::to_string(value); }
+
+// A fixed-size message: exactly its struct, copied out of the payload.
+template <typename T>
+T read_exact(const uint8_t* payload, size_t length, const char* what) {
+  if (length != sizeof(T)) {
+    protocol_error(std::string("a ") + what + " message of " + text(length) + " bytes (it has " + text(sizeof(T)) + ")");
+  }
+  T value;
+  std::memcpy(&value, payload, sizeof(T));
+  return value;
+}
+
+// The fixed part of a message that has more after it.
+template <typename T>
+T read_prefix(const uint8_t* payload, size_t length, const char* what) {
+  if (length < sizeof(T)) {
+    protocol_error(std::string("a ") + what + " message of " + text(length) + " bytes (its header alone has " +
+                   text(sizeof(T)) + ")");
+  }
+  T value;
+  std::memcpy(&value, payload, sizeof(T));
+  return value;
+}
+
+// Counts and lengths are checked in 64 bits: u32 fields times element sizes
+// cannot overflow there.
+void check_total(const char* what, size_t length, uint64_t expected) {
+  if (length != expected) {
+    protocol_error(std::string("a ") + what + " message of " + text(length) + " bytes whose counts add up to " +
+                   text(expected));
+  }
+}
+
+void check_reserved(const char* what, uint64_t reserved) {
+  if (reserved != 0) protocol_error(std::string("a ") + what + " message with reserved bits set");
+}
+
+void check_limit(const char* what, uint64_t value, uint64_t limit) {
+  if (value > limit) protocol_error(std::string(what) + " of " + text(value) + " (at most " + text(limit) + ")");
+}
+
+// Thread indices start at 1; UINT32_MAX is never one (the recorder uses it as
+// "no thread yet").
+void check_thread_index(const char* what, uint32_t index) {
+  if (index == 0 || index == UINT32_MAX) protocol_error(std::string(what) + " for thread index " + text(index));
+}
+
+std::string_view view(const uint8_t* bytes, size_t length) {
+  return {reinterpret_cast<const char*>(bytes), length};
+}
+
+void check_event(uint32_t thread, size_t index, const RawEvent& event) {
+  auto where = [&] { return "event " + text(index) + " of thread " + text(thread); };
+  if (event.kind == kEpochMark) {
+    // Only the epoch: a mark's other fields are what its ring slot held before.
+    if (event.address == 0 || event.address == UINT64_MAX) protocol_error(where() + " marks epoch " + text(event.address));
+    return;
+  }
+  if (event.kind > static_cast<uint8_t>(capture::EventKind::ReallocIn)) {
+    protocol_error(where() + " has kind " + text(event.kind));
+  }
+  if (event.heap >= capture::kMaxHeaps) protocol_error(where() + " is on heap " + text(event.heap));
+  if (event.reserved != 0) protocol_error(where() + " has reserved bits set");
+  if (capture::event_has_stack(static_cast<capture::EventKind>(event.kind)) && event.stack == UINT32_MAX) {
+    protocol_error(where() + " has stack " + text(event.stack));
+  }
+}
+
+}  // namespace
+
+void protocol_error(const std::string& what) {
+  throw Error(ErrorKind::AgentProtocol, "the agent broke the wire protocol: " + what);
+}
+
+void check_header(const MessageHeader& header) {
+  bool from_agent = header.type >= static_cast<uint32_t>(MessageType::Hello) &&
+                    header.type <= static_cast<uint32_t>(MessageType::Note);
+  if (!from_agent) protocol_error("a message of type " + text(header.type));
+  check_limit("a message", header.length, kMaxMessageBytes);
+}
+
+Message WireDecoder::decode(const MessageHeader& header, const uint8_t* payload) {
+  size_t length = header.length;
+  switch (static_cast<MessageType>(header.type)) {
+    case MessageType::Hello: {
+      // The version first: another version may have another Hello.
+      uint32_t version = read_prefix<uint32_t>(payload, length, "hello");
+      if (version != kWireVersion) {
+        throw Error(ErrorKind::AgentFailed, "the agent speaks protocol version " + text(version) +
+                                                ", this leakspy version " + text(kWireVersion) +
+                                                ": the agent library and the leakspy binary come from different builds");
+      }
+      auto hello = read_exact<Hello>(payload, length, "hello");
+      if ((hello.flags & ~kHelloAttached) != 0) protocol_error("hello flags " + text(hello.flags));
+      if (hello.ring_capacity == 0) protocol_error("a hello with rings of 0 events");
+      return HelloMessage{hello.pid, hello.monotonic_ns, (hello.flags & kHelloAttached) != 0, hello.ring_capacity};
+    }
+    case MessageType::Events: return decode_events(payload, length);
+    case MessageType::Nodes: return decode_nodes(payload, length);
+    case MessageType::Thread: return decode_thread(payload, length);
+    case MessageType::ThreadEnd: {
+      auto end = read_exact<WireThreadEnd>(payload, length, "thread end");
+      check_reserved("thread end", end.reserved);
+      check_thread_index("a thread end", end.index);
+      return ThreadEndMessage{end.index};
+    }
+    case MessageType::Module: return decode_module(payload, length);
+    case MessageType::ModuleUnload: {
+      auto unload = read_exact<WireModuleUnload>(payload, length, "module unload");
+      check_reserved("module unload", unload.reserved);
+      if (unload.id == 0) protocol_error("an unload of module 0");
+      return ModuleUnloadMessage{unload.id};
+    }
+    case MessageType::Epoch: {
+      auto epoch = read_exact<WireEpoch>(payload, length, "epoch");
+      if (epoch.epoch == 0 || epoch.epoch == UINT64_MAX) protocol_error("epoch " + text(epoch.epoch) + " began");
+      return EpochMessage{epoch.epoch, epoch.monotonic_ns};
+    }
+    case MessageType::Seal: return SealMessage{read_exact<WireSeal>(payload, length, "seal").epoch};
+    case MessageType::Drops: {
+      auto drops = read_exact<WireDrops>(payload, length, "drops");
+      check_reserved("drops", drops.reserved);
+      if (drops.thread_index == UINT32_MAX) protocol_error("drops for thread index " + text(drops.thread_index));
+      return DropsMessage{drops.thread_index, drops.total};
+    }
+    case MessageType::Goodbye: {
+      auto goodbye = read_exact<WireGoodbye>(payload, length, "goodbye");
+      check_reserved("goodbye", goodbye.reserved);
+      if (goodbye.reason < static_cast<uint32_t>(GoodbyeReason::StopRequested) ||
+          goodbye.reason > static_cast<uint32_t>(GoodbyeReason::Failure)) {
+        protocol_error("goodbye reason " + text(goodbye.reason));
+      }
+      return GoodbyeMessage{static_cast<GoodbyeReason>(goodbye.reason), goodbye.stacks_lost};
+    }
+    case MessageType::Heap: {
+      auto heap = read_prefix<WireHeap>(payload, length, "heap");
+      if (heap.id < kFirstDeclaredHeap || heap.id >= capture::kMaxHeaps) protocol_error("heap id " + text(heap.id));
+      check_limit("a heap name", heap.name_length, kMaxHeapNameBytes);
+      check_total("heap", length, sizeof(heap) + uint64_t{heap.name_length});
+      if ((heap.flags & ~capture::kHeapFlagRanges) != 0) protocol_error("heap flags " + text(heap.flags));
+      return HeapMessage{HeapId(heap.id), view(payload + sizeof(heap), heap.name_length), heap.flags};
+    }
+    case MessageType::PythonCode: {
+      auto code = read_prefix<WirePythonCode>(payload, length, "python code");
+      check_reserved("python code", code.reserved);
+      if (code.id == 0 || code.id > 0x7fffffff) protocol_error("python code id " + text(code.id));
+      check_limit("a python file name", code.filename_length, kMaxPythonFilenameBytes);
+      check_limit("a python function name", code.name_length, kMaxPythonNameBytes);
+      check_total("python code", length, sizeof(code) + uint64_t{code.filename_length} + code.name_length);
+      const uint8_t* strings = payload + sizeof(code);
+      return PythonCodeMessage{code.id, code.first_line, view(strings, code.filename_length),
+                               view(strings + code.filename_length, code.name_length)};
+    }
+    case MessageType::Note: {
+      auto note = read_prefix<WireNote>(payload, length, "note");
+      if (note.severity > static_cast<uint32_t>(capture::NoteSeverity::Warning)) {
+        protocol_error("note severity " + text(note.severity));
+      }
+      check_limit("a note", note.length, kMaxNoteBytes);
+      check_total("note", length, sizeof(note) + uint64_t{note.length});
+      return NoteMessage{static_cast<capture::NoteSeverity>(note.severity), view(payload + sizeof(note), note.length)};
+    }
+    case MessageType::Stop:
+    case MessageType::Configure: break;
+  }
+  protocol_error("a message of type " + text(header.type));  // check_header refuses these first
+}
+
+EventsMessage WireDecoder::decode_events(const uint8_t* payload, size_t length) {
+  auto header = read_prefix<EventsHeader>(payload, length, "events");
+  check_total("events", length, sizeof(header) + uint64_t{header.count} * sizeof(RawEvent));
+  check_thread_index("events", header.thread_index);
+  // One copy into aligned memory, then every event is checked there.
+  if (events_.size() < header.count) events_.resize(header.count);
+  if (header.count > 0) std::memcpy(events_.data(), payload + sizeof(header), header.count * sizeof(RawEvent));
+  std::span<const RawEvent> events(events_.data(), header.count);
+  for (size_t i = 0; i < events.size(); ++i) check_event(header.thread_index, i, events[i]);
+  return EventsMessage{header.thread_index, events};
+}
+
+NodesMessage WireDecoder::decode_nodes(const uint8_t* payload, size_t length) {
+  auto header = read_prefix<NodesHeader>(payload, length, "nodes");
+  check_reserved("nodes", header.reserved);
+  check_total("nodes", length, sizeof(header) + uint64_t{header.count} * sizeof(WireNode));
+  if (nodes_.size() < header.count) nodes_.resize(header.count);
+  if (header.count > 0) std::memcpy(nodes_.data(), payload + sizeof(header), header.count * sizeof(WireNode));
+  std::span<const WireNode> nodes(nodes_.data(), header.count);
+  for (const WireNode& node : nodes) {
+    // The agent hands ids out in order and a parent exists before its child:
+    // parent < id rules out cycles, 0 is the root, UINT32_MAX no id at all.
+    if (node.id == 0 || node.id == UINT32_MAX || node.parent >= node.id) {
+      protocol_error("trace node " + text(node.id) + " with parent " + text(node.parent));
+    }
+  }
+  return NodesMessage{nodes};
+}
+
+ThreadMessage WireDecoder::decode_thread(const uint8_t* payload, size_t length) {
+  thread_ = read_exact<WireThread>(payload, length, "thread");
+  check_thread_index("a thread message", thread_.index);
+  return ThreadMessage{thread_.index, thread_.tid, std::string_view(thread_.name, strnlen(thread_.name, sizeof(thread_.name)))};
+}
+
+ModuleMessage WireDecoder::decode_module(const uint8_t* payload, size_t length) {
+  auto module = read_prefix<WireModule>(payload, length, "module");
+  if (module.id == 0) protocol_error("module id 0");
+  check_limit("a module path", module.path_length, kMaxModulePathBytes);
+  check_limit("a build-id", module.build_id_length, kMaxBuildIdBytes);
+  check_limit("a module's segment count", module.segment_count, kMaxModuleSegments);
+  check_total("module", length,
+              sizeof(module) + uint64_t{module.path_length} + module.build_id_length +
+                  uint64_t{module.segment_count} * sizeof(WireSegment));
+  const uint8_t* path = payload + sizeof(module);
+  const uint8_t* build_id = path + module.path_length;
+  const uint8_t* segments = build_id + module.build_id_length;
+  segments_.clear();
+  for (uint32_t i = 0; i < module.segment_count; ++i) {
+    WireSegment segment;
+    std::memcpy(&segment, segments + i * sizeof(segment), sizeof(segment));
+    check_reserved("module segment", segment.reserved);
+    // p_flags may carry OS- and processor-specific bits; the capture keeps R, W and X.
+    segments_.push_back({segment.vaddr, segment.memsz, static_cast<uint8_t>(segment.flags & 7u)});
+  }
+  return ModuleMessage{module.id, view(path, module.path_length), view(build_id, module.build_id_length),
+                       module.load_bias, segments_};
+}
+
+}  // namespace leakspy::wire

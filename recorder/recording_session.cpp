@@ -6,8 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
-
-#include "common/error.h"
+#include <variant>
 
 namespace leakspy::recorder {
 

@@ -11,8 +11,8 @@
 
 #include <sys/types.h>
 
-#include <cstdint>
 #include <bitset>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <set>

@@ -7,6 +7,7 @@ which every worker completes its first `minimum` iterations and stops, and the
 target prints "checksum TEXT" and exits. End of input counts as "finish".
 Every loop is bounded in count and in time (the deadline).
 """
+import hashlib
 import os
 import threading
 import time
@@ -64,3 +65,18 @@ class Control:
             counts = " ".join(f"{name}={value}" for name, value in sorted(self._counts.items()))
         self.say("progress " + counts)
 
+
+def serve_with(control, threads):
+    """Starts the work threads, says ready, answers the driver until it says
+    finish, then waits for the threads."""
+    for thread in threads:
+        thread.start()
+    control.say("ready")
+    control.serve()
+    for thread in threads:
+        thread.join()
+
+
+def combined_digest(digests):
+    """One short digest of named digests, whatever order they finished in."""
+    return hashlib.sha256("".join(digests[name] for name in sorted(digests)).encode()).hexdigest()[:16]

@@ -11,7 +11,7 @@ import http.client
 import sys
 import threading
 
-from control import Control
+from control import Control, combined_digest, serve_with
 import http_work
 
 PATHS = 64
@@ -50,14 +50,8 @@ def main():
         digests[client] = digest.hexdigest()
 
     threads = [threading.Thread(target=fetch, args=(c,)) for c in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    control.say("ready")
-    control.serve()
-    for thread in threads:
-        thread.join()
-    digest = hashlib.sha256("".join(digests[c] for c in sorted(digests)).encode()).hexdigest()[:16]
-    control.say(f"checksum mismatches={totals['mismatches']} errors={totals['errors']} digest={digest}")
+    serve_with(control, threads)
+    control.say(f"checksum mismatches={totals['mismatches']} errors={totals['errors']} digest={combined_digest(digests)}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from control import Control
+from control import Control, combined_digest, serve_with
 
 JOBS = 16
 BUFFERS = [bytes((k * 7 + b) & 0xFF for k in range(256)) * 16384 for b in range(4)]
@@ -65,14 +65,8 @@ def main():
 
     workers = [threading.Thread(target=work, args=(f"{kind}{n}", kind, n), name=f"{kind}{n}")
                for kind in KINDS for n in range(2)]
-    for worker in workers:
-        worker.start()
-    control.say("ready")
-    control.serve()
-    for worker in workers:
-        worker.join()
-    total = hashlib.sha256("".join(digests[name] for name in sorted(digests)).encode()).hexdigest()[:16]
-    control.say(f"checksum mismatches={mismatches[0]} digest={total}")
+    serve_with(control, workers)
+    control.say(f"checksum mismatches={mismatches[0]} digest={combined_digest(digests)}")
 
 
 if __name__ == "__main__":

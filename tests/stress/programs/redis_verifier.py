@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 
-from control import Control
+from control import Control, combined_digest, serve_with
 from resp import Resp, RespError
 
 KEYS = 64
@@ -87,13 +87,8 @@ def main():
 
     threads = [threading.Thread(target=verify, args=(t,)) for t in range(VERIFIERS)]
     threads.append(threading.Thread(target=load))
-    for thread in threads:
-        thread.start()
-    control.say("ready")
-    control.serve()
-    for thread in threads:
-        thread.join()
-    digest = hashlib.sha256("".join(digests[name] for name in sorted(digests)).encode()).hexdigest()[:16]
+    serve_with(control, threads)
+    digest = combined_digest(digests)
     counts = " ".join(f"{name}={count}" for name, count in totals.items())
     control.say(f"checksum {counts} digest={digest}")
 

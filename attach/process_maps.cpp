@@ -3,15 +3,20 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
+#include "attach/ptrace_diagnosis.h"
 #include "common/error.h"
 
 namespace leakspy::attach {
 
 std::vector<Mapping> read_maps(pid_t pid) {
   std::ifstream file("/proc/" + std::to_string(pid) + "/maps");
+  // Reading another's maps needs the rights ptrace needs: a refusal is
+  // diagnosed the same way (which user, yama, capabilities, ...).
+  if (!file && (errno == EACCES || errno == EPERM)) explain_ptrace_failure(pid, errno);
   if (!file) throw Error(ErrorKind::NoSuchProcess, "cannot read /proc/" + std::to_string(pid) + "/maps");
   std::vector<Mapping> maps;
   std::string line;

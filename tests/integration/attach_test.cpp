@@ -215,8 +215,10 @@ TEST_F(AttachTest, KilledRecorderLeavesNoFileBehind) {
 // systemd's PrivateTmp=yes: the same root, another mount namespace with its
 // own /tmp, where leakspy's files are out of the target's reach.
 TEST_F(AttachTest, TargetWithAPrivateTmpIsRecorded) {
+  // The program is opened before /tmp is covered: the build may live under /tmp.
   BackgroundProcess service({"unshare", "--mount", "--propagation", "private", "sh", "-c",
-                             "mount -t tmpfs private-tmp /tmp && exec " + test::target_path("attach_service") + " 2"});
+                             "exec 3<'" + test::target_path("attach_service") +
+                                 "' && mount -t tmpfs private-tmp /tmp && exec /proc/self/fd/3 2"});
   ASSERT_TRUE(service.wait_for_output("ready"));
   test::ProcessResult recorded = run_process(record(service.pid(), capture("private"), "1"), 60);
   ASSERT_EQ(recorded.exit_code, 0) << recorded.err;

@@ -73,7 +73,7 @@ std::string copy_into(const std::string& directory, int source, const std::strin
   UniqueFd existing(::openat(folder_fd.get(), kAgentFileName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   struct stat existing_info {};
   if (existing && fstat(existing.get(), &existing_info) == 0 && S_ISREG(existing_info.st_mode) &&
-      content_hash(existing.get()) == content_hash(source)) {
+      agent_content_name(existing.get()) == content_name) {
     return path;
   }
   std::string temporary = std::string(kAgentFileName) + ".new-" + std::to_string(getpid());

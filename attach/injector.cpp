@@ -68,21 +68,24 @@ std::optional<MappedFile> find_library(const std::vector<Mapping>& maps, const L
   return std::nullopt;
 }
 
-std::optional<uintptr_t> find_function(pid_t pid, const std::vector<Mapping>& maps, const LibraryNames& library,
-                                       const std::string& name) {
+// Through the symbols read before the stop (libc and libdl are runtime
+// libraries): a lookup parses no ELF file while the target waits.
+std::optional<uintptr_t> find_function(RuntimeSymbols& symbols, const std::vector<Mapping>& maps,
+                                       const LibraryNames& library, const std::string& name) {
   std::optional<MappedFile> file = find_library(maps, library);
   if (!file) return std::nullopt;
-  std::optional<ElfSymbol> symbol = ElfSymbols(openable_path(pid, *file)).find(name);
+  const ElfSymbols* table = symbols.of(*file);
+  std::optional<ElfSymbol> symbol = table != nullptr ? table->find(name) : std::nullopt;
   if (!symbol) return std::nullopt;
   return file->bias + symbol->value;
 }
 
 // dlopen lives in libc since glibc 2.34, in libdl before (when the program
 // linked it); older libcs without either still have __libc_dlopen_mode.
-TargetFunction find_dlopen(pid_t pid, const std::vector<Mapping>& maps) {
-  if (auto address = find_function(pid, maps, kLibc, "dlopen")) return {*address, 0};
-  if (auto address = find_function(pid, maps, kLibdl, "dlopen")) return {*address, 0};
-  if (auto address = find_function(pid, maps, kLibc, "__libc_dlopen_mode")) {
+TargetFunction find_dlopen(RuntimeSymbols& symbols, pid_t pid, const std::vector<Mapping>& maps) {
+  if (auto address = find_function(symbols, maps, kLibc, "dlopen")) return {*address, 0};
+  if (auto address = find_function(symbols, maps, kLibdl, "dlopen")) return {*address, 0};
+  if (auto address = find_function(symbols, maps, kLibc, "__libc_dlopen_mode")) {
     return {*address, kGlibcDlopenInternalFlag};
   }
   if (!find_library(maps, kLibc)) {
@@ -100,18 +103,18 @@ std::string explain_dlopen_failure(const std::string& reason) {
            "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=4096, or record it with leakspy run";
   }
   return "the target could not load leakspy's agent: " + reason +
-         " (the agent needs libunwind.so.8 and a glibc as new as leakspy's inside the target's file system)";
+         " (the agent needs glibc 2.17 or newer, with libdl.so.2 and libpthread.so.0, in the target's file system)";
 }
 
 // Calls dlopen(agent) on `thread` and returns what dlerror said on failure.
-std::optional<std::string> load_agent(ProcessTracer& tracer, pid_t thread, const std::vector<Mapping>& maps,
+std::optional<std::string> load_agent(ProcessTracer& tracer, pid_t thread, RuntimeSymbols& symbols,
+                                      const std::vector<Mapping>& maps, const TargetFunction& dlopen_function,
                                       const std::string& agent_path) {
-  TargetFunction dlopen_function = find_dlopen(tracer.pid(), maps);
   uint64_t handle = call_in_target(tracer, thread, dlopen_function.address,
                                    {agent_path, uint64_t{RTLD_NOW} | dlopen_function.extra_flags}, kDlopenTimeout);
   if (handle != 0) return std::nullopt;
-  std::optional<uintptr_t> dlerror_function = find_function(tracer.pid(), maps, kLibc, "dlerror");
-  if (!dlerror_function) dlerror_function = find_function(tracer.pid(), maps, kLibdl, "dlerror");
+  std::optional<uintptr_t> dlerror_function = find_function(symbols, maps, kLibc, "dlerror");
+  if (!dlerror_function) dlerror_function = find_function(symbols, maps, kLibdl, "dlerror");
   if (!dlerror_function) return "dlopen failed and said nothing";
   uint64_t message = call_in_target(tracer, thread, *dlerror_function, {}, kStartTimeout);
   return message == 0 ? "dlopen failed and said nothing" : read_target_string(tracer, message, 1024);
@@ -128,6 +131,8 @@ InjectionResult inject_agent(pid_t pid, const std::string& agent_path, const std
   std::optional<MappedFile> agent = find_mapped_file(maps, kAgentFileName);
   result.reused_agent = agent.has_value();
   RuntimeSymbols runtime_symbols(pid, maps);
+  std::optional<TargetFunction> dlopen_function;
+  if (!agent) dlopen_function = find_dlopen(runtime_symbols, pid, maps);
   UrgentWhileStopped urgent;
 
   auto began = std::chrono::steady_clock::now();
@@ -138,7 +143,7 @@ InjectionResult inject_agent(pid_t pid, const std::string& agent_path, const std
   result.calling_thread = thread;
 
   if (!agent) {
-    if (std::optional<std::string> failure = load_agent(tracer, thread, maps, agent_path)) {
+    if (std::optional<std::string> failure = load_agent(tracer, thread, runtime_symbols, maps, *dlopen_function, agent_path)) {
       throw Error(ErrorKind::AgentFailed, explain_dlopen_failure(*failure));
     }
     // By file name: maps shows the path from leakspy's root, which differs

@@ -17,6 +17,14 @@
 
 namespace leakspy::capture {
 
+// The most a single record may hold. No real record comes near them (an ELF
+// has a handful of loadable segments, an address a few inlined frames), and a
+// count the chunk's bytes would allow still decodes into far more memory than
+// it takes on disk: a few KB of zstd make 64 MiB of raw records.
+inline constexpr uint64_t kMaxModuleSegments = 4096;
+inline constexpr uint64_t kMaxSymbolFrames = 4096;
+inline constexpr uint64_t kMaxCountersHeaps = kMaxHeaps;
+
 struct RecordVisitor {
   void on_string(StringId, std::string_view) {}
   void on_module(const ModuleRecord&) {}
@@ -114,7 +122,9 @@ class RecordDecoder {
         module.build_id = std::string(get_bytes());
         module.load_bias = get();
         uint64_t segments = get();
-        if (segments > static_cast<uint64_t>(end_ - in_)) fail("too many segments");
+        if (segments > kMaxModuleSegments || segments > static_cast<uint64_t>(end_ - in_)) {
+          fail("a module record claims " + std::to_string(segments) + " segments");
+        }
         module.segments.resize(segments);
         for (Segment& segment : module.segments) {
           segment.vaddr = get();
@@ -169,7 +179,9 @@ class RecordDecoder {
         CountersRecord counters;
         counters.rss_bytes = get();
         uint64_t heaps = get();
-        if (heaps > static_cast<uint64_t>(end_ - in_)) fail("too many heaps in a counters record");
+        if (heaps > kMaxCountersHeaps || heaps > static_cast<uint64_t>(end_ - in_)) {
+          fail("a counters record claims " + std::to_string(heaps) + " heaps");
+        }
         counters.live_bytes.reserve(heaps);
         for (uint64_t i = 0; i < heaps; ++i) {
           HeapId heap(get32());
@@ -225,7 +237,9 @@ class RecordDecoder {
         symbol.address = get();
         symbol.module = ModuleId(get32());
         uint64_t frames = get();
-        if (frames > static_cast<uint64_t>(end_ - in_)) fail("too many frames in a symbol record");
+        if (frames > kMaxSymbolFrames || frames > static_cast<uint64_t>(end_ - in_)) {
+          fail("a symbol record claims " + std::to_string(frames) + " frames");
+        }
         symbol.frames.resize(frames);
         for (SymbolFrame& frame : symbol.frames) {
           frame.function = StringId(get32());

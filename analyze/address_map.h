@@ -22,6 +22,13 @@ class AddressMap {
   explicit AddressMap(size_t initial_capacity = 1 << 16) { rehash(round_up(initial_capacity)); }
 
   size_t size() const { return size_ + (has_zero_ ? 1 : 0); }
+  // Bytes the table holds, for read budgets (read_budget.h); when `inserts`
+  // more keys would make it grow, the old and the doubled table together,
+  // as they are while it rehashes.
+  size_t memory_bytes(size_t inserts = 0) const {
+    size_t now = keys_.capacity() * sizeof(uint64_t) + values_.capacity() * sizeof(Value);
+    return (size_ + inserts) * 10 > capacity() * 7 ? 3 * now : now;
+  }
 
   Value* find(uint64_t key) {
     if (key == 0) return has_zero_ ? &zero_value_ : nullptr;

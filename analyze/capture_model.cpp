@@ -18,34 +18,51 @@ namespace {
 // second core, else directly.
 class ModelReader : public capture::RecordVisitor {
  public:
-  ModelReader(CaptureModel& model, EventReplay& replay, EventPipe* pipe) : model_(model), replay_(replay), pipe_(pipe) {
+  ModelReader(CaptureModel& model, EventReplay& replay, EventPipe* pipe, ReadBudget& budget)
+      : model_(model), replay_(replay), pipe_(pipe), budget_(budget) {
     if (model.heaps.text() == "all") selected_.fill(true);
     // The well-known heaps, in case a capture does not declare them.
     declare_heap(capture::kHeapMalloc, "malloc", false);
     declare_heap(capture::kHeapMmap, "mmap", true);
-    model_.nodes.resize(1024);
+    resize_nodes(1024);
   }
 
+  // Each table record is charged about what it takes once stored (its
+  // fields, its heap-allocated parts, a map node), so that a stream of tiny
+  // records costs as much as it weighs.
   void on_string(StringId id, std::string_view text) {
+    // Twice the std::string: the table doubles, and moves them as it does.
+    budget_.charge_tables(2 * sizeof(std::string) + text.size());
     model_.symbols.add_string(id, text);
-    if (id.value() >= strings_.size()) strings_.resize(id.value() + 1);
-    strings_[id.value()] = std::string(text);
   }
-  void on_module(const capture::ModuleRecord& module) { model_.symbols.add_module(module); }
-  void on_symbol(const capture::SymbolRecord& symbol) { model_.symbols.add_symbol(symbol); }
-  void on_python_code(const capture::PythonCodeRecord& code) { model_.symbols.add_python_code(code); }
-  void on_note(const capture::NoteRecord& note) { model_.notes.push_back(note); }
+  void on_module(const capture::ModuleRecord& module) {
+    budget_.charge_tables(sizeof(module) + kMapNodeBytes + module.build_id.size() +
+                          module.segments.size() * sizeof(capture::Segment));
+    model_.symbols.add_module(module);
+  }
+  void on_symbol(const capture::SymbolRecord& symbol) {
+    budget_.charge_tables(sizeof(symbol) + kMapNodeBytes + symbol.frames.size() * sizeof(capture::SymbolFrame));
+    model_.symbols.add_symbol(symbol);
+  }
+  void on_python_code(const capture::PythonCodeRecord& code) {
+    budget_.charge_tables(sizeof(code) + kMapNodeBytes);
+    model_.symbols.add_python_code(code);
+  }
+  void on_note(const capture::NoteRecord& note) {
+    budget_.charge_tables(sizeof(note) + note.text.size());
+    model_.notes.push_back(note);
+  }
   void on_heap(const capture::HeapRecord& heap) {
-    const std::string& name = heap.name.value() < strings_.size() ? strings_[heap.name.value()] : std::string();
-    declare_heap(heap.id.value(), name, heap.ranges());
+    declare_heap(heap.id.value(), model_.symbols.text(heap.name), heap.ranges());
   }
   void on_node(const capture::NodeRecord& node) {
     uint32_t id = node.id.value();
-    // The agent hands out node ids densely from 1: an id far beyond the
-    // number of Node records so far is damage, and must not size the tables.
-    if (id > 2 * ++node_records_ + (1u << 20)) return;
+    // The agent hands out node ids densely from 1 and sends a node before
+    // the events and children that use it: an id far beyond the number of
+    // Node records so far is damage, and must not size the tables.
+    if (id > 2 * ++node_records_ + (1u << 16)) return;
     std::vector<TraceNode>& nodes = model_.nodes;
-    if (id >= nodes.size()) nodes.resize(std::max<size_t>(static_cast<size_t>(id) + 1, nodes.size() * 2));
+    if (id >= nodes.size()) resize_nodes(std::max<size_t>(static_cast<size_t>(id) + 1, nodes.size() * 2));
     TraceNode& slot = nodes[id];
     if (slot.defined || id == 0) return;  // the first definition wins, so no cycle can form
     uint32_t parent = node.parent.value();
@@ -56,7 +73,10 @@ class ModelReader : public capture::RecordVisitor {
     model_.node_order.push_back(id);
   }
   void on_time(uint64_t units) { time_ = units; }
-  void on_counters(const capture::CountersRecord& counters) { model_.rss.push_back({time_, counters.rss_bytes}); }
+  void on_counters(const capture::CountersRecord& counters) {
+    budget_.charge_tables(sizeof(RssSample));
+    model_.rss.push_back({time_, counters.rss_bytes});
+  }
   void on_dropped(const capture::DroppedRecord& dropped) { dropped_ += dropped.count; }
   void on_trailer(const capture::Trailer& trailer) { model_.trailer = trailer; }
 
@@ -98,6 +118,17 @@ class ModelReader : public capture::RecordVisitor {
   }
 
  private:
+  // std::map's node overhead beside the value (libstdc++: three pointers and a colour).
+  static constexpr uint64_t kMapNodeBytes = 4 * sizeof(void*);
+  // What one stack id costs across the model and the replay: its node, its
+  // totals, its location span, its replay counters.
+  static constexpr uint64_t kNodeSlotBytes =
+      sizeof(TraceNode) + sizeof(StackTotals) + 2 * sizeof(uint32_t) + 5 * sizeof(uint64_t);
+
+  void resize_nodes(size_t size) {
+    budget_.charge_tables((size - model_.nodes.size()) * kNodeSlotBytes);
+    model_.nodes.resize(size);
+  }
   void send(const QueuedEvent& queued) {
     if (pipe_ == nullptr) {
       replay_.apply(queued);
@@ -126,7 +157,7 @@ class ModelReader : public capture::RecordVisitor {
   EventReplay& replay_;
   EventPipe* pipe_;
   EventPipe::Batch* batch_ = nullptr;
-  std::vector<std::string> strings_;
+  ReadBudget& budget_;
   std::array<bool, capture::kMaxHeaps> selected_{};
   GpuLevelTally gpu_levels_;
   std::array<std::string, capture::kMaxHeaps> heap_names_{};
@@ -192,12 +223,14 @@ void CaptureModel::resolve_node_locations() {
 
 CaptureModel read_capture_model(const std::string& path, const HeapSelection& heaps,
                                 const capture::ProgressCallback& progress, bool replay_thread,
-                                const SlicePlan& slices) {
+                                const SlicePlan& slices, uint64_t memory_limit) {
   CaptureModel model;
   model.heaps = heaps;
   capture::CaptureReader reader(path);
   model.header = reader.header();
+  ReadBudget budget(path, memory_limit != 0 ? memory_limit : ReadBudget::default_limit(reader.file_bytes()));
   EventReplay replay;
+  replay.set_budget(&budget);
   if (slices.enabled()) replay.enable_slices(slices, model.header.time_unit_ns);
   {
     // A second core replays while this one decompresses and decodes.
@@ -205,8 +238,11 @@ CaptureModel read_capture_model(const std::string& path, const HeapSelection& he
     EventPipe pipe;
     std::optional<ReplayThread> replayer;
     if (two_threads) replayer.emplace(replay, pipe);
-    ModelReader model_reader(model, replay, two_threads ? &pipe : nullptr);
-    model.read = reader.read(model_reader, progress);
+    ModelReader model_reader(model, replay, two_threads ? &pipe : nullptr, budget);
+    model.read = reader.read(model_reader, [&](uint64_t done, uint64_t total) {
+      budget.set_buffers(reader.buffer_bytes());  // after each chunk
+      if (progress) progress(done, total);
+    });
     model_reader.finish();
     if (replayer) {
       replayer->join();

@@ -95,8 +95,11 @@ struct CaptureModel {
 // model is the same either way.
 // With an enabled `slices` plan, the same pass records time slices
 // (model.slices).
+// What the capture decodes into (tables, live blocks, slices) may take at
+// most `memory_limit` bytes, 0 meaning ReadBudget::default_limit() of the
+// file's size; past it, Error(CaptureUnreadable) (read_budget.h).
 CaptureModel read_capture_model(const std::string& path, const HeapSelection& heaps,
                                 const capture::ProgressCallback& progress = {}, bool replay_thread = true,
-                                const SlicePlan& slices = {});
+                                const SlicePlan& slices = {}, uint64_t memory_limit = 0);
 
 }  // namespace leakspy::analyze

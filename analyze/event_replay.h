@@ -16,6 +16,7 @@
 
 #include "analyze/live_set.h"
 #include "analyze/metric.h"
+#include "analyze/read_budget.h"
 #include "analyze/time_slices.h"
 
 namespace leakspy::analyze {
@@ -38,6 +39,8 @@ class EventReplay {
  public:
   // Also records time slices and snapshots (time_slices.h), before any event.
   void enable_slices(const SlicePlan& plan, uint64_t time_unit_ns) { slices_.emplace(plan, time_unit_ns); }
+  // Reports what the replay holds to `budget` now and then (it throws past its limit).
+  void set_budget(ReadBudget* budget) { budget_ = budget; }
 
   void apply(const QueuedEvent& queued) {
     if (queued.kind == QueuedEvent::kDeclareHeap) {
@@ -51,6 +54,7 @@ class EventReplay {
     capture::EventRecord event{static_cast<capture::EventKind>(queued.kind), HeapId(queued.heap), StackId(queued.stack),
                                queued.size, queued.address};
     live_.apply(event, queued.time, *this);
+    if (budget_ != nullptr && ++events_since_report_ == kEventsPerBudgetReport) report_to_budget();
   }
 
   // Per stack totals (indexed by stack id; at least `stacks` entries) and the
@@ -105,6 +109,12 @@ class EventReplay {
   void record_slices(HeapId heap, StackId stack, uint64_t stack_live) {
     slices_->update(stack.value(), stack_live, heap.value(), live_.live_bytes(heap), live_total_, time_);
   }
+  void report_to_budget() {
+    events_since_report_ = 0;
+    uint64_t bytes = live_.memory_bytes(kEventsPerBudgetReport) + counters_.capacity() * sizeof(StackCounters);
+    if (slices_) bytes += slices_->memory_bytes();
+    budget_->set_live(bytes);
+  }
   void take_snapshot() {
     slices_->take_snapshot(counters_.size(), [this](size_t stack) { return counters_[stack].live; });
   }
@@ -117,6 +127,11 @@ class EventReplay {
   uint64_t peak_time_ = 0;
   uint64_t stamp_ = 0;
   std::optional<SliceRecorder> slices_;
+  // Often enough that the live set cannot outgrow the budget by much between
+  // reports, rarely enough to cost nothing per event.
+  static constexpr uint32_t kEventsPerBudgetReport = 4096;
+  ReadBudget* budget_ = nullptr;
+  uint32_t events_since_report_ = 0;
 };
 
 }  // namespace leakspy::analyze

@@ -27,6 +27,15 @@ uint64_t LiveSet::live_blocks() const {
   return count;
 }
 
+uint64_t LiveSet::memory_bytes(size_t inserts) const {
+  // A std::map node: the pair plus three pointers and a colour, as libstdc++ lays it out.
+  constexpr uint64_t kRangeNodeBytes = sizeof(RangeMap::value_type) + 4 * sizeof(void*);
+  uint64_t bytes = 0;
+  for (const std::unique_ptr<BlockMap>& blocks : blocks_) bytes += blocks == nullptr ? 0 : blocks->memory_bytes(inserts);
+  for (const auto& [heap, ranges] : ranges_) bytes += ranges.size() * kRangeNodeBytes;
+  return bytes;
+}
+
 std::vector<std::pair<HeapId, uint64_t>> LiveSet::live_bytes_by_heap() const {
   std::vector<std::pair<HeapId, uint64_t>> result;
   for (uint32_t heap = 0; heap < kMaxHeaps; ++heap) {

@@ -59,6 +59,9 @@ class LiveSet {
   bool is_live(HeapId heap, uint64_t address) const;
   uint64_t live_bytes(HeapId heap) const { return bytes_by_heap_[slot_of(heap)]; }
   uint64_t live_blocks() const;
+  // About how many bytes the live blocks take here (tables and range trees),
+  // counting the growth of any table that `inserts` more blocks would make grow.
+  uint64_t memory_bytes(size_t inserts = 0) const;
   // (heap, live bytes) for every heap that has had an allocation.
   std::vector<std::pair<HeapId, uint64_t>> live_bytes_by_heap() const;
   uint64_t unknown_releases() const { return unknown_releases_; }

@@ -50,6 +50,8 @@ class SymbolTable {
   void add_module(const capture::ModuleRecord& module);
   void add_symbol(const capture::SymbolRecord& symbol);
   void add_python_code(const capture::PythonCodeRecord& code);
+  // A String record's text; "" for an id never defined.
+  const std::string& text(StringId id) const;
 
   // The locations of a frame of the trace tree, innermost first; never empty.
   // Resolved once per distinct frame and cached; the span is valid until the
@@ -80,7 +82,6 @@ class SymbolTable {
     uint64_t load_bias = 0;
   };
 
-  const std::string& text(StringId id) const;
   LocationId intern(Location location);
   void resolve(uint64_t frame, std::vector<LocationId>* out);
   uint32_t module_containing(uint64_t address);

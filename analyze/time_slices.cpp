@@ -93,6 +93,9 @@ void SliceRecorder::merge_pairs() {
   for (Sparse& entries : stacks_) combine(entries, half);
   for (Sparse& entries : heaps_) combine(entries, half);
   combine(total_, half);
+  entries_ = total_.size();
+  for (const Sparse& entries : stacks_) entries_ += entries.size();
+  for (const Sparse& entries : heaps_) entries_ += entries.size();
 }
 
 void SliceRecorder::regroup(Sparse& entries, std::span<const uint32_t> group_of_fine) {

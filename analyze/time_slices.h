@@ -106,6 +106,13 @@ class SliceRecorder {
     std::vector<uint64_t>& values = snapshots_[snapshot_order_[next_snapshot_++]];
     values.resize(stacks);
     for (size_t stack = 0; stack < stacks; ++stack) values[stack] = live(stack);
+    snapshot_bytes_ += stacks * sizeof(uint64_t);
+  }
+
+  // About how many bytes the slices recorded so far take (read_budget.h).
+  uint64_t memory_bytes() const {
+    return entries_ * sizeof(Sparse::value_type) + (stacks_.capacity() + heaps_.capacity()) * sizeof(Sparse) +
+           snapshot_bytes_;
   }
 
   // The slices of a recording that ended at `end_time`. Snapshots not taken
@@ -122,10 +129,11 @@ class SliceRecorder {
     }
     return static_cast<uint32_t>(slice);
   }
-  static void record(Sparse& entries, uint32_t slice, uint64_t value) {
+  void record(Sparse& entries, uint32_t slice, uint64_t value) {
     if (entries.empty() || entries.back().slice != slice) {
       uint64_t before = entries.empty() ? 0 : entries.back().live.end;  // carried into this slice
       entries.push_back({slice, {std::min(before, value), std::max(before, value), value}});
+      ++entries_;
       return;
     }
     SliceLive& live = entries.back().live;
@@ -146,6 +154,8 @@ class SliceRecorder {
   std::vector<size_t> snapshot_order_;  // indexes into snapshot_times_, by time
   size_t next_snapshot_ = 0;
   std::vector<std::vector<uint64_t>> snapshots_;
+  uint64_t entries_ = 0;  // in stacks_, heaps_ and total_
+  uint64_t snapshot_bytes_ = 0;
 };
 
 }  // namespace leakspy::analyze

@@ -40,6 +40,9 @@ class CaptureReader {
 
   const CaptureHeader& header() const { return header_; }
   const std::string& path() const { return path_; }
+  uint64_t file_bytes() const { return summary_.file_bytes; }
+  // What the chunk buffers hold now (up to a 64 MiB chunk and its frame).
+  uint64_t buffer_bytes() const { return compressed_.capacity() + raw_.capacity(); }
 
   // Reads every record from the first chunk on. May be called once.
   template <typename Visitor>

@@ -3,13 +3,27 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
+#include "analyze/quantities.h"
+#include "analyze/read_budget.h"
 #include "common/error.h"
 #include "render/progress_bar.h"
 
 namespace leakspy::cli {
+
+namespace {
+
+// LEAKSPY_READ_MEMORY: how much a capture may decode into (0: the default for its size).
+uint64_t read_memory_limit() {
+  const char* text = std::getenv(analyze::ReadBudget::kOverrideVariable);
+  if (text == nullptr || text[0] == '\0') return 0;
+  return analyze::parse_byte_count(text, analyze::ReadBudget::kOverrideVariable);
+}
+
+}  // namespace
 
 analyze::CaptureModel load_report_model(const std::string& path, const std::string& heap,
                                         const analyze::SlicePlan& slices) {
@@ -18,7 +32,7 @@ analyze::CaptureModel load_report_model(const std::string& path, const std::stri
                           ::isatty(STDERR_FILENO) == 1);
   analyze::CaptureModel model =
       analyze::read_capture_model(path, heaps, [&](uint64_t done, uint64_t total) { bar.update(done, total); }, true,
-                                  slices);
+                                  slices, read_memory_limit());
   bar.update(model.read.file_bytes, model.read.file_bytes);  // the end mark after the last chunk is read too
   bar.finish();
   if (model.counted_heaps.empty() && !heaps.is_family()) {

@@ -1,0 +1,28 @@
+#include "analyze/read_budget.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+
+namespace leakspy::analyze {
+
+namespace {
+
+std::string mebibytes(uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
+
+}  // namespace
+
+uint64_t ReadBudget::default_limit(uint64_t file_bytes) {
+  uint64_t scaled = file_bytes > UINT64_MAX / kBytesPerFileByte ? UINT64_MAX : file_bytes * kBytesPerFileByte;
+  return std::max(kFloorBytes, scaled);
+}
+
+void ReadBudget::exceeded() const {
+  throw Error(ErrorKind::CaptureUnreadable,
+              path_ + " would take more than " + mebibytes(limit_) +
+                  " of memory to read, far more than a capture of its size holds: it is damaged or "
+                  "hostile; if it is genuine, allow more with " +
+                  kOverrideVariable + "=SIZE (for example 4GB)");
+}
+
+}  // namespace leakspy::analyze

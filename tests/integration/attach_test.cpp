@@ -14,6 +14,9 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <optional>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/capture_summary.h"
@@ -80,6 +83,28 @@ class AttachTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return false;
+  }
+
+  // /proc mounted inside a test's chroot, unmounted when it goes.
+  struct ProcMount {
+    explicit ProcMount(std::string mounted) : path(std::move(mounted)) {}
+    ProcMount(const ProcMount&) = delete;
+    std::string path;
+    ~ProcMount() { run_process({"umount", "-l", path}); }
+  };
+
+  // A minimal root for attach_service at `jail`: the service in /bin, the
+  // libraries it and the agent need, /tmp, and /proc mounted (nullopt when
+  // it cannot be: the test skips).
+  static std::optional<ProcMount> make_jail(const std::string& jail) {
+    std::string build = "set -e; mkdir -p " + jail + "/bin " + jail + "/tmp " + jail + "/proc; chmod 1777 " + jail +
+                        "/tmp; cp " + test::target_path("attach_service") + " " + jail + "/bin/; for l in $(ldd " +
+                        test::target_path("attach_service") + " " + LEAKSPY_AGENT_LIBRARY +
+                        " | grep -o '/[^ :]*' | sort -u); do mkdir -p " + jail + "$(dirname $l); cp -L $l " + jail +
+                        "$l; done";
+    EXPECT_EQ(run_process({"sh", "-c", build}).exit_code, 0);
+    if (run_process({"mount", "-t", "proc", "proc", jail + "/proc"}).exit_code != 0) return std::nullopt;
+    return std::optional<ProcMount>(std::in_place, jail + "/proc");
   }
 
   std::string directory_;
@@ -325,22 +350,54 @@ TEST_F(AttachTest, RootRecordsAnotherUsersProcess) {
   EXPECT_EQ(service.wait(30), 0);
 }
 
-TEST_F(AttachTest, TargetInAChrootGetsTheAgentAndTheSocketInsideItsOwnFileSystem) {
-  // A minimal root: the service, the libraries it and the agent need, /tmp and /proc.
-  std::string jail = directory_ + "/jail";
-  std::string build = "set -e; mkdir -p " + jail + "/bin " + jail + "/tmp " + jail + "/proc; chmod 1777 " + jail +
-                      "/tmp; cp " + test::target_path("attach_service") + " " + jail + "/bin/; for l in $(ldd " +
-                      test::target_path("attach_service") + " " + LEAKSPY_AGENT_LIBRARY +
-                      " | grep -o '/[^ :]*' | sort -u); do mkdir -p " + jail + "$(dirname $l); cp -L $l " + jail +
-                      "$l; done";
-  ASSERT_EQ(run_process({"sh", "-c", build}).exit_code, 0);
-  if (run_process({"mount", "-t", "proc", "proc", jail + "/proc"}).exit_code != 0) {
-    GTEST_SKIP() << "cannot mount /proc inside the test's chroot (needs CAP_SYS_ADMIN)";
+// The unix sockets of process `pid` that have a name, as /proc/net/unix
+// shows them ("@name" for an abstract one).
+std::vector<std::string> named_sockets_of(pid_t pid) {
+  std::set<std::string> inodes;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error)) {
+    std::string link = std::filesystem::read_symlink(entry.path(), error).string();
+    if (link.rfind("socket:[", 0) == 0) inodes.insert(link.substr(8, link.size() - 9));
   }
-  struct Unmount {
-    std::string path;
-    ~Unmount() { run_process({"umount", "-l", path}); }
-  } unmount{jail + "/proc"};
+  std::vector<std::string> names;
+  std::ifstream table("/proc/net/unix");
+  std::string line;
+  std::getline(table, line);  // the column names
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string field, inode, name;
+    for (int column = 0; column < 6; ++column) fields >> field;
+    fields >> inode >> name;
+    if (inodes.count(inode) && !name.empty()) names.push_back(name);
+  }
+  return names;
+}
+
+// Issue 14, finding 1: root once chowned the socket's folder to the target's
+// user, then DIR/agent.sock by path, which that user could by then replace
+// with a symlink to any host file. The recorder's socket is abstract now:
+// no file, nothing to chown.
+TEST_F(AttachTest, RecorderListensOnAnAbstractSocketOnly) {
+  BackgroundProcess service(
+      {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", test::target_path("attach_service"), "1"});
+  ASSERT_TRUE(service.wait_for_output("ready"));
+  BackgroundProcess recorder(record(service.pid(), capture("abstract"), "3"));
+  std::vector<std::string> names;
+  for (int i = 0; i < 100 && names.empty(); ++i) {  // until it listens, up to 2 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    names = named_sockets_of(recorder.pid());
+  }
+  ASSERT_FALSE(names.empty()) << "the recorder never listened";
+  for (const std::string& name : names) EXPECT_EQ(name[0], '@') << "a socket file: " << name;
+  EXPECT_EQ(recorder.wait(30), 0);
+  service.close_stdin();
+  EXPECT_EQ(service.wait(30), 0);
+}
+
+TEST_F(AttachTest, TargetInAChrootGetsTheAgentAndTheSocketInsideItsOwnFileSystem) {
+  std::string jail = directory_ + "/jail";
+  std::optional<ProcMount> proc = make_jail(jail);
+  if (!proc) GTEST_SKIP() << "cannot mount /proc inside the test's chroot (needs CAP_SYS_ADMIN)";
 
   BackgroundProcess service({"chroot", jail, "/bin/attach_service", "1"});
   ASSERT_TRUE(service.wait_for_output("ready"));
@@ -353,6 +410,34 @@ TEST_F(AttachTest, TargetInAChrootGetsTheAgentAndTheSocketInsideItsOwnFileSystem
   service.close_stdin();
   ASSERT_EQ(service.wait(30), 0);
   EXPECT_NE(service.output().find("block checks failed: 0"), std::string::npos) << service.output();
+}
+
+// Issue 14, finding 2: a chrooted nobody whose /tmp is an absolute symlink
+// to a root-only host folder once made root create files in that folder
+// (the link resolved against the host's root under /proc/PID/root). Paths in
+// the target's root are resolved inside it, with the target's rights: the
+// link leads nowhere there, and the agent goes to the next folder.
+TEST_F(AttachTest, ChrootedTargetWhoseTmpLinksIntoTheHostLeadsRootNowhere) {
+  std::string jail = directory_ + "/jail";
+  std::optional<ProcMount> proc = make_jail(jail);
+  if (!proc) GTEST_SKIP() << "cannot mount /proc inside the test's chroot (needs CAP_SYS_ADMIN)";
+  std::string root_only = directory_ + "/root-only";
+  ASSERT_TRUE(std::filesystem::create_directory(root_only));
+  ASSERT_EQ(::chmod(root_only.c_str(), 0700), 0);
+  std::filesystem::remove(jail + "/tmp");
+  std::filesystem::create_directory_symlink(root_only, jail + "/tmp");
+  ASSERT_EQ(run_process({"sh", "-c", "mkdir -p " + jail + "/var/tmp && chmod 1777 " + jail + "/var/tmp"}).exit_code, 0);
+
+  BackgroundProcess service({"chroot", "--userspec=65534:65534", jail, "/bin/attach_service", "1"});
+  ASSERT_TRUE(service.wait_for_output("ready"));
+  test::ProcessResult recorded = run_process(record(service.pid(), capture("linked"), "1"), 30);
+  EXPECT_EQ(recorded.exit_code, 0) << recorded.err;
+  EXPECT_TRUE(std::filesystem::is_empty(root_only)) << "root created something in the host folder /tmp links to";
+  test::ProcessResult copies =
+      run_process({"sh", "-c", "ls " + jail + "/var/tmp/leakspy-agent-*/libleakspy_agent.so"});
+  EXPECT_EQ(copies.exit_code, 0) << "the agent went to the target's /var/tmp instead";
+  service.close_stdin();
+  EXPECT_EQ(service.wait(30), 0);
 }
 
 // Each refusal: its exit code, one line, the cause named, and no capture left behind.

@@ -14,6 +14,4 @@ void* map_pages(size_t bytes) {
   return reinterpret_cast<void*>(result);
 }
 
-void unmap_pages(void* address, size_t bytes) { syscall(SYS_munmap, address, bytes); }
-
 }  // namespace leakspy::agent

@@ -9,6 +9,5 @@ namespace leakspy::agent {
 // Anonymous private read-write pages; nullptr on failure. Pages are only
 // backed (and counted in RSS) once touched.
 void* map_pages(size_t bytes);
-void unmap_pages(void* address, size_t bytes);
 
 }  // namespace leakspy::agent

@@ -11,7 +11,7 @@ constinit void* leakspy_real_dlopen = nullptr;
 
 namespace leakspy::agent {
 
-constinit thread_local ThreadState tls_thread_state __attribute__((tls_model("initial-exec"))) = {0, 0, nullptr};
+constinit thread_local ThreadState tls_thread_state __attribute__((tls_model("initial-exec"))) = {0, nullptr};
 
 constinit std::atomic<bool> tracking{false};
 constinit std::atomic<uint64_t> current_epoch{1};

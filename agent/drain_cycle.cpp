@@ -16,16 +16,11 @@
 #include "agent/heap_registry.h"
 #include "agent/notes.h"
 #include "agent/python/python_session.h"
+#include "common/clock.h"
 
 namespace leakspy::agent {
 
 namespace {
-
-uint64_t monotonic_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
-}
 
 bool thread_gone(uint32_t tid) {
   return syscall(SYS_tgkill, getpid(), tid, 0) != 0 && errno == ESRCH;
@@ -183,7 +178,7 @@ CycleResult Drainer::cycle(Transport& transport, bool final) {
   // store and its epoch load (record_event): either the producer read the new
   // epoch, or its in_flight = 1 is visible to the check in drain_rings.
   if (membarrier_ok_) syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-  wire::WireEpoch begin{epoch, monotonic_ns()};
+  wire::WireEpoch begin{epoch, clock_ns()};
   uint64_t seal = membarrier_ok_ ? epoch - 1 : epoch - 2;
   // Heaps first: the recorder writes them at once, events only when sealed.
   result.connected = transport.add_copy(wire::MessageType::Epoch, &begin, sizeof(begin)) &&

@@ -17,7 +17,6 @@
 
 namespace leakspy::agent {
 
-
 namespace {
 
 constinit pthread_key_t ring_key = 0;
@@ -30,15 +29,6 @@ void mark_ring_exiting(void* value) {
   ring->state.compare_exchange_strong(expected, RingState::Exiting, std::memory_order_release);
 }
 
-ThreadRing* claim_ring(ThreadState& state) {
-  ThreadRing* ring =
-      rings.claim(static_cast<uint32_t>(syscall(SYS_gettid)), current_epoch.load(std::memory_order_relaxed));
-  if (ring == nullptr) return nullptr;
-  state.ring = ring;
-  pthread_setspecific(ring_key, ring);  // may calloc: we are inside the guard
-  return ring;
-}
-
 }  // namespace
 
 bool init_thread_exit_tracking() {
@@ -48,7 +38,14 @@ bool init_thread_exit_tracking() {
   return created;
 }
 
-ThreadRing* claim_thread_ring(ThreadState& state) { return claim_ring(state); }
+ThreadRing* claim_thread_ring(ThreadState& state) {
+  ThreadRing* ring =
+      rings.claim(static_cast<uint32_t>(syscall(SYS_gettid)), current_epoch.load(std::memory_order_relaxed));
+  if (ring == nullptr) return nullptr;
+  state.ring = ring;
+  pthread_setspecific(ring_key, ring);  // may calloc: we are inside the guard
+  return ring;
+}
 
 namespace {
 

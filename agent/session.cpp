@@ -27,6 +27,7 @@
 #include "agent/stack_capture.h"
 #include "agent/thread_state.h"
 #include "agent/transport.h"
+#include "common/clock.h"
 
 namespace leakspy::agent {
 
@@ -49,12 +50,6 @@ constexpr uint64_t kBusyWaitNs = 1'000'000;   // between cycles while events flo
 constexpr uint64_t kIdleWaitNs = 10'000'000;  // between cycles while the target is quiet
 constexpr uint64_t kBusyCycleEvents = 1024;
 constexpr uint64_t kHookRetryNs = 50'000'000;
-
-uint64_t monotonic_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
-}
 
 void sleep_ns(uint64_t ns) {
   timespec duration{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
@@ -121,7 +116,7 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags, bool cla
   rings.reset_all();
   drainer.reset();
   modules.reset();
-  wire::Hello hello{wire::kWireVersion, static_cast<uint32_t>(getpid()), monotonic_ns(), hello_flags,
+  wire::Hello hello{wire::kWireVersion, static_cast<uint32_t>(getpid()), clock_ns(), hello_flags,
                     RingRegistry::kRingCapacity};
   bool ok = transport.add_copy(wire::MessageType::Hello, &hello, sizeof(hello)) &&
             modules.report_changes(transport, read_load_counters()) &&
@@ -160,7 +155,7 @@ void run_writer_loop() {
     if (!connected) break;
     // Modules dlopen'ed by threads that have not allocated since, or still
     // being loaded at the last look.
-    retry_hooks_in_writer(monotonic_ns(), kHookRetryNs);
+    retry_hooks_in_writer(clock_ns(), kHookRetryNs);
     python::poll_python_support(loaded.adds);
 #if LEAKSPY_WITH_CUDA
     cuda::poll_cuda_support(loaded.adds);
@@ -193,9 +188,9 @@ void finish_session_at_exit() {
   exit_requested.store(true, std::memory_order_release);
   ring_doorbell();
   // Bounded: a recorder that stopped reading must not hold the target's exit.
-  uint64_t deadline = monotonic_ns() + 3'000'000'000ull;
+  uint64_t deadline = clock_ns() + 3'000'000'000ull;
   while (session_generation.load(std::memory_order_acquire) == generation) {
-    uint64_t now = monotonic_ns();
+    uint64_t now = clock_ns();
     if (now >= deadline) break;
     uint64_t left = deadline - now;
     timespec timeout{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};

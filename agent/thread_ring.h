@@ -109,9 +109,4 @@ inline wire::RawEvent& ring_entry(ThreadRing* ring, uint64_t index) {
   return ring_fill_check(ring, write_index);
 }
 
-// The number of entries waiting in the ring.
-inline uint64_t ring_pending(const ThreadRing* ring) {
-  return ring->write_index.load(std::memory_order_acquire) - ring->read_index.load(std::memory_order_acquire);
-}
-
 }  // namespace leakspy::agent

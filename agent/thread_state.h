@@ -14,8 +14,6 @@ struct ThreadState {
   // > 0 while this thread runs agent code: allocations made then are the
   // agent's own (or libunwind's, or libc's on the agent's behalf) and pass through.
   uint32_t in_agent;
-  // Set for threads that must never be tracked (the agent's writer thread).
-  uint32_t never_track;
   ThreadRing* ring;  // claimed on the thread's first event
 };
 

@@ -2,27 +2,6 @@
 
 namespace leakspy::capture {
 
-const char* record_type_name(RecordType type) {
-  switch (type) {
-    case RecordType::String: return "string";
-    case RecordType::Module: return "module";
-    case RecordType::ModuleUnload: return "module-unload";
-    case RecordType::Heap: return "heap";
-    case RecordType::Thread: return "thread";
-    case RecordType::ThreadEnd: return "thread-end";
-    case RecordType::Node: return "node";
-    case RecordType::Time: return "time";
-    case RecordType::Switch: return "switch";
-    case RecordType::Counters: return "counters";
-    case RecordType::Dropped: return "dropped";
-    case RecordType::Trailer: return "trailer";
-    case RecordType::Symbol: return "symbol";
-    case RecordType::PythonCode: return "python-code";
-    case RecordType::Note: return "note";
-  }
-  return "unknown";
-}
-
 const char* event_kind_name(EventKind kind) {
   switch (kind) {
     case EventKind::Alloc: return "alloc";

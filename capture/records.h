@@ -148,7 +148,6 @@ struct Trailer {
 };
 
 // Names used in text output (inspect, reports).
-const char* record_type_name(RecordType type);
 const char* event_kind_name(EventKind kind);
 const char* target_end_name(TargetEnd end);
 

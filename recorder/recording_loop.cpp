@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "recorder/message_stream.h"
+#include "common/clock.h"
 
 namespace leakspy::recorder {
 
@@ -15,12 +16,6 @@ namespace {
 
 constexpr double kStopGraceSeconds = 5.0;      // for the agent to flush after Stop
 constexpr double kExitGraceSeconds = 2.0;      // for the stream to end after the target exits
-
-double now_seconds() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
 
 void send_stop(const UniqueFd& connection) {
   wire::MessageHeader stop{static_cast<uint32_t>(wire::MessageType::Stop), 0};
@@ -45,7 +40,7 @@ void configure_agent(const UniqueFd& connection, const AgentConfiguration& confi
 LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& session, const LoopOptions& options) {
   LoopResult result;
   MessageStream stream(connection.get());
-  double start = now_seconds();
+  double start = monotonic_seconds();
   double deadline = options.duration_seconds > 0 ? start + options.duration_seconds : 0;
   double give_up_at = 0;  // set once a stop or an exit makes the end near
   bool pidfd_open = options.target_pidfd >= 0;
@@ -54,7 +49,7 @@ LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& sess
     if (result.stop_requested) return;
     result.stop_requested = true;
     send_stop(connection);
-    give_up_at = now_seconds() + kStopGraceSeconds;
+    give_up_at = monotonic_seconds() + kStopGraceSeconds;
   };
 
   for (;;) {
@@ -71,7 +66,7 @@ LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& sess
       pid_index = static_cast<int>(count);
       fds[count++] = {options.target_pidfd, POLLIN, 0};
     }
-    double now = now_seconds();
+    double now = monotonic_seconds();
     double wake = 0;
     if (deadline > 0 && !result.stop_requested) wake = deadline;
     if (give_up_at > 0) wake = wake > 0 ? std::min(wake, give_up_at) : give_up_at;
@@ -116,10 +111,10 @@ LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& sess
     if (pid_index >= 0 && (fds[pid_index].revents & POLLIN)) {
       result.target_exited = true;
       pidfd_open = false;  // stays readable; stop polling it
-      double end = now_seconds() + kExitGraceSeconds;
+      double end = monotonic_seconds() + kExitGraceSeconds;
       give_up_at = give_up_at > 0 ? std::min(give_up_at, end) : end;
     }
-    now = now_seconds();
+    now = monotonic_seconds();
     if (deadline > 0 && now >= deadline) request_stop();
     if (give_up_at > 0 && now >= give_up_at) {
       result.agent_silent = result.stop_requested && !result.target_exited;

@@ -1,4 +1,5 @@
 #include "recorder/recording_session.h"
+#include "common/clock.h"
 
 #include <fcntl.h>
 #include <sys/utsname.h>
@@ -13,12 +14,6 @@ namespace leakspy::recorder {
 namespace {
 
 using capture::EventKind;
-
-uint64_t clock_ns(clockid_t clock) {
-  timespec now{};
-  clock_gettime(clock, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
-}
 
 uint64_t read_rss_bytes(pid_t pid) {
   char path[64];

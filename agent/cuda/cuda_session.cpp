@@ -200,6 +200,5 @@ void stop_cuda_support(bool process_exit) {
   state = CudaState::NoDriver;
 }
 
-bool cuda_recording() { return subscribed.load(std::memory_order_acquire); }
 
 }  // namespace leakspy::agent::cuda

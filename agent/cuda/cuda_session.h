@@ -22,7 +22,5 @@ void poll_cuda_support(uint64_t modules_loaded);
 // At the end of a session. At process exit CUDA may be tearing down: CUPTI
 // is not called then (the callback only checks that tracking is off).
 void stop_cuda_support(bool process_exit);
-// Whether CUPTI callbacks are subscribed (tests, debug output).
-bool cuda_recording();
 
 }  // namespace leakspy::agent::cuda

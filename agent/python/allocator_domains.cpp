@@ -135,6 +135,5 @@ void unwrap_allocators(uint64_t timeout_ns) {
   }
 }
 
-bool allocators_wrapped() { return wrapped.load(); }
 
 }  // namespace leakspy::agent::python

@@ -20,6 +20,5 @@ void start_wrapping_allocators(uint8_t heap);
 // most `timeout_ns` (a target that holds the GIL for long keeps the wrappers,
 // which then only forward).
 void unwrap_allocators(uint64_t timeout_ns);
-bool allocators_wrapped();
 
 }  // namespace leakspy::agent::python

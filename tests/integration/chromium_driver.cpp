@@ -1,4 +1,5 @@
 #include "tests/integration/chromium_driver.h"
+#include "common/clock.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,12 +15,6 @@
 namespace leakspy::test {
 
 namespace {
-
-double now_seconds() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
 
 }  // namespace
 
@@ -89,7 +84,7 @@ HeadlessChromium::~HeadlessChromium() {
 }
 
 nlohmann::json HeadlessChromium::read_message(double timeout_seconds) {
-  double deadline = now_seconds() + timeout_seconds;
+  double deadline = monotonic_seconds() + timeout_seconds;
   for (;;) {
     size_t end = buffer_.find('\0');
     if (end != std::string::npos) {
@@ -97,7 +92,7 @@ nlohmann::json HeadlessChromium::read_message(double timeout_seconds) {
       buffer_.erase(0, end + 1);
       return message;
     }
-    double left = deadline - now_seconds();
+    double left = deadline - monotonic_seconds();
     if (left <= 0) throw std::runtime_error("Chromium did not answer in time");
     pollfd poll_fd{from_browser_, POLLIN, 0};
     int ready = ::poll(&poll_fd, 1, static_cast<int>(left * 1000) + 1);
@@ -143,9 +138,9 @@ void HeadlessChromium::wait_for_event(const std::string& method, double timeout_
     }
   }
   events_.clear();
-  double deadline = now_seconds() + timeout_seconds;
+  double deadline = monotonic_seconds() + timeout_seconds;
   for (;;) {
-    nlohmann::json message = read_message(deadline - now_seconds());
+    nlohmann::json message = read_message(deadline - monotonic_seconds());
     if (message.contains("method") && message["method"] == method) return;
   }
 }

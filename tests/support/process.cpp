@@ -1,4 +1,5 @@
 #include "tests/support/process.h"
+#include "common/clock.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -18,12 +19,6 @@ extern char** environ;
 namespace leakspy::test {
 
 namespace {
-
-double now_seconds() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
 
 struct Spawned {
   pid_t pid;
@@ -95,10 +90,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s
   }
   close(child.stdin_fd);
   ProcessResult result;
-  double deadline = now_seconds() + timeout_seconds;
+  double deadline = monotonic_seconds() + timeout_seconds;
   bool out_open = true, err_open = true;
   while (out_open || err_open) {
-    double left = deadline - now_seconds();
+    double left = deadline - monotonic_seconds();
     if (left <= 0) {
       result.timed_out = true;
       kill(child.pid, SIGKILL);
@@ -146,9 +141,9 @@ void BackgroundProcess::drain_stdout(int timeout_ms) {
 }
 
 bool BackgroundProcess::wait_for_output(const std::string& text, double timeout_seconds, size_t from) {
-  double deadline = now_seconds() + timeout_seconds;
+  double deadline = monotonic_seconds() + timeout_seconds;
   while (out_.find(text, from) == std::string::npos) {
-    if (now_seconds() > deadline) return false;
+    if (monotonic_seconds() > deadline) return false;
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       reaped_ = true;
@@ -180,9 +175,9 @@ void BackgroundProcess::send_signal(int signal) { kill(pid_, signal); }
 
 int BackgroundProcess::wait(double timeout_seconds) {
   if (reaped_) return exit_code_;
-  double deadline = now_seconds() + timeout_seconds;
+  double deadline = monotonic_seconds() + timeout_seconds;
   int status = 0;
-  while (now_seconds() < deadline) {
+  while (monotonic_seconds() < deadline) {
     drain_stdout(20);
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       reaped_ = true;

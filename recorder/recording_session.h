@@ -26,6 +26,7 @@
 #include "capture/wire_decoder.h"
 #include "recorder/epoch_merger.h"
 #include "symbolize/native_frame_set.h"
+#include "symbolize/symbol_types.h"
 
 namespace leakspy::recorder {
 
@@ -37,6 +38,10 @@ struct SessionOptions {
   std::vector<std::string> command_line;
   std::string executable;
   uint64_t counter_interval_ns = 100'000'000;
+  // Opens the target's files with its rights, for the symbols at finish()
+  // (empty: only modules with a build-id are symbolized, from files opened
+  // inside the target's root; symbolize/module_file_finder.h).
+  symbolize::OpenAsTarget open_as_target;
   // Told about each note from the agent as it arrives (leakspy prints them).
   std::function<void(const capture::NoteRecord&)> on_note;
 };
@@ -90,7 +95,7 @@ class RecordingSession final : public MergedEventSink {
   void handle(const wire::PythonCodeMessage& code);
   void handle(const wire::NoteMessage& note);
   void write_counters();
-  void write_symbols(capture::TargetEnd end);
+  void write_symbols();
   void end_finished_threads();
 
   SessionOptions options_;

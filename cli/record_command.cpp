@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/recording_output.h"
+#include "cli/target_files.h"
 #include "common/error.h"
 #include "recorder/agent_listener.h"
 #include "recorder/recording_loop.h"
@@ -132,6 +133,7 @@ void record(const RecordOptions& options) {
   session_options.command_line = attach::command_line(options.pid);
   session_options.executable = executable_of(options.pid);
   session_options.on_note = print_note;
+  session_options.open_as_target = open_files_as_target(options.pid);
   recorder::RecordingSession session(std::move(session_options));
   unfinished.keep();
 

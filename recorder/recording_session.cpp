@@ -56,8 +56,9 @@ RecordingSession::RecordingSession(SessionOptions options)
       target_root_(::open(("/proc/" + std::to_string(options_.pid) + "/root").c_str(),
                           O_PATH | O_DIRECTORY | O_CLOEXEC)),
       header_(make_header(options_)),
-      writer_(options_.output_file ? std::move(options_.output_file) : capture::open_capture_file(options_.output_path),
-              options_.output_path, header_),
+      writer_(options_.output_file.valid() ? std::move(options_.output_file)
+                                           : capture::CaptureFile::create(options_.output_path),
+              header_),
       merger_(*this) {
   writer_.records().heap({HeapId(capture::kHeapMalloc), intern("malloc"), 0});
   writer_.records().heap({HeapId(capture::kHeapMmap), intern("mmap"), capture::kHeapFlagRanges});

@@ -32,7 +32,9 @@ namespace leakspy::recorder {
 
 struct SessionOptions {
   std::string output_path;
-  UniqueFd output_file;  // opened early, so an unwritable path fails before anything starts
+  // Made early, so that an unwritable path fails before anything starts;
+  // when not, made from output_path. Replaces the file at the path in finish().
+  capture::CaptureFile output_file;
   pid_t pid = 0;
   bool attached = false;
   std::vector<std::string> command_line;

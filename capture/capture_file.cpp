@@ -31,19 +31,20 @@ const char* kWhatToDo = "; remove it or give another file with -o";
 
 }  // namespace
 
-CaptureFile CaptureFile::create(const std::string& path) {
+CaptureFile CaptureFile::create(const std::string& path, const std::string& noun) {
   CaptureFile file;
   file.path_ = path;
+  file.noun_ = noun;
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISREG(st.st_mode)) {
       throw Error(ErrorKind::OutputUnwritable,
-                  "cannot write capture " + path + ": it is " + kind_of(st.st_mode) +
+                  "cannot write " + noun + " " + path + ": it is " + kind_of(st.st_mode) +
                       ", and leakspy replaces only a regular file of its own" + kWhatToDo);
     }
     if (st.st_uid != ::geteuid()) {
       throw Error(ErrorKind::OutputUnwritable,
-                  "cannot write capture " + path + ": it belongs to uid " + std::to_string(st.st_uid) +
+                  "cannot write " + noun + " " + path + ": it belongs to uid " + std::to_string(st.st_uid) +
                       ", and leakspy (uid " + std::to_string(::geteuid()) + ") replaces only its own files" +
                       kWhatToDo);
     }
@@ -51,13 +52,13 @@ CaptureFile CaptureFile::create(const std::string& path) {
     file.device_ = st.st_dev;
     file.inode_ = st.st_ino;
   } else if (errno != ENOENT) {
-    throw_errno(ErrorKind::OutputUnwritable, "cannot create capture " + path);
+    throw_errno(ErrorKind::OutputUnwritable, "cannot create " + noun + " " + path);
   }
   // mkostemp: O_CREAT | O_EXCL with a random suffix, mode 0600 (a capture
   // holds addresses and command lines of another process).
   std::string partial = path + ".partial-XXXXXX";
   UniqueFd fd(::mkostemp(partial.data(), O_CLOEXEC));
-  if (!fd) throw_errno(ErrorKind::OutputUnwritable, "cannot create capture " + path);
+  if (!fd) throw_errno(ErrorKind::OutputUnwritable, "cannot create " + noun + " " + path);
   file.fd_ = std::move(fd);
   file.partial_ = std::move(partial);
   return file;
@@ -76,6 +77,7 @@ CaptureFile& CaptureFile::operator=(CaptureFile&& other) noexcept {
   if (this != &other) {
     remove_partial();
     path_ = std::move(other.path_);
+    noun_ = std::move(other.noun_);
     partial_ = std::exchange(other.partial_, std::string());
     fd_ = std::move(other.fd_);
     path_existed_ = other.path_existed_;
@@ -97,7 +99,7 @@ void CaptureFile::commit() {
   auto refuse = [&](const std::string& why) {
     std::string kept = std::exchange(partial_, std::string());  // kept: the capture is complete
     throw Error(ErrorKind::OutputUnwritable,
-                "cannot write capture " + path_ + ": " + why + "; the complete capture is in " + kept);
+                "cannot write " + noun_ + " " + path_ + ": " + why + "; the complete " + noun_ + " is in " + kept);
   };
   if (::fsync(fd_.get()) != 0) refuse(errno_message("cannot flush it to disk", errno));
   if (!path_existed_) {

@@ -20,7 +20,8 @@
 //   up to its last whole chunk.
 //
 // adopt() takes a descriptor that is the output already (tests, a pipe):
-// nothing is created, renamed or removed.
+// nothing is created, renamed or removed. The reports' output files (-o of
+// flamegraph, export, timeline, check --json) follow the same rules.
 // Not thread-safe; allocates; throws Error(OutputUnwritable).
 
 #include <sys/types.h>
@@ -33,7 +34,8 @@ namespace leakspy::capture {
 
 class CaptureFile {
  public:
-  static CaptureFile create(const std::string& path);
+  // `noun` names the file in messages ("cannot write capture X: ...").
+  static CaptureFile create(const std::string& path, const std::string& noun = "capture");
   static CaptureFile adopt(UniqueFd file, const std::string& path);
   CaptureFile() = default;  // no file: valid() is false
   CaptureFile(CaptureFile&& other) noexcept;
@@ -55,6 +57,7 @@ class CaptureFile {
   void remove_partial() noexcept;
 
   std::string path_;
+  std::string noun_;
   std::string partial_;  // "" when adopted or committed
   UniqueFd fd_;
   bool path_existed_ = false;  // and then, the checked file:

@@ -12,7 +12,6 @@
 #include "cli/agent_library.h"
 #include "cli/commands.h"
 #include "cli/recording_output.h"
-#include "cli/target_files.h"
 #include "common/error.h"
 #include "recorder/agent_listener.h"
 #include "recorder/recording_loop.h"
@@ -90,7 +89,6 @@ void run(const RunOptions& options) {
   session_options.command_line = options.command;
   session_options.executable = options.command[0];
   session_options.on_note = print_note;
-  session_options.open_as_target = open_files_as_target(target.pid);
   recorder::RecordingSession session(std::move(session_options));
 
   recorder::LoopOptions loop_options;

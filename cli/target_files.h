@@ -1,7 +1,8 @@
 #pragma once
-// How `run` and `record` open the target's files for the symbols written at
-// the end of a recording: with the target's rights, through a helper in its
-// view (attach::TargetFileOpener), started once the agent is connected.
+// How `record` opens the target's files for the symbols written at the end
+// of a recording: with the target's rights, through a helper in its view
+// (attach::TargetFileOpener), started once the agent is connected. (`run`
+// needs none: it started the target with its own rights.)
 
 #include <sys/types.h>
 

@@ -264,6 +264,8 @@ void RecordingSession::write_symbols() {
   // symbolize/module_file_finder.h has the rules.
   options.root_fd = target_root_.get();
   options.open_as_target = options_.open_as_target;
+  // `run` started the target with leakspy's own rights; `record` did not.
+  options.target_has_leakspys_rights = !options_.attached;
   try {
     for (const symbolize::FrameSymbol& symbol : native_frames_.symbolize(options)) {
       capture::SymbolRecord record;

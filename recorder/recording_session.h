@@ -40,9 +40,10 @@ struct SessionOptions {
   std::vector<std::string> command_line;
   std::string executable;
   uint64_t counter_interval_ns = 100'000'000;
-  // Opens the target's files with its rights, for the symbols at finish()
-  // (empty: only modules with a build-id are symbolized, from files opened
-  // inside the target's root; symbolize/module_file_finder.h).
+  // Opens an attached target's files with its rights, for the symbols at
+  // finish() (empty: only modules with a build-id are symbolized, from files
+  // opened inside the target's root; symbolize/module_file_finder.h). A
+  // target that is not `attached` was started by leakspy with its rights.
   symbolize::OpenAsTarget open_as_target;
   // Told about each note from the agent as it arrives (leakspy prints them).
   std::function<void(const capture::NoteRecord&)> on_note;

@@ -49,7 +49,7 @@ ModuleFiles open_module_files(const ModuleFile& module, const SymbolizeOptions& 
   // pseudo-modules would otherwise be looked up relative to leakspy's cwd.
   if (!module.path.empty() && module.path[0] == '/') {
     std::string why;
-    if (!options.open_as_target && module.build_id.empty()) {
+    if (!options.open_as_target && !options.target_has_leakspys_rights && module.build_id.empty()) {
       files.refused.push_back(module.path +
                               ": not opened: the module has no build-id, and leakspy opens such a file only with "
                               "the target's own rights");

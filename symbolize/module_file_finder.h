@@ -6,7 +6,9 @@
 //
 // - The module's file is opened with the target's rights when
 //   `open_as_target` is set (a helper in the target's view), and only so:
-//   what the target could not read, leakspy does not read for it.
+//   what the target could not read, leakspy does not read for it. A target
+//   leakspy started itself (`run`) has leakspy's rights: its files are
+//   opened by leakspy, inside its root (as below), build-id or not.
 // - Without it, leakspy opens the file itself, resolved inside the target's
 //   root (openat2 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: an absolute
 //   symlink there stays there), and only for a module with a build-id: the

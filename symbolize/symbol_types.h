@@ -52,6 +52,10 @@ struct SymbolizeOptions {
   // are opened only this way. Unset, leakspy opens them itself, inside
   // root_fd, and only for modules with a build-id.
   OpenAsTarget open_as_target;
+  // The target is leakspy's own child, started with leakspy's rights (`run`):
+  // opening its files inside root_fd with those rights is opening them with
+  // its own, modules without a build-id too.
+  bool target_has_leakspys_rights = false;
   // Where separate debug files live: DIR/.build-id/xx/rest.debug, searched
   // inside the target's root first, then in leakspy's own.
   std::vector<std::string> debug_directories = {"/usr/lib/debug"};

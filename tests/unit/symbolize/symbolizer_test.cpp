@@ -289,6 +289,17 @@ TEST_F(SymbolizerTest, TheTargetsFilesAreOpenedWithItsRights) {
 
 // libdwfl owns a descriptor once its file is reported, and closes it; the
 // refused ones leakspy closes. None is left open, none closed twice.
+// `run`'s target has leakspy's rights: a module without a build-id is read
+// by leakspy, inside the target's root.
+TEST_F(SymbolizerTest, ATargetWithLeakspysRightsIsSymbolizedWithoutBuildId) {
+  ModuleFile unnamed = module_;
+  unnamed.build_id.clear();
+  SymbolizeOptions options = inside("/");
+  options.target_has_leakspys_rights = true;
+  Symbolizer symbolizer(options);
+  expect_probe_chain(symbolizer.resolve(unnamed, test::outer_probe()));
+}
+
 TEST_F(SymbolizerTest, EveryDescriptorIsClosedOnce) {
   auto open_descriptors = [] {
     size_t count = 0;

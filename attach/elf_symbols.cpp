@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "common/error.h"
+#include "common/regular_file.h"
 #include "common/unique_fd.h"
 
 namespace leakspy::attach {
@@ -23,8 +24,11 @@ struct ElfCloser {
 
 ElfSymbols::ElfSymbols(const std::string& path) {
   elf_version(EV_CURRENT);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw_errno(ErrorKind::UnsupportedTarget, "cannot open " + path);
+  // A mapped file's path may now name a FIFO or a device the target put in
+  // its place: an open for reading would wait forever, or act.
+  std::string why;
+  UniqueFd fd = open_regular_file(path, RegularFileOpen{}, &why);
+  if (!fd) throw Error(ErrorKind::UnsupportedTarget, "cannot open " + path + ": " + why);
   std::unique_ptr<Elf, ElfCloser> elf(elf_begin(fd.get(), ELF_C_READ, nullptr));
   GElf_Ehdr header;
   if (!elf || elf_kind(elf.get()) != ELF_K_ELF || gelf_getehdr(elf.get(), &header) == nullptr) {

@@ -1,7 +1,8 @@
 #pragma once
 // Function symbols of an ELF file (.dynsym and .symtab), read with libelf.
-// Offline side; allocates; throws Error(UnsupportedTarget) for a file that
-// is not a 64-bit x86-64 ELF object.
+// Only a regular file is opened (common/regular_file.h), never a FIFO or a
+// device. Offline side; allocates; throws Error(UnsupportedTarget) for a file
+// that is not a 64-bit x86-64 ELF object.
 
 #include <cstdint>
 #include <optional>

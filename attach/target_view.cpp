@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -16,6 +19,7 @@
 #include "attach/proc_status.h"
 #include "attach/ptrace_diagnosis.h"
 #include "common/error.h"
+#include "common/regular_file.h"
 
 namespace leakspy::attach {
 
@@ -182,7 +186,104 @@ ViewResult run_in_child(const std::function<void()>& enter, const std::function<
   return receive_result(ours.get());
 }
 
+// Closes every descriptor from 3 up but `keep`.
+void close_all_but(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned int first = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(first)) continue;
+    if (static_cast<unsigned int>(fd) > first) close_range(first, static_cast<unsigned int>(fd) - 1, 0);
+    first = static_cast<unsigned int>(fd) + 1;
+  }
+  close_range(first, ~0u, 0);
+}
+
+// In the file opener's child, once in the view: one path per message, one
+// answer each (send_result: status 0, the reason when there is no
+// descriptor), until leakspy closes the channel.
+[[noreturn]] void serve_files(int channel, int proc) {
+  std::vector<char> path(PATH_MAX);
+  for (;;) {
+    ssize_t got = recv(channel, path.data(), path.size(), 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) _exit(0);
+    RegularFileOpen how;
+    how.directory = AT_FDCWD;  // chrooted: absolute links resolve inside the target's root
+    how.resolve = RESOLVE_NO_MAGICLINKS;
+    how.proc = proc;
+    std::string why;
+    UniqueFd file = open_regular_file(std::string(path.data(), static_cast<size_t>(got)), how, &why);
+    send_result(channel, 0, file ? "" : why, file.get());
+  }
+}
+
 }  // namespace
+
+std::unique_ptr<TargetFileOpener> TargetFileOpener::start(pid_t pid) {
+  Credentials credentials = credentials_of(pid);
+  int channel[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) throw_errno(ErrorKind::Internal, "socketpair");
+  UniqueFd ours(channel[0]);
+  UniqueFd theirs(channel[1]);
+  pid_t child = fork();
+  if (child < 0) throw_errno(ErrorKind::Internal, "fork");
+  if (child == 0) {
+    int status = 0;
+    std::string text;
+    try {
+      // The view's root may have no /proc: the reopening of a checked
+      // descriptor goes through leakspy's.
+      UniqueFd proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+      close_all_but({theirs.get(), proc.get()});
+      ours.release();  // closed above
+      enter_view(pid, credentials);
+      send_result(theirs.get(), 0, "", -1);
+      serve_files(theirs.get(), proc.get());
+    } catch (const Error& error) {
+      status = static_cast<int>(error.kind()) + 1;
+      text = error.what();
+    } catch (const std::exception& error) {
+      status = static_cast<int>(ErrorKind::Internal) + 1;
+      text = error.what();
+    }
+    send_result(theirs.get(), status, text, -1);
+    _exit(0);
+  }
+  theirs.reset();
+  std::unique_ptr<TargetFileOpener> opener(new TargetFileOpener(std::move(ours), child));
+  receive_result(opener->channel_.get());  // ready, or throws what the child could not do (the destructor reaps it)
+  return opener;
+}
+
+TargetFileOpener::~TargetFileOpener() {
+  channel_.reset();
+  int status = 0;
+  while (waitpid(child_, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+UniqueFd TargetFileOpener::open(const std::string& path, std::string* why) {
+  if (path.empty() || path.size() >= PATH_MAX || path.find('\0') != std::string::npos) {
+    *why = "not a path";
+    return {};
+  }
+  ssize_t sent;
+  do {
+    sent = send(channel_.get(), path.data(), path.size(), MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    *why = errno_message("leakspy's helper in the target's view is gone", errno);
+    return {};
+  }
+  try {
+    ViewResult result = receive_result(channel_.get());
+    if (!result.descriptor) *why = result.text.empty() ? "not opened" : result.text;
+    return std::move(result.descriptor);
+  } catch (const Error& error) {
+    *why = error.what();
+    return {};
+  }
+}
 
 ViewResult run_in_target_view(pid_t pid, const std::function<ViewResult()>& work) {
   Credentials credentials = credentials_of(pid);

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "common/unique_fd.h"
@@ -33,5 +34,34 @@ ViewResult run_in_target_view(pid_t pid, const std::function<ViewResult()>& work
 // The same for a program not started yet, that `leakspy run --root` will
 // start chrooted into `root`: the child chroots there, as leakspy's user.
 ViewResult run_in_root(const std::string& root, const std::function<ViewResult()>& work);
+
+// Opens files as the target would, for as long as it is kept: a child of
+// leakspy in the target's view (as run_in_target_view's) that stays there and
+// answers each path with a descriptor, opened with the target's rights and
+// only if it is a regular file (common/regular_file.h: never a FIFO or a
+// device). It holds the target's mount namespace and root, so their files
+// stay reachable after the target exits, and keeps no descriptor of
+// leakspy's but its channel (the agent's connection must end when leakspy's
+// does). Only a regular file is handed back. Not thread-safe; start() forks,
+// so call it while leakspy has one thread.
+class TargetFileOpener {
+ public:
+  // Throws Error when the child cannot enter the view (the kinds of
+  // run_in_target_view).
+  static std::unique_ptr<TargetFileOpener> start(pid_t pid);
+  ~TargetFileOpener();  // ends the child and reaps it
+  TargetFileOpener(const TargetFileOpener&) = delete;
+  TargetFileOpener& operator=(const TargetFileOpener&) = delete;
+
+  // `path` as the target sees it, opened for reading (O_RDONLY | O_NONBLOCK |
+  // O_CLOEXEC); an invalid descriptor, with the reason in *why, otherwise.
+  UniqueFd open(const std::string& path, std::string* why);
+
+ private:
+  TargetFileOpener(UniqueFd channel, pid_t child) : channel_(std::move(channel)), child_(child) {}
+
+  UniqueFd channel_;
+  pid_t child_;
+};
 
 }  // namespace leakspy::attach

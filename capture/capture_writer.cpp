@@ -1,7 +1,6 @@
 #include "capture/capture_writer.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <zstd.h>
 
 #include <cerrno>
@@ -19,21 +18,13 @@ void put_u32(uint8_t* out, uint32_t value) {
 
 }  // namespace
 
-UniqueFd open_capture_file(const std::string& path) {
-  // 0600: a capture holds addresses and command lines of another process.
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd) throw_errno(ErrorKind::OutputUnwritable, "cannot create capture " + path);
-  ::fchmod(fd.get(), 0600);  // O_CREAT's mode does not apply to a file that existed
-  return fd;
-}
-
 CaptureWriter::CaptureWriter(const std::string& path, const CaptureHeader& header, int compression_level,
                              size_t chunk_bytes)
-    : CaptureWriter(open_capture_file(path), path, header, compression_level, chunk_bytes) {}
+    : CaptureWriter(CaptureFile::create(path), header, compression_level, chunk_bytes) {}
 
-CaptureWriter::CaptureWriter(UniqueFd file, const std::string& path, const CaptureHeader& header,
-                             int compression_level, size_t chunk_bytes)
-    : path_(path), fd_(std::move(file)), chunk_bytes_(chunk_bytes) {
+CaptureWriter::CaptureWriter(CaptureFile file, const CaptureHeader& header, int compression_level,
+                             size_t chunk_bytes)
+    : file_(std::move(file)), chunk_bytes_(chunk_bytes) {
   start(header, compression_level);
 }
 
@@ -57,10 +48,10 @@ CaptureWriter::~CaptureWriter() { ZSTD_freeCCtx(zstd_); }
 void CaptureWriter::write_all(const void* data, size_t size) {
   const char* bytes = static_cast<const char*>(data);
   while (size > 0) {
-    ssize_t n = ::write(fd_.get(), bytes, size);
+    ssize_t n = ::write(file_.fd(), bytes, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_errno(ErrorKind::OutputUnwritable, "cannot write capture " + path_);
+      throw_errno(ErrorKind::OutputUnwritable, "cannot write capture " + file_.path());
     }
     bytes += n;
     size -= static_cast<size_t>(n);
@@ -94,6 +85,7 @@ void CaptureWriter::finish(const Trailer& trailer) {
   flush();
   write_frame(kEndFrame, nullptr, 0, 0);
   finished_ = true;
+  file_.commit();
 }
 
 }  // namespace leakspy::capture

@@ -1,11 +1,15 @@
 #pragma once
 // Writes a capture file: the file header, then records in zstd-compressed
-// chunks, then the trailer and the end mark. Owned by the recorder; not
-// thread-safe; throws Error(OutputUnwritable) when the file cannot be written.
+// chunks, then the trailer and the end mark. The file at the path is
+// replaced only by the finished capture (capture/capture_file.h: written
+// beside it, renamed over it by finish(); removed when the writer is
+// destroyed unfinished). Owned by the recorder; not thread-safe; throws
+// Error(OutputUnwritable) when the file cannot be written.
 
 #include <cstdint>
 #include <string>
 
+#include "capture/capture_file.h"
 #include "capture/record_encoder.h"
 #include "capture/records.h"
 #include "common/unique_fd.h"
@@ -14,19 +18,16 @@ struct ZSTD_CCtx_s;
 
 namespace leakspy::capture {
 
-// Creates (or truncates) a capture file with mode 0600, never following a
-// symlink. Throws Error(OutputUnwritable) with the reason.
-UniqueFd open_capture_file(const std::string& path);
-
 class CaptureWriter {
  public:
   static constexpr size_t kDefaultChunkBytes = 1 << 20;
 
-  // Creates `path` with mode 0600 (never following a symlink) and writes the header.
+  // Writes the capture for `path` (CaptureFile::create) and its header.
   CaptureWriter(const std::string& path, const CaptureHeader& header, int compression_level = 3,
                 size_t chunk_bytes = kDefaultChunkBytes);
-  // Writes into a file already opened with open_capture_file().
-  CaptureWriter(UniqueFd file, const std::string& path, const CaptureHeader& header, int compression_level = 3,
+  // Writes into a file made earlier (so that an unwritable path fails
+  // before anything starts), or adopted (CaptureFile::adopt).
+  CaptureWriter(CaptureFile file, const CaptureHeader& header, int compression_level = 3,
                 size_t chunk_bytes = kDefaultChunkBytes);
   ~CaptureWriter();
   CaptureWriter(const CaptureWriter&) = delete;
@@ -40,20 +41,22 @@ class CaptureWriter {
   }
   // Writes the pending records as a chunk now (a no-op when there are none).
   void flush();
-  // Writes the trailer and the end mark. Nothing may be written afterwards.
+  // Writes the trailer and the end mark, and puts the capture at its path
+  // (CaptureFile::commit). Nothing may be written afterwards.
   void finish(const Trailer& trailer);
 
   uint64_t bytes_written() const { return bytes_written_; }
   uint64_t chunks_written() const { return chunks_; }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return file_.path(); }
+  // Where the capture is until finish() ("" for an adopted descriptor).
+  const std::string& partial_path() const { return file_.partial_path(); }
 
  private:
   void start(const CaptureHeader& header, int compression_level);
   void write_all(const void* data, size_t size);
   void write_frame(uint32_t kind, const void* payload, uint32_t compressed, uint32_t raw);
 
-  std::string path_;
-  UniqueFd fd_;
+  CaptureFile file_;
   ZSTD_CCtx_s* zstd_ = nullptr;
   std::string compressed_;
   RecordEncoder encoder_;

@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/recording_output.h"
+#include "cli/target_files.h"
 #include "common/error.h"
 #include "recorder/agent_listener.h"
 #include "recorder/recording_loop.h"
@@ -46,21 +47,6 @@ std::string executable_of(pid_t pid) {
   std::filesystem::path path = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", error);
   return error ? "" : path.string();
 }
-
-// The capture file exists from before the attach, so that an unwritable path
-// fails first; if no recording starts, it is removed again.
-class UnfinishedCapture {
- public:
-  explicit UnfinishedCapture(std::string path) : path_(std::move(path)) {}
-  ~UnfinishedCapture() {
-    if (!kept_) ::unlink(path_.c_str());
-  }
-  void keep() { kept_ = true; }
-
- private:
-  std::string path_;
-  bool kept_ = false;
-};
 
 // The agent's file and the recorder's socket, both made as the target sees
 // the system (attach/target_view.h): the agent where the target can load
@@ -101,8 +87,10 @@ UniqueFd open_pidfd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pi
 void record(const RecordOptions& options) {
   attach::check_attachable(options.pid);
   std::string output = options.output.empty() ? "leakspy-" + std::to_string(options.pid) + ".lspy" : options.output;
-  UniqueFd file = capture::open_capture_file(output);
-  UnfinishedCapture unfinished(output);
+  // Before the target is touched: an unwritable path costs it nothing. The
+  // capture is written beside the path, which it replaces once finished;
+  // if no recording starts, it is removed (capture/capture_file.h).
+  capture::CaptureFile file = capture::CaptureFile::create(output);
   // Before the first ptrace call: Ctrl-C must not kill leakspy while a
   // thread of the target runs a call leakspy made.
   recorder::StopSignals signals;
@@ -132,8 +120,8 @@ void record(const RecordOptions& options) {
   session_options.command_line = attach::command_line(options.pid);
   session_options.executable = executable_of(options.pid);
   session_options.on_note = print_note;
+  session_options.open_as_target = open_files_as_target(options.pid);
   recorder::RecordingSession session(std::move(session_options));
-  unfinished.keep();
 
   recorder::LoopOptions loop_options;
   loop_options.duration_seconds = options.duration;

@@ -54,7 +54,9 @@ void run(const RunOptions& options) {
   if (options.command.empty()) throw Error(ErrorKind::Usage, "no program given: leakspy run [-o FILE] PROGRAM [ARGS...]");
   std::string agent = agent_path_for(options);
   std::string output = options.output.empty() ? default_output(options.command[0]) : options.output;
-  UniqueFd file = capture::open_capture_file(output);
+  // Before the program starts: an unwritable path costs nothing. Written
+  // beside the path, which the finished capture replaces; removed on failure.
+  capture::CaptureFile file = capture::CaptureFile::create(output);
   recorder::AgentListener listener;
   recorder::StopSignals signals;
   auto started = std::chrono::steady_clock::now();

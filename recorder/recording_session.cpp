@@ -51,8 +51,9 @@ RecordingSession::RecordingSession(SessionOptions options)
       target_root_(::open(("/proc/" + std::to_string(options_.pid) + "/root").c_str(),
                           O_PATH | O_DIRECTORY | O_CLOEXEC)),
       header_(make_header(options_)),
-      writer_(options_.output_file ? std::move(options_.output_file) : capture::open_capture_file(options_.output_path),
-              options_.output_path, header_),
+      writer_(options_.output_file.valid() ? std::move(options_.output_file)
+                                           : capture::CaptureFile::create(options_.output_path),
+              header_),
       merger_(*this) {
   writer_.records().heap({HeapId(capture::kHeapMalloc), intern("malloc"), 0});
   writer_.records().heap({HeapId(capture::kHeapMmap), intern("mmap"), capture::kHeapFlagRanges});
@@ -244,22 +245,22 @@ void RecordingSession::finish(capture::TargetEnd end, int exit_status) {
   trailer_.implicit_frees = live_.implicit_frees();
   trailer_.target_end = end;
   trailer_.exit_status = exit_status;
-  write_symbols(end);
+  write_symbols();
   writer_.finish(trailer_);
 }
 
 // The symbol table, so that the capture renders anywhere (docs/capture-format.md,
 // "Symbols"). A failure here costs the names, never the recording.
-void RecordingSession::write_symbols(capture::TargetEnd end) {
+void RecordingSession::write_symbols() {
   symbolize::SymbolizeOptions options;
-  // The target's files are opened through its own root (a container's files
-  // are not at the same paths here), which target_root_ keeps reachable after
-  // it exits; without it, while the target lives, through /proc; else by path.
-  if (target_root_) {
-    options.root = "/proc/self/fd/" + std::to_string(target_root_.get());
-  } else if (end == capture::TargetEnd::StillRunning) {
-    options.root = "/proc/" + std::to_string(options_.pid) + "/root";
-  }
+  // The target's files are opened as the target would (open_as_target, its
+  // view and rights), or inside its own root (a container's files are not at
+  // the same paths here), which target_root_ keeps reachable after it exits:
+  // symbolize/module_file_finder.h has the rules.
+  options.root_fd = target_root_.get();
+  options.open_as_target = options_.open_as_target;
+  // `run` started the target with leakspy's own rights; `record` did not.
+  options.target_has_leakspys_rights = !options_.attached;
   try {
     for (const symbolize::FrameSymbol& symbol : native_frames_.symbolize(options)) {
       capture::SymbolRecord record;

@@ -26,17 +26,25 @@
 #include "capture/wire_decoder.h"
 #include "recorder/epoch_merger.h"
 #include "symbolize/native_frame_set.h"
+#include "symbolize/symbol_types.h"
 
 namespace leakspy::recorder {
 
 struct SessionOptions {
   std::string output_path;
-  UniqueFd output_file;  // opened early, so an unwritable path fails before anything starts
+  // Made early, so that an unwritable path fails before anything starts;
+  // when not, made from output_path. Replaces the file at the path in finish().
+  capture::CaptureFile output_file;
   pid_t pid = 0;
   bool attached = false;
   std::vector<std::string> command_line;
   std::string executable;
   uint64_t counter_interval_ns = 100'000'000;
+  // Opens an attached target's files with its rights, for the symbols at
+  // finish() (empty: only modules with a build-id are symbolized, from files
+  // opened inside the target's root; symbolize/module_file_finder.h). A
+  // target that is not `attached` was started by leakspy with its rights.
+  symbolize::OpenAsTarget open_as_target;
   // Told about each note from the agent as it arrives (leakspy prints them).
   std::function<void(const capture::NoteRecord&)> on_note;
 };
@@ -90,7 +98,7 @@ class RecordingSession final : public MergedEventSink {
   void handle(const wire::PythonCodeMessage& code);
   void handle(const wire::NoteMessage& note);
   void write_counters();
-  void write_symbols(capture::TargetEnd end);
+  void write_symbols();
   void end_finished_threads();
 
   SessionOptions options_;

@@ -2,8 +2,10 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
+#include <libelf.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,21 +19,43 @@ namespace leakspy::symbolize {
 
 namespace {
 
-// libdwfl asks for a module's separate debug file here. Ours (found by
-// build-id, inside the target's root first) wins; otherwise libdwfl's own
-// search (.gnu_debuglink next to the file, /usr/lib/debug).
-int find_debuginfo(Dwfl_Module* module, void** user_data, const char* name, Dwarf_Addr base, const char* file_name,
-                   const char* debuglink_file, GElf_Word debuglink_crc, char** debuginfo_file_name) {
-  const auto* debug_file = static_cast<const std::string*>(*user_data);
-  if (debug_file != nullptr && !debug_file->empty()) {
-    int fd = ::open(debug_file->c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      *debuginfo_file_name = ::strdup(debug_file->c_str());
-      return fd;
-    }
-  }
-  return dwfl_standard_find_debuginfo(module, user_data, name, base, file_name, debuglink_file, debuglink_crc,
-                                      debuginfo_file_name);
+// libdwfl asks for a module's separate debug file here: ours (found by
+// build-id and checked), or none. libdwfl's own search is not used: it opens
+// by path, as leakspy's user, files named by the module's .gnu_debuglink
+// (text of a file the target chose) next to it.
+int find_debuginfo(Dwfl_Module*, void** user_data, const char*, Dwarf_Addr, const char*, const char*, GElf_Word,
+                   char** debuginfo_file_name) {
+  const auto* debug_file = static_cast<const OpenedFile*>(*user_data);
+  if (debug_file == nullptr || !debug_file->fd) return -1;
+  int fd = ::fcntl(debug_file->fd.get(), F_DUPFD_CLOEXEC, 0);  // libdwfl closes what it is given
+  if (fd >= 0) *debuginfo_file_name = ::strdup(debug_file->name.c_str());
+  return fd;
+}
+
+// The NT_GNU_BUILD_ID of an ELF file ("" when none), read from its notes
+// only; false when it is not an ELF file.
+bool read_build_id(int fd, std::string* build_id) {
+  elf_version(EV_CURRENT);
+  Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  if (elf == nullptr) return false;
+  bool is_elf = elf_kind(elf) == ELF_K_ELF;
+  const void* bits = nullptr;
+  ssize_t length = is_elf ? dwelf_elf_gnu_build_id(elf, &bits) : -1;
+  build_id->assign(length > 0 ? static_cast<const char*>(bits) : "", length > 0 ? static_cast<size_t>(length) : 0);
+  elf_end(elf);
+  return is_elf;
+}
+
+// Why `file` must not stand for a module with `expected` build-id; "" when it may.
+std::string mismatch(const OpenedFile& file, const std::string& expected) {
+  std::string found;
+  if (!read_build_id(file.fd.get(), &found)) return "not an ELF file";
+  if (expected.empty() || found == expected) return "";
+  // A file rebuilt or replaced since the target loaded it: its symbols
+  // would be wrong, which is worse than none. Or a file the target named to
+  // make leakspy read it.
+  return "its build-id " + (found.empty() ? std::string("is missing") : build_id_hex(found)) +
+         ", the module's is " + build_id_hex(expected);
 }
 
 const Dwfl_Callbacks kCallbacks = {
@@ -157,17 +181,31 @@ class ChainFinder {
 
 }  // namespace
 
-std::unique_ptr<ModuleDebugInfo> ModuleDebugInfo::open(const ModuleFile& module, const ModuleFileCandidates& files) {
+std::unique_ptr<ModuleDebugInfo> ModuleDebugInfo::open(const ModuleFile& module, ModuleFiles files) {
   std::unique_ptr<ModuleDebugInfo> info(new ModuleDebugInfo());
-  info->debug_file_ = files.debug_file;
-  for (const std::string& path : files.module_files) {
-    if (info->report(path, module.build_id)) return info;
+  for (const std::string& line : files.refused) info->refuse(line);
+  // Debug files count only with the module's build-id, never without one.
+  for (OpenedFile& debug : files.debug_files) {
+    std::string why = mismatch(debug, module.build_id);
+    if (why.empty() && !module.build_id.empty()) {
+      info->debug_file_ = std::move(debug);
+      break;
+    }
+    info->refuse(debug.name + ": " + (why.empty() ? "the module has no build-id" : why));
+  }
+  for (OpenedFile& file : files.module_files) {
+    std::string why = mismatch(file, module.build_id);
+    if (!why.empty()) {
+      info->refuse(file.name + ": " + why);
+      continue;
+    }
+    if (info->report(file)) return info;
   }
   // The module's own file is gone or different: its debug file has the same
   // symbols and DWARF (not the code, which we do not need).
-  if (!files.debug_file.empty()) {
-    info->debug_file_.clear();
-    info->report(files.debug_file, module.build_id);
+  if (info->debug_file_.fd) {
+    OpenedFile debug = std::move(info->debug_file_);
+    info->report(debug);
   }
   return info;
 }
@@ -176,33 +214,33 @@ ModuleDebugInfo::~ModuleDebugInfo() {
   if (dwfl_ != nullptr) dwfl_end(dwfl_);
 }
 
-bool ModuleDebugInfo::report(const std::string& path, const std::string& expected_build_id) {
+void ModuleDebugInfo::refuse(const std::string& line) {
+  if (!refusals_.empty()) refusals_ += "; ";
+  refusals_ += line;
+}
+
+bool ModuleDebugInfo::report(OpenedFile& file) {
   if (dwfl_ != nullptr) dwfl_end(dwfl_);
   module_ = nullptr;
   dwfl_ = dwfl_begin(&kCallbacks);
   if (dwfl_ == nullptr) return false;
   dwfl_report_begin(dwfl_);
   // Bias 0: libdwfl addresses are the file's own (p_vaddr) addresses, for
-  // ET_EXEC and ET_DYN alike; callers subtract the runtime load bias.
-  Dwfl_Module* module = dwfl_report_elf(dwfl_, path.c_str(), path.c_str(), -1, 0, true);
+  // ET_EXEC and ET_DYN alike; callers subtract the runtime load bias. With a
+  // descriptor given, libdwfl opens nothing by name, and owns the descriptor
+  // once the module is reported (dwfl_end closes it).
+  Dwfl_Module* module = dwfl_report_elf(dwfl_, file.name.c_str(), file.name.c_str(), file.fd.get(), 0, true);
   dwfl_report_end(dwfl_, nullptr, nullptr);
-  if (module == nullptr) return false;
-  const unsigned char* bits = nullptr;
-  GElf_Addr note_address = 0;
-  int length = dwfl_module_build_id(module, &bits, &note_address);
-  if (!expected_build_id.empty()) {
-    // A file rebuilt or replaced since the target loaded it: its symbols
-    // would be wrong, which is worse than none.
-    if (length <= 0 || static_cast<size_t>(length) != expected_build_id.size() ||
-        std::memcmp(bits, expected_build_id.data(), expected_build_id.size()) != 0) {
-      return false;
-    }
+  if (module == nullptr) {
+    refuse(file.name + ": " + dwfl_errmsg(-1));
+    return false;
   }
+  file.fd.release();
   void** user_data = nullptr;
   dwfl_module_info(module, &user_data, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
   if (user_data != nullptr) *user_data = &debug_file_;
   module_ = module;
-  file_ = path;
+  file_ = file.name;
   return true;
 }
 

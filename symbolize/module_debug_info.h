@@ -21,17 +21,23 @@ namespace leakspy::symbolize {
 
 class ModuleDebugInfo {
  public:
-  // Opens the first of `files.module_files` that is an ELF file with the
-  // module's build-id, or else the separate debug file in its place (it has
-  // the symbols and DWARF, which is all that resolving needs). Without any,
-  // the result resolves nothing.
-  static std::unique_ptr<ModuleDebugInfo> open(const ModuleFile& module, const ModuleFileCandidates& files);
+  // Uses the first of `files.module_files` that is an ELF file with the
+  // module's build-id (any ELF file for a module without one: such a file
+  // was opened with the target's rights), or else, in its place, the first
+  // separate debug file with the module's build-id (it has the symbols and
+  // DWARF, which is all that resolving needs). A file's build-id is checked
+  // before anything else of it is read. Without any, the result resolves
+  // nothing, and why_unusable() says why.
+  static std::unique_ptr<ModuleDebugInfo> open(const ModuleFile& module, ModuleFiles files);
   ~ModuleDebugInfo();
   ModuleDebugInfo(const ModuleDebugInfo&) = delete;
   ModuleDebugInfo& operator=(const ModuleDebugInfo&) = delete;
 
   bool usable() const { return module_ != nullptr; }
   const std::string& file() const { return file_; }
+  // Every file refused, "PATH: reason" joined by "; " (refusals of files
+  // that were not needed included).
+  const std::string& why_unusable() const { return refusals_; }
 
   // The source frames at `file_address` (an address in the ELF file's own
   // virtual address space: runtime address minus load bias), innermost first.
@@ -42,12 +48,16 @@ class ModuleDebugInfo {
 
  private:
   ModuleDebugInfo() = default;
-  bool report(const std::string& path, const std::string& expected_build_id);
+  bool report(OpenedFile& file);
+  void refuse(const std::string& line);
 
   Dwfl* dwfl_ = nullptr;
   Dwfl_Module* module_ = nullptr;
   std::string file_;
-  std::string debug_file_;  // handed to libdwfl's find_debuginfo callback (module user data)
+  std::string refusals_;
+  // The separate debug file, handed to libdwfl's find_debuginfo callback
+  // (module user data); fd -1 when there is none.
+  OpenedFile debug_file_;
 };
 
 }  // namespace leakspy::symbolize

@@ -1,21 +1,32 @@
 #include "symbolize/module_file_finder.h"
 
-#include <sys/stat.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+
+#include "common/regular_file.h"
 
 namespace leakspy::symbolize {
 
 namespace {
 
-bool is_regular_file(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+// A path the target named, as it sees it, opened as the rules say.
+UniqueFd open_target_file(const std::string& path, const SymbolizeOptions& options, std::string* why) {
+  if (options.open_as_target) return options.open_as_target(path, why);
+  RegularFileOpen how;
+  if (options.root_fd >= 0) {
+    how.directory = options.root_fd;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  } else {
+    how.resolve = RESOLVE_NO_MAGICLINKS;  // leakspy's own root: an absolute path as it is
+  }
+  return open_regular_file(path, how, why);
 }
 
-void add_if_file(std::vector<std::string>& out, const std::string& path) {
-  for (const std::string& known : out) {
-    if (known == path) return;
-  }
-  if (is_regular_file(path)) out.push_back(path);
+// A debug file of leakspy's own: a configured directory and hex digits.
+UniqueFd open_own_file(const std::string& path, std::string* why) {
+  RegularFileOpen how;
+  how.resolve = RESOLVE_NO_MAGICLINKS;
+  return open_regular_file(path, how, why);
 }
 
 }  // namespace
@@ -32,27 +43,35 @@ std::string build_id_hex(const std::string& raw) {
   return hex;
 }
 
-ModuleFileCandidates find_module_files(const ModuleFile& module, const SymbolizeOptions& options) {
-  ModuleFileCandidates candidates;
+ModuleFiles open_module_files(const ModuleFile& module, const SymbolizeOptions& options) {
+  ModuleFiles files;
   // Only absolute paths name files: the vdso ("linux-vdso.so.1") and other
   // pseudo-modules would otherwise be looked up relative to leakspy's cwd.
   if (!module.path.empty() && module.path[0] == '/') {
-    if (!options.root.empty()) add_if_file(candidates.module_files, options.root + module.path);
-    // The plain path too: the root may be unreachable (another user's
-    // container). The build-id check after opening rejects a different file.
-    if (options.root.empty() || !module.build_id.empty()) add_if_file(candidates.module_files, module.path);
+    std::string why;
+    if (!options.open_as_target && !options.target_has_leakspys_rights && module.build_id.empty()) {
+      files.refused.push_back(module.path +
+                              ": not opened: the module has no build-id, and leakspy opens such a file only with "
+                              "the target's own rights");
+    } else if (UniqueFd fd = open_target_file(module.path, options, &why)) {
+      files.module_files.push_back({std::move(fd), module.path});
+    } else {
+      files.refused.push_back(module.path + ": " + why);
+    }
   }
   if (module.build_id.size() >= 2) {
     std::string hex = build_id_hex(module.build_id);
     std::string relative = "/.build-id/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".debug";
-    std::vector<std::string> debug_files;
     for (const std::string& directory : options.debug_directories) {
-      if (!options.root.empty()) add_if_file(debug_files, options.root + directory + relative);
-      add_if_file(debug_files, directory + relative);
+      std::string path = directory + relative;
+      std::string why;
+      if (UniqueFd fd = open_target_file(path, options, &why)) files.debug_files.push_back({std::move(fd), path});
+      // Inside a root that is leakspy's own, this is the same file again:
+      // harmless, the first that matches is used.
+      if (UniqueFd fd = open_own_file(path, &why)) files.debug_files.push_back({std::move(fd), path});
     }
-    if (!debug_files.empty()) candidates.debug_file = debug_files.front();
   }
-  return candidates;
+  return files;
 }
 
 }  // namespace leakspy::symbolize

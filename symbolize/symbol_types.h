@@ -3,10 +3,12 @@
 // them mapped, and the source frames of an address.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "capture/records.h"
+#include "common/unique_fd.h"
 
 namespace leakspy::symbolize {
 
@@ -34,13 +36,28 @@ struct FrameSymbol {
   std::vector<SourceFrame> frames;  // innermost (inlined) first; empty when unresolved
 };
 
+// Opens `path` (a path the target named, as it sees it) as the target would:
+// in its view and with its rights (attach::TargetFileOpener). Returns an
+// invalid descriptor, with the reason in *why, when it cannot.
+using OpenAsTarget = std::function<UniqueFd(const std::string& path, std::string* why)>;
+
+// Where the target's files are, and with whose rights they are opened
+// (symbolize/module_file_finder.h has the rules).
 struct SymbolizeOptions {
-  // Prefix for every path opened: "/proc/PID/root" while the target lives, so
-  // that a target in a container is symbolized with its own files; "" opens
-  // paths as they are.
-  std::string root;
-  // Where separate debug files live (each searched under `root` first, then
-  // as is): DIR/.build-id/xx/rest.debug.
+  // The target's root directory, held open (O_PATH is enough): its paths are
+  // resolved inside it (openat2 RESOLVE_IN_ROOT), so a container's files are
+  // found and its absolute symlinks stay inside. -1: leakspy's own root.
+  int root_fd = -1;
+  // When set, the target's own files (modules, debug files inside its root)
+  // are opened only this way. Unset, leakspy opens them itself, inside
+  // root_fd, and only for modules with a build-id.
+  OpenAsTarget open_as_target;
+  // The target is leakspy's own child, started with leakspy's rights (`run`):
+  // opening its files inside root_fd with those rights is opening them with
+  // its own, modules without a build-id too.
+  bool target_has_leakspys_rights = false;
+  // Where separate debug files live: DIR/.build-id/xx/rest.debug, searched
+  // inside the target's root first, then in leakspy's own.
   std::vector<std::string> debug_directories = {"/usr/lib/debug"};
 };
 

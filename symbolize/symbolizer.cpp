@@ -12,9 +12,14 @@ ModuleDebugInfo& Symbolizer::debug_info(const ModuleFile& module) {
   std::string key = module.build_id.empty() ? "path:" + module.path : "build-id:" + build_id_hex(module.build_id);
   auto found = cache_.find(key);
   if (found != cache_.end()) return *found->second;
-  std::unique_ptr<ModuleDebugInfo> info = ModuleDebugInfo::open(module, find_module_files(module, options_));
+  std::unique_ptr<ModuleDebugInfo> info = ModuleDebugInfo::open(module, open_module_files(module, options_));
   if (info->usable()) ++files_opened_;
   return *cache_.emplace(key, std::move(info)).first->second;
+}
+
+std::string Symbolizer::why_unresolved(const ModuleFile& module) {
+  ModuleDebugInfo& info = debug_info(module);
+  return info.usable() ? "" : info.why_unusable();
 }
 
 std::vector<SourceFrame> Symbolizer::resolve(const ModuleFile& module, uint64_t return_address) {

@@ -28,6 +28,10 @@ class Symbolizer {
   std::vector<std::vector<SourceFrame>> resolve_many(const ModuleFile& module,
                                                      const std::vector<uint64_t>& return_addresses);
 
+  // Why `module` resolves nothing: its refused files and the reasons ("" when
+  // it resolves).
+  std::string why_unresolved(const ModuleFile& module);
+
   // Files read so far (one per distinct build-id): for tests of the cache.
   size_t files_opened() const { return files_opened_; }
 

@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -187,6 +189,36 @@ TEST_F(ReportTest, SpeedscopeAndSvgAreWellFormed) {
   EXPECT_NE(svg.find("leak_page ("), std::string::npos);
   EXPECT_NE(svg.find("Memory live at the peak, by allocating function (reversed)"), std::string::npos);
   EXPECT_NE(svg.find("</svg>\n"), std::string::npos);
+}
+
+// A report's -o file is written as a capture is: never through a symlink or
+// into another user's file; an older file is replaced whole; /dev/null and
+// other devices of root's are written as they are.
+TEST_F(ReportTest, OutputFilesAreReplacedOnlyWhenTheyAreLeakspysOwn) {
+  std::string capture = record(test::target_path("leak_known_line"), "leak.lspy");
+  std::ofstream(path("old.svg")) << "an older graph";
+  leakspy({"flamegraph", capture, "-o", path("old.svg")});
+  EXPECT_EQ(read_file(path("old.svg")).rfind("<?xml", 0), 0u);
+  leakspy({"flamegraph", capture, "-o", "/dev/null"});
+
+  std::ofstream(path("target.svg")) << "not to be written";
+  ASSERT_EQ(::symlink(path("target.svg").c_str(), path("link.svg").c_str()), 0);
+  test::ProcessResult linked = run_process({test::leakspy_binary(), "flamegraph", capture, "-o", path("link.svg")});
+  EXPECT_EQ(linked.exit_code, 4);
+  EXPECT_NE(linked.err.find("cannot write output " + path("link.svg") + ": it is a symlink"), std::string::npos)
+      << linked.err;
+  if (geteuid() == 0) {
+    ASSERT_EQ(::chown(path("target.svg").c_str(), 12345, 12345), 0);
+    test::ProcessResult theirs =
+        run_process({test::leakspy_binary(), "export", capture, "--format", "collapsed", "-o", path("target.svg")});
+    EXPECT_EQ(theirs.exit_code, 4);
+    EXPECT_NE(theirs.err.find("it belongs to uid 12345"), std::string::npos) << theirs.err;
+  }
+  EXPECT_EQ(read_file(path("target.svg")), "not to be written");
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(directory_)) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"leak.lspy", "link.svg", "old.svg", "target.svg"}));
 }
 
 TEST_F(ReportTest, ErrorsBecomeTheirExitCodes) {

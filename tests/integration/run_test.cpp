@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -20,6 +26,18 @@ class RunTest : public ::testing::Test {
   void SetUp() override { directory_ = test::make_temp_dir(); }
   void TearDown() override { std::system(("rm -rf " + directory_).c_str()); }
   std::string capture(const std::string& name) const { return directory_ + "/" + name + ".lspy"; }
+  std::vector<std::string> names() const {
+    std::vector<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator(directory_)) {
+      found.push_back(entry.path().filename().string());
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+  }
+  static std::string read(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
 
   std::string directory_;
 };
@@ -223,6 +241,73 @@ TEST_F(RunTest, ErrorsAreOneLineWithTheirExitCode) {
   test::ProcessResult corrupt = run_process({test::leakspy_binary(), "inspect", "/etc/hostname"});
   EXPECT_EQ(corrupt.exit_code, 3);
   EXPECT_NE(corrupt.err.find("not a leakspy capture"), std::string::npos) << corrupt.err;
+}
+
+// Issue 16: a capture file is only replaced by a complete capture. A failed
+// start leaves the old file byte for byte and no other file.
+TEST_F(RunTest, AFailedStartLeavesTheOldCaptureAsItWas) {
+  std::string old_bytes = "LSPYCAP an older capture " + std::string(5000, 'x');
+  std::ofstream(capture("keep"), std::ios::binary) << old_bytes;
+  test::ProcessResult missing =
+      run_process({test::leakspy_binary(), "run", "-o", capture("keep"), "--", "/no/such/prog"});
+  EXPECT_EQ(missing.exit_code, 5) << missing.err;
+  EXPECT_EQ(read(capture("keep")), old_bytes);
+  EXPECT_EQ(names(), std::vector<std::string>{"keep.lspy"});
+
+  // A recording that ends well replaces it, and leaves nothing else.
+  test::ProcessResult recorded =
+      run_process({test::leakspy_binary(), "run", "-o", capture("keep"), test::target_path("leak_known_line")});
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  EXPECT_EQ(names(), std::vector<std::string>{"keep.lspy"});
+  CaptureSummary summary = test::summarize_capture(capture("keep"));
+  EXPECT_TRUE(summary.has_trailer);
+}
+
+// Issue 14, finding 10: root's capture never goes into a file that belongs
+// to someone else (a predictable leakspy-PID.lspy made in advance), nor
+// through a symlink; the program is not started.
+TEST_F(RunTest, AnotherUsersFileOrASymlinkIsRefusedBeforeTheProgramStarts) {
+  std::string marker = directory_ + "/started";
+  std::string theirs = capture("theirs");
+  std::ofstream(theirs) << "another user's file";
+  if (geteuid() == 0) {
+    ASSERT_EQ(::chown(theirs.c_str(), 12345, 12345), 0);
+    ASSERT_EQ(::chmod(theirs.c_str(), 0666), 0);
+    test::ProcessResult refused =
+        run_process({test::leakspy_binary(), "run", "-o", theirs, "/bin/sh", "-c", "touch " + marker});
+    EXPECT_EQ(refused.exit_code, 4) << refused.err;
+    EXPECT_NE(refused.err.find("it belongs to uid 12345"), std::string::npos) << refused.err;
+    EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+    EXPECT_EQ(read(theirs), "another user's file");
+  }
+  ASSERT_EQ(::symlink(theirs.c_str(), capture("link").c_str()), 0);
+  test::ProcessResult linked =
+      run_process({test::leakspy_binary(), "run", "-o", capture("link"), "/bin/sh", "-c", "touch " + marker});
+  EXPECT_EQ(linked.exit_code, 4) << linked.err;
+  EXPECT_NE(linked.err.find("it is a symlink"), std::string::npos) << linked.err;
+  EXPECT_EQ(read(theirs), "another user's file");
+  EXPECT_EQ(names(), (std::vector<std::string>{"link.lspy", "theirs.lspy"}));  // no marker, no partial file
+}
+
+// What a killed leakspy leaves: the partial file beside the path, a capture
+// readable up to its last whole chunk; the path itself is not touched.
+TEST_F(RunTest, AKilledLeakspyLeavesThePartialCaptureBesideThePath) {
+  std::ofstream(capture("partial"), std::ios::binary) << "previous";
+  test::BackgroundProcess leakspy(
+      {test::leakspy_binary(), "run", "-o", capture("partial"), test::target_path("allocate_forever")});
+  ASSERT_TRUE(leakspy.wait_for_output("ready"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  leakspy.send_signal(SIGKILL);
+  leakspy.wait(20);
+  // The program runs on (its agent unhooks once it finds leakspy gone).
+  std::system(("pkill -KILL -f '^" + test::target_path("allocate_forever") + "$'").c_str());
+  EXPECT_EQ(read(capture("partial")), "previous");
+  std::vector<std::string> found = names();
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0], "partial.lspy");
+  EXPECT_EQ(found[1].rfind("partial.lspy.partial-", 0), 0u) << found[1];
+  CaptureSummary summary = test::summarize_capture(directory_ + "/" + found[1]);
+  EXPECT_FALSE(summary.has_trailer);
 }
 
 }  // namespace

@@ -161,27 +161,35 @@ ViewResult receive_result(int channel) {
   return result;
 }
 
+// Forks with a socket pair between the two: `ours` is the parent's end,
+// `theirs` the child's, and each process closes the other's. Returns fork()'s value.
+pid_t fork_with_channel(UniqueFd& ours, UniqueFd& theirs) {
+  int channel[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) throw_errno(ErrorKind::Internal, "socketpair");
+  ours.reset(channel[0]);
+  theirs.reset(channel[1]);
+  pid_t child = fork();
+  if (child < 0) throw_errno(ErrorKind::Internal, "fork");
+  (child == 0 ? ours : theirs).reset();
+  return child;
+}
+
+void reap(pid_t child) {
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
 // Forks, lets the child `enter` a view and run `work` there, and returns
 // what it sent back.
 ViewResult run_in_child(const std::function<void()>& enter, const std::function<ViewResult()>& work) {
-  int channel[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) throw_errno(ErrorKind::Internal, "socketpair");
-  UniqueFd ours(channel[0]);
-  UniqueFd theirs(channel[1]);
-  pid_t child = fork();
-  if (child < 0) throw_errno(ErrorKind::Internal, "fork");
-  if (child == 0) {
-    ours.reset();
-    run_child(theirs.get(), enter, work);
-  }
-  theirs.reset();
+  UniqueFd ours;
+  UniqueFd theirs;
+  pid_t child = fork_with_channel(ours, theirs);
+  if (child == 0) run_child(theirs.get(), enter, work);
   struct Reaper {
     pid_t child;
-    ~Reaper() {
-      int status = 0;
-      while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-      }
-    }
+    ~Reaper() { reap(child); }
   } reaper{child};
   return receive_result(ours.get());
 }
@@ -221,12 +229,9 @@ void close_all_but(std::vector<int> keep) {
 
 std::unique_ptr<TargetFileOpener> TargetFileOpener::start(pid_t pid) {
   Credentials credentials = credentials_of(pid);
-  int channel[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) throw_errno(ErrorKind::Internal, "socketpair");
-  UniqueFd ours(channel[0]);
-  UniqueFd theirs(channel[1]);
-  pid_t child = fork();
-  if (child < 0) throw_errno(ErrorKind::Internal, "fork");
+  UniqueFd ours;
+  UniqueFd theirs;
+  pid_t child = fork_with_channel(ours, theirs);
   if (child == 0) {
     int status = 0;
     std::string text;
@@ -235,7 +240,6 @@ std::unique_ptr<TargetFileOpener> TargetFileOpener::start(pid_t pid) {
       // descriptor goes through leakspy's.
       UniqueFd proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
       close_all_but({theirs.get(), proc.get()});
-      ours.release();  // closed above
       enter_view(pid, credentials);
       send_result(theirs.get(), 0, "", -1);
       serve_files(theirs.get(), proc.get());
@@ -249,7 +253,6 @@ std::unique_ptr<TargetFileOpener> TargetFileOpener::start(pid_t pid) {
     send_result(theirs.get(), status, text, -1);
     _exit(0);
   }
-  theirs.reset();
   std::unique_ptr<TargetFileOpener> opener(new TargetFileOpener(std::move(ours), child));
   receive_result(opener->channel_.get());  // ready, or throws what the child could not do (the destructor reaps it)
   return opener;
@@ -257,9 +260,7 @@ std::unique_ptr<TargetFileOpener> TargetFileOpener::start(pid_t pid) {
 
 TargetFileOpener::~TargetFileOpener() {
   channel_.reset();
-  int status = 0;
-  while (waitpid(child_, &status, 0) < 0 && errno == EINTR) {
-  }
+  reap(child_);
 }
 
 UniqueFd TargetFileOpener::open(const std::string& path, std::string* why) {

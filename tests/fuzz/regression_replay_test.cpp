@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,13 @@ std::vector<fs::path> inputs_of(const std::string& target) {
 }
 
 class RegressionReplay : public testing::TestWithParam<FuzzTarget> {};
+
+}  // namespace
+
+// A target by its name in test output (GoogleTest finds it by ADL).
+void PrintTo(const FuzzTarget& target, std::ostream* out) { *out << target.name; }
+
+namespace {
 
 TEST_P(RegressionReplay, EveryInputIsReadWithoutACrash) {
   const FuzzTarget& target = GetParam();

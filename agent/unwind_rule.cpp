@@ -27,47 +27,96 @@ constexpr uint8_t kPePcrel = 0x10;
 constexpr uint8_t kPeDatarel = 0x30;
 constexpr uint8_t kPeIndirect = 0x80;
 
+// A cursor over [position, end) inside the module's image. A read that would
+// pass the end fails instead (ok() turns false and zeros come back), and so
+// do skips and sub-ranges: no length, count or offset read from the CFI can
+// move the cursor outside the bytes it was given. Positions are integers, so
+// that a wild offset is a failed check rather than pointer overflow.
 class Reader {
  public:
-  Reader(const uint8_t* begin, const uint8_t* end) : p_(begin), end_(end) {}
-  bool ok() const { return ok_; }
-  const uint8_t* position() const { return p_; }
-  bool at_end() const { return p_ >= end_; }
-  void seek(const uint8_t* p) { p_ = p; }
+  // A failed reader when [begin, end) is not inside the image.
+  Reader(uintptr_t begin, uintptr_t end, const CfiImage& image) : p_(begin), end_(end), image_(image) {
+    if (begin < image.begin || end > image.end || begin > end) fail();
+  }
+  // From `begin` to the end of the image.
+  static Reader at(uintptr_t begin, const CfiImage& image) { return Reader(begin, image.end, image); }
+  // A failed reader: every read gives zero.
+  static Reader none() { return Reader(0, 0, CfiImage{1, 0}); }
 
-  uint8_t u8() { return take(1) ? p_[-1] : 0; }
+  bool ok() const { return ok_; }
+  uintptr_t position() const { return p_; }
+  uint64_t remaining() const { return end_ - p_; }
+  bool at_end() const { return p_ == end_; }
+
+  void skip(uint64_t n) {
+    if (!ok_ || n > remaining()) {
+      fail();
+      return;
+    }
+    p_ += n;
+  }
+  // The next `n` bytes as a reader of their own; this one moves past them.
+  Reader sub(uint64_t n) {
+    if (!ok_ || n > remaining()) {
+      fail();
+      return none();
+    }
+    Reader part(p_, p_ + n, image_);
+    p_ += n;
+    return part;
+  }
+  // A NUL-terminated string that ends before the reader does, or nullptr.
+  const char* c_string() {
+    if (!ok_) return nullptr;
+    const auto* text = reinterpret_cast<const char*>(p_);
+    const void* nul = std::memchr(text, '\0', remaining());
+    if (nul == nullptr) {
+      fail();
+      return nullptr;
+    }
+    p_ += static_cast<uintptr_t>(static_cast<const char*>(nul) - text) + 1;
+    return text;
+  }
+
+  uint8_t u8() { return fixed<uint8_t>(); }
   template <typename T>
   T fixed() {
     T value{};
-    if (take(sizeof(T))) std::memcpy(&value, p_ - sizeof(T), sizeof(T));
+    if (!ok_ || remaining() < sizeof(T)) {
+      fail();
+      return value;
+    }
+    std::memcpy(&value, reinterpret_cast<const void*>(p_), sizeof(T));
+    p_ += sizeof(T);
     return value;
   }
   uint64_t uleb() {
     uint64_t result = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
+    for (int shift = 0; shift < 64 && ok_; shift += 7) {
       uint8_t byte = u8();
       result |= static_cast<uint64_t>(byte & 0x7f) << shift;
       if ((byte & 0x80) == 0) return result;
     }
-    ok_ = false;
+    fail();
     return 0;
   }
   int64_t sleb() {
-    int64_t result = 0;
+    uint64_t result = 0;
     int shift = 0;
     uint8_t byte;
     do {
       byte = u8();
-      result |= static_cast<int64_t>(byte & 0x7f) << shift;
+      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
       shift += 7;
     } while ((byte & 0x80) && shift < 64 && ok_);
-    if (shift < 64 && (byte & 0x40)) result |= -(int64_t{1} << shift);
-    return result;
+    if (shift < 64 && (byte & 0x40)) result |= ~uint64_t{0} << shift;
+    return static_cast<int64_t>(result);
   }
   // A pointer in DW_EH_PE encoding. `data_base` serves datarel (.eh_frame_hdr).
+  // An indirect pointer is followed only to a slot inside the image.
   uintptr_t encoded(uint8_t encoding, uintptr_t data_base) {
     if (encoding == kPeOmit) return 0;
-    uintptr_t origin = reinterpret_cast<uintptr_t>(p_);
+    uintptr_t origin = p_;
     uintptr_t value = 0;
     switch (encoding & kPeFormatMask) {
       case 0x00: value = fixed<uint64_t>(); break;
@@ -79,32 +128,39 @@ class Reader {
       case 0x0a: value = static_cast<uintptr_t>(static_cast<int64_t>(fixed<int16_t>())); break;
       case 0x0b: value = static_cast<uintptr_t>(static_cast<int64_t>(fixed<int32_t>())); break;
       case 0x0c: value = fixed<uint64_t>(); break;
-      default: ok_ = false; return 0;
+      default: fail(); return 0;
     }
     switch (encoding & kPeApplicationMask) {
       case 0: break;
       case kPePcrel: value += origin; break;
       case kPeDatarel: value += data_base; break;
-      default: ok_ = false; return 0;
+      default: fail(); return 0;
     }
-    if (encoding & kPeIndirect) value = *reinterpret_cast<const uintptr_t*>(value);
+    if (encoding & kPeIndirect) {
+      Reader slot = at(value, image_);
+      value = slot.fixed<uintptr_t>();
+      if (!slot.ok()) fail();
+    }
     return value;
   }
 
  private:
-  bool take(size_t n) {
-    if (!ok_ || static_cast<size_t>(end_ - p_) < n) {
-      ok_ = false;
-      return false;
-    }
-    p_ += n;
-    return true;
+  void fail() {
+    ok_ = false;
+    p_ = end_;
   }
 
-  const uint8_t* p_;
-  const uint8_t* end_;
+  uintptr_t p_;
+  uintptr_t end_;
+  CfiImage image_;
   bool ok_ = true;
 };
+
+// factor * alignment as DWARF means it, wrapping instead of overflowing:
+// a damaged factor gives a wild offset, which to_rule() refuses.
+int64_t scaled(uint64_t factor, int64_t alignment) {
+  return static_cast<int64_t>(factor * static_cast<uint64_t>(alignment));
+}
 
 // The CFI table row for one register.
 struct RegisterRule {
@@ -127,48 +183,52 @@ struct Cie {
   uint64_t return_register = kRegRip;
   uint8_t fde_encoding = 0;
   bool signal_frame = false;
-  const uint8_t* instructions = nullptr;
-  const uint8_t* end = nullptr;
+  bool augmentation_data = false;  // 'z': each FDE has an augmentation data length
+  Reader instructions = Reader::none();
 };
 
-// Reads an .eh_frame entry's length; returns the end of the entry, or nullptr.
-const uint8_t* entry_end(Reader& reader) {
+// Reads an .eh_frame entry's length; returns a reader over the rest of the
+// entry (failed for the zero terminator or an entry past the image).
+Reader entry_body(Reader& reader) {
   uint64_t length = reader.fixed<uint32_t>();
   if (length == 0xffffffff) length = reader.fixed<uint64_t>();
-  if (!reader.ok() || length == 0) return nullptr;
-  return reader.position() + length;
+  if (length == 0) return Reader::none();
+  return reader.sub(length);
 }
 
-bool parse_cie(const uint8_t* cie_start, Cie* cie) {
-  Reader reader(cie_start, cie_start + (1u << 20));
-  const uint8_t* end = entry_end(reader);
-  if (end == nullptr) return false;
-  reader = Reader(reader.position(), end);
+bool parse_cie(uintptr_t cie_start, const CfiImage& image, Cie* cie) {
+  Reader entry = Reader::at(cie_start, image);
+  Reader reader = entry_body(entry);
   if (reader.fixed<uint32_t>() != 0) return false;  // a CIE's id is 0 in .eh_frame
   uint8_t version = reader.u8();
-  const char* augmentation = reinterpret_cast<const char*>(reader.position());
-  size_t augmentation_length = strnlen(augmentation, static_cast<size_t>(end - reader.position()));
-  reader.seek(reader.position() + augmentation_length + 1);
+  const char* augmentation = reader.c_string();
+  if (!reader.ok()) return false;
   if (augmentation[0] != '\0' && augmentation[0] != 'z') return false;  // "eh" and other ancient forms
   cie->code_alignment = reader.uleb();
   cie->data_alignment = reader.sleb();
   cie->return_register = version == 1 ? reader.u8() : reader.uleb();
   if (augmentation[0] == 'z') {
-    uint64_t data_length = reader.uleb();
-    const uint8_t* data_end = reader.position() + data_length;
-    for (size_t i = 1; i < augmentation_length; ++i) {
-      switch (augmentation[i]) {
-        case 'R': cie->fde_encoding = reader.u8(); break;
-        case 'L': reader.u8(); break;
-        case 'P': reader.encoded(reader.u8(), 0); break;
-        case 'S': cie->signal_frame = true; break;
-        default: break;  // unknown letters: the length lets us skip the rest
+    cie->augmentation_data = true;
+    Reader data = reader.sub(reader.uleb());
+    for (const char* letter = augmentation + 1; *letter != '\0'; ++letter) {
+      if (*letter == 'R') {
+        cie->fde_encoding = data.u8();
+      } else if (*letter == 'L') {
+        data.u8();
+      } else if (*letter == 'P') {
+        // The personality routine is not needed: its pointer is read past,
+        // not followed (its slot may lie outside the bytes given).
+        uint8_t encoding = data.u8();
+        if (encoding != kPeOmit) data.encoded(static_cast<uint8_t>(encoding & ~kPeIndirect), 0);
+      } else if (*letter == 'S') {
+        cie->signal_frame = true;
+      } else {
+        break;  // an unknown letter: where its data ends is unknown, and the length skips the rest
       }
     }
-    reader.seek(data_end);
+    if (!data.ok()) return false;
   }
-  cie->instructions = reader.position();
-  cie->end = end;
+  cie->instructions = reader;
   return reader.ok() && cie->return_register == kRegRip;
 }
 
@@ -185,8 +245,7 @@ class CfiProgram {
 
   // Runs instructions until the row for `target` is complete. False when the
   // location moved past the target (the row is final) - true otherwise.
-  bool run(const uint8_t* begin, const uint8_t* end, Row* row, const Row* initial) {
-    Reader reader(begin, end);
+  bool run(Reader reader, Row* row, const Row* initial) {
     int instructions = 0;
     while (!reader.at_end() && reader.ok()) {
       if (++instructions > 10000) return false;
@@ -197,7 +256,7 @@ class CfiProgram {
           if (!advance(low * cie_.code_alignment)) return false;
           continue;
         case 0x80:
-          set_offset(row, low, static_cast<int64_t>(reader.uleb()) * cie_.data_alignment);
+          set_offset(row, low, scaled(reader.uleb(), cie_.data_alignment));
           continue;
         case 0xc0:
           restore(row, initial, low);
@@ -213,7 +272,7 @@ class CfiProgram {
         case 0x04: if (!advance(reader.fixed<uint32_t>() * cie_.code_alignment)) return false; break;
         case 0x05: {                                                                 // offset_extended
           uint64_t reg = reader.uleb();
-          set_offset(row, reg, static_cast<int64_t>(reader.uleb()) * cie_.data_alignment);
+          set_offset(row, reg, scaled(reader.uleb(), cie_.data_alignment));
           break;
         }
         case 0x06: restore(row, initial, reader.uleb()); break;                       // restore_extended
@@ -244,39 +303,37 @@ class CfiProgram {
         case 0x0d: row->cfa_register = reader.uleb(); row->cfa_deref_rbp = false; break;   // def_cfa_register
         case 0x0e: row->cfa_offset = static_cast<int64_t>(reader.uleb()); break;         // def_cfa_offset
         case 0x0f: {                                                                 // def_cfa_expression
-          uint64_t length = reader.uleb();
-          Reader block(reader.position(), reader.position() + length);
+          Reader block = reader.sub(reader.uleb());
           int64_t offset = 0;
           row->cfa_unsupported = !(is_breg6(block, &offset) && block.u8() == 0x06 && block.at_end());  // DW_OP_deref
           row->cfa_deref_rbp = !row->cfa_unsupported;
           row->cfa_offset = offset;
-          reader.seek(reader.position() + length);
           break;
         }
         case 0x10: {                                                                 // expression
           uint64_t reg = reader.uleb();
-          uint64_t length = reader.uleb();
-          Reader block(reader.position(), reader.position() + length);
+          Reader block = reader.sub(reader.uleb());
           int64_t offset = 0;
           if (reg == kRegRbp && is_breg6(block, &offset) && block.at_end()) {
             row->rbp = {RegisterRule::AtRbp, offset};
           } else {
             set_kind(row, reg, RegisterRule::Unsupported);
           }
-          reader.seek(reader.position() + length);
           break;
         }
         case 0x11: {                                                                 // offset_extended_sf
           uint64_t reg = reader.uleb();
-          set_offset(row, reg, reader.sleb() * cie_.data_alignment);
+          set_offset(row, reg, scaled(static_cast<uint64_t>(reader.sleb()), cie_.data_alignment));
           break;
         }
         case 0x12:                                                                   // def_cfa_sf
           row->cfa_register = reader.uleb();
-          row->cfa_offset = reader.sleb() * cie_.data_alignment;
+          row->cfa_offset = scaled(static_cast<uint64_t>(reader.sleb()), cie_.data_alignment);
           row->cfa_deref_rbp = row->cfa_unsupported = false;
           break;
-        case 0x13: row->cfa_offset = reader.sleb() * cie_.data_alignment; break;   // def_cfa_offset_sf
+        case 0x13:                                                                   // def_cfa_offset_sf
+          row->cfa_offset = scaled(static_cast<uint64_t>(reader.sleb()), cie_.data_alignment);
+          break;
         case 0x14: case 0x15: {                                                      // val_offset(_sf)
           uint64_t reg = reader.uleb();
           if (opcode == 0x14) reader.uleb(); else reader.sleb();
@@ -285,15 +342,14 @@ class CfiProgram {
         }
         case 0x16: {                                                                 // val_expression
           uint64_t reg = reader.uleb();
-          uint64_t length = reader.uleb();
-          reader.seek(reader.position() + length);
+          reader.skip(reader.uleb());
           set_kind(row, reg, RegisterRule::Unsupported);
           break;
         }
         case 0x2e: reader.uleb(); break;                                             // GNU_args_size
         case 0x2f: {                                                                 // GNU_negative_offset_extended
           uint64_t reg = reader.uleb();
-          set_offset(row, reg, -static_cast<int64_t>(reader.uleb()) * cie_.data_alignment);
+          set_offset(row, reg, scaled(0 - reader.uleb(), cie_.data_alignment));
           break;
         }
         default:
@@ -308,7 +364,7 @@ class CfiProgram {
   static constexpr int kMaxDepth = 8;
 
   bool advance(uint64_t delta) {
-    if (location_ + delta > target_) return false;
+    if (location_ > target_ || delta > target_ - location_) return false;
     location_ += delta;
     return true;
   }
@@ -370,100 +426,119 @@ UnwindRule to_rule(const Row& row) {
   return rule;
 }
 
-// Binary search in .eh_frame_hdr's table for the FDE covering `pc`.
-const uint8_t* find_fde(const uint8_t* header, uintptr_t pc) {
-  Reader reader(header, header + 16);
-  if (reader.u8() != 1) return nullptr;  // version
+// Binary search in .eh_frame_hdr's table for the FDE covering `pc`; 0 when
+// none does or the header is not one we read.
+uintptr_t find_fde(const uint8_t* header, uintptr_t pc, const CfiImage& image) {
+  auto data_base = reinterpret_cast<uintptr_t>(header);
+  Reader reader = Reader::at(data_base, image);
+  if (reader.u8() != 1) return 0;  // version
   uint8_t eh_frame_encoding = reader.u8();
   uint8_t count_encoding = reader.u8();
   uint8_t table_encoding = reader.u8();
-  auto data_base = reinterpret_cast<uintptr_t>(header);
-  reader = Reader(header + 4, header + 64);
   reader.encoded(eh_frame_encoding, data_base);
-  uintptr_t count = reader.encoded(count_encoding, data_base);
-  if (!reader.ok() || table_encoding != (kPeDatarel | 0x0b)) return nullptr;  // the table is datarel sdata4 pairs
-  const auto* table = reinterpret_cast<const int32_t*>(reader.position());
-  size_t low = 0;
-  size_t high = count;
+  uint64_t count = reader.encoded(count_encoding, data_base);
+  if (!reader.ok() || table_encoding != (kPeDatarel | 0x0b)) return 0;  // the table is datarel sdata4 pairs
+  if (count > reader.remaining() / 8) return 0;                         // a table past the image
+  Reader table = reader.sub(count * 8);
+  auto entry = [&table](uint64_t index) {
+    Reader field = table;
+    field.skip(index * 4);
+    return static_cast<uintptr_t>(static_cast<int64_t>(field.fixed<int32_t>()));
+  };
+  uint64_t low = 0;
+  uint64_t high = count;
   while (low < high) {  // the last entry whose start is <= pc
-    size_t middle = low + (high - low) / 2;
-    if (data_base + static_cast<intptr_t>(table[2 * middle]) <= pc) {
+    uint64_t middle = low + (high - low) / 2;
+    if (data_base + entry(2 * middle) <= pc) {
       low = middle + 1;
     } else {
       high = middle;
     }
   }
-  if (low == 0) return nullptr;
-  return reinterpret_cast<const uint8_t*>(data_base + static_cast<intptr_t>(table[2 * (low - 1) + 1]));
+  if (low == 0) return 0;
+  return data_base + entry(2 * (low - 1) + 1);
 }
 
 struct EhFrameQuery {
   uintptr_t pc;
   const uint8_t* eh_frame_hdr;
+  CfiImage image;
 };
 
 int find_eh_frame_hdr(dl_phdr_info* info, size_t, void* data) {
   auto* query = static_cast<EhFrameQuery*>(data);
   bool inside = false;
   const uint8_t* header = nullptr;
+  CfiImage image{UINTPTR_MAX, 0};
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr)& phdr = info->dlpi_phdr[i];
     uintptr_t start = info->dlpi_addr + phdr.p_vaddr;
-    if (phdr.p_type == PT_LOAD && query->pc >= start && query->pc < start + phdr.p_memsz) inside = true;
+    if (phdr.p_type == PT_LOAD) {
+      if (query->pc >= start && query->pc < start + phdr.p_memsz) inside = true;
+      if (start < image.begin) image.begin = start;
+      if (start + phdr.p_memsz > image.end) image.end = start + phdr.p_memsz;
+    }
     if (phdr.p_type == PT_GNU_EH_FRAME) header = reinterpret_cast<const uint8_t*>(start);
   }
   if (!inside) return 0;
   query->eh_frame_hdr = header;
+  query->image = image;
   return 1;
 }
 
 using FindObject = int (*)(void*, dl_find_object*);
 
-const uint8_t* eh_frame_hdr_of(uintptr_t pc) {
+const uint8_t* eh_frame_hdr_of(uintptr_t pc, CfiImage* image) {
   // _dl_find_object (glibc 2.35) finds the module without taking the loader
   // lock; older glibc falls back to dl_iterate_phdr.
   static FindObject find_object = reinterpret_cast<FindObject>(dlsym(RTLD_DEFAULT, "_dl_find_object"));
   if (find_object != nullptr) {
     dl_find_object result{};
     if (find_object(reinterpret_cast<void*>(pc), &result) != 0) return nullptr;
+    image->begin = reinterpret_cast<uintptr_t>(result.dlfo_map_start);
+    image->end = reinterpret_cast<uintptr_t>(result.dlfo_map_end);
     return static_cast<const uint8_t*>(result.dlfo_eh_frame);
   }
-  EhFrameQuery query{pc, nullptr};
+  EhFrameQuery query{pc, nullptr, {}};
   dl_iterate_phdr(find_eh_frame_hdr, &query);
+  *image = query.image;
   return query.eh_frame_hdr;
 }
 
 }  // namespace
 
-UnwindRule compute_unwind_rule_in(const uint8_t* eh_frame_hdr, uintptr_t return_address) {
+UnwindRule compute_unwind_rule_in(const uint8_t* eh_frame_hdr, uintptr_t return_address, CfiImage image) {
   if (eh_frame_hdr == nullptr || return_address == 0) return {};
   uintptr_t pc = return_address - 1;  // inside the call instruction, not after it
-  const uint8_t* fde = find_fde(eh_frame_hdr, pc);
-  if (fde == nullptr) return {};
-  Reader reader(fde, fde + (1u << 20));
-  const uint8_t* fde_end = entry_end(reader);
-  if (fde_end == nullptr) return {};
-  const uint8_t* cie_pointer_field = reader.position();
+  uintptr_t fde = find_fde(eh_frame_hdr, pc, image);
+  if (fde == 0) return {};
+  Reader entry = Reader::at(fde, image);
+  Reader reader = entry_body(entry);
+  uintptr_t cie_pointer_field = reader.position();
   uint32_t cie_offset = reader.fixed<uint32_t>();
-  if (cie_offset == 0) return {};  // this is a CIE, not an FDE
+  if (!reader.ok() || cie_offset == 0) return {};                // a CIE, not an FDE
+  if (cie_offset > cie_pointer_field - image.begin) return {};   // a CIE before the image
   Cie cie;
-  if (!parse_cie(cie_pointer_field - cie_offset, &cie) || cie.signal_frame) return {};
+  if (!parse_cie(cie_pointer_field - cie_offset, image, &cie) || cie.signal_frame) return {};
   uintptr_t start = reader.encoded(cie.fde_encoding, 0);
   uintptr_t range = reader.encoded(cie.fde_encoding & kPeFormatMask, 0);
-  if (!reader.ok() || pc < start || pc >= start + range) return {};
+  if (!reader.ok() || pc < start || pc - start >= range) return {};
   // 'z' augmentation: the FDE's augmentation data has a length; skip it.
-  reader.seek(reader.position() + reader.uleb());
+  if (cie.augmentation_data) reader.skip(reader.uleb());
+  if (!reader.ok()) return {};
   Row initial;
   CfiProgram cie_program(cie, start, pc);
-  cie_program.run(cie.instructions, cie.end, &initial, nullptr);
+  cie_program.run(cie.instructions, &initial, nullptr);
   Row row = initial;
   CfiProgram fde_program(cie, start, pc);
-  fde_program.run(reader.position(), fde_end, &row, &initial);
+  fde_program.run(reader, &row, &initial);
   return to_rule(row);
 }
 
 UnwindRule compute_unwind_rule(uintptr_t return_address) {
-  return compute_unwind_rule_in(eh_frame_hdr_of(return_address - 1), return_address);
+  CfiImage image;
+  const uint8_t* eh_frame_hdr = eh_frame_hdr_of(return_address - 1, &image);
+  return compute_unwind_rule_in(eh_frame_hdr, return_address, image);
 }
 
 }  // namespace leakspy::agent

@@ -56,7 +56,18 @@ struct UnwindRule {
 // a binary search and a CFI program per call. Never allocates; thread-safe.
 UnwindRule compute_unwind_rule(uintptr_t return_address);
 
-// The same, for code whose .eh_frame_hdr is known (used by tests).
-UnwindRule compute_unwind_rule_in(const uint8_t* eh_frame_hdr, uintptr_t return_address);
+// The bytes a module's CFI may be read from: its image as mapped, from its
+// first loaded segment to the end of its last. Every length, count and offset
+// in .eh_frame_hdr and .eh_frame is checked against it, so a damaged or
+// hostile module cannot send the parser into memory outside its own mapping
+// (gaps between segments are inside the range: the loader maps them).
+struct CfiImage {
+  uintptr_t begin = 0;
+  uintptr_t end = 0;
+};
+
+// The same, for code whose .eh_frame_hdr and image are known (tests, fuzzing:
+// tests/fuzz/eh_frame_harness.cpp).
+UnwindRule compute_unwind_rule_in(const uint8_t* eh_frame_hdr, uintptr_t return_address, CfiImage image);
 
 }  // namespace leakspy::agent

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages leakspy needs to build, test and benchmark.
+# Installs the Debian packages leakspy needs to build, test, fuzz and benchmark
+# (clang and its runtimes, a recommendation apt would skip here: scripts/fuzz.sh).
 # Idempotent: packages already present are skipped, and nothing is installed when all are there.
 # Then builds the integration tests' root file systems (scripts/setup-roots.sh) unless
 # LEAKSPY_SKIP_ROOTS=1.
@@ -7,6 +8,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
+  clang libclang-rt-14-dev
   libcli11-dev libelf-dev libdw-dev libunwind-dev nlohmann-json3-dev libzstd-dev
   libgtest-dev googletest
   python3 python3-torch

@@ -50,7 +50,6 @@ mkdir -p "$reports"
 common="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$reports/report"
 export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS="$common"
-export LSAN_OPTIONS="print_suppressions=0"
 
 status=0
 ctest --test-dir "$build" --output-on-failure --timeout 600 -L "$labels" "${exclude[@]}" "$@" || status=$?

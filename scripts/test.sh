@@ -11,6 +11,7 @@ build="${LEAKSPY_BUILD_DIR:-$root/build}"
 # -j1: integration tests measure and record real processes; on a 2-core
 # machine running them side by side only makes them slower and noisier.
 ctest --test-dir "$build" --output-on-failure --timeout 600 "$@"
+if [ "${CI:-}" = true ]; then "$root/scripts/sanitize.sh" --short; fi  # CI: the ASan+UBSan build too
 if [ "${CI:-}" = true ]; then
   # A short run: a decoder change that crashes on the seeds or within
   # seconds of them fails CI; the long runs are docs/fuzzing.md's.

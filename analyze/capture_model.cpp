@@ -31,8 +31,9 @@ class ModelReader : public capture::RecordVisitor {
   // fields, its heap-allocated parts, a map node), so that a stream of tiny
   // records costs as much as it weighs.
   void on_string(StringId id, std::string_view text) {
-    // Twice the std::string: the table doubles, and moves them as it does.
-    budget_.charge_tables(2 * sizeof(std::string) + text.size());
+    // Four times the std::string: the table doubles, and holds the old and
+    // the new array while it moves them.
+    budget_.charge_tables(4 * sizeof(std::string) + text.size());
     model_.symbols.add_string(id, text);
   }
   void on_module(const capture::ModuleRecord& module) {

@@ -13,8 +13,9 @@ std::string mebibytes(uint64_t bytes) { return std::to_string((bytes + (1u << 20
 }  // namespace
 
 uint64_t ReadBudget::default_limit(uint64_t file_bytes) {
-  uint64_t scaled = file_bytes > UINT64_MAX / kBytesPerFileByte ? UINT64_MAX : file_bytes * kBytesPerFileByte;
-  return std::max(kFloorBytes, scaled);
+  uint64_t beyond = file_bytes > kFloorFileBytes ? file_bytes - kFloorFileBytes : 0;
+  if (beyond > (UINT64_MAX - kFloorBytes) / kBytesPerFileByte) return UINT64_MAX;
+  return kFloorBytes + beyond * kBytesPerFileByte;
 }
 
 void ReadBudget::exceeded() const {

@@ -19,13 +19,17 @@ namespace leakspy::analyze {
 
 class ReadBudget {
  public:
-  static constexpr uint64_t kFloorBytes = 128ull << 20;
-  static constexpr uint64_t kBytesPerFileByte = 128;
+  static constexpr uint64_t kFloorBytes = 192ull << 20;
+  static constexpr uint64_t kFloorFileBytes = 1ull << 20;
+  static constexpr uint64_t kBytesPerFileByte = 1024;
   static constexpr const char* kOverrideVariable = "LEAKSPY_READ_MEMORY";
 
-  // max(kFloorBytes, kBytesPerFileByte x file_bytes). Real captures take
-  // less: a Python service's 18 MB capture, 4 M objects live at its peak,
-  // needs 43 bytes per file byte.
+  // kFloorBytes for a file of up to kFloorFileBytes, then kBytesPerFileByte
+  // more per byte beyond: no file under 1 MiB takes a report past about
+  // 200 MB. Real captures compress to 0.2-1 byte per event and take up to
+  // about 200 bytes per file byte (a Python service's 1.1 MB capture with
+  // 1.8 M blocks live: 206 MB); a bomb takes hundreds of thousands (2 KB
+  // of zstd, 6 M live blocks: 816 MB).
   static uint64_t default_limit(uint64_t file_bytes);
 
   // `limit_bytes` 0: unlimited.

@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "common/regular_file.h"
 
 namespace leakspy::symbolize {
@@ -21,6 +24,10 @@ UniqueFd open_target_file(const std::string& path, const SymbolizeOptions& optio
   }
   return open_regular_file(path, how, why);
 }
+
+// Whether `why` (open_regular_file's, or the helper's in the target's view)
+// says that there is no such file, rather than that it may not be opened.
+bool absent(const std::string& why) { return why == std::strerror(ENOENT) || why == std::strerror(ENOTDIR); }
 
 // A debug file of leakspy's own: a configured directory and hex digits.
 UniqueFd open_own_file(const std::string& path, std::string* why) {
@@ -55,6 +62,13 @@ ModuleFiles open_module_files(const ModuleFile& module, const SymbolizeOptions& 
                               "the target's own rights");
     } else if (UniqueFd fd = open_target_file(module.path, options, &why)) {
       files.module_files.push_back({std::move(fd), module.path});
+    } else if (UniqueFd own = absent(why) && !module.build_id.empty() ? open_own_file(module.path, &why) : UniqueFd()) {
+      // The target's view need not show what leakspy's does (a private
+      // /tmp over the program's folder): a path absent there, of a module
+      // with a build-id, is tried in leakspy's own view, and used only if
+      // the build-id is the module's (as for debug files). A file the
+      // target may not read is not absent: leakspy does not read it for it.
+      files.module_files.push_back({std::move(own), module.path});
     } else {
       files.refused.push_back(module.path + ": " + why);
     }

@@ -16,6 +16,9 @@
 //   checks it before reading anything else), so the target cannot point
 //   leakspy's rights at a file whose contents it does not already know. A
 //   module without a build-id is not opened at all.
+// - A module with a build-id that neither way finds (the target's view has
+//   a private /tmp over it) is tried by the same path in leakspy's own view,
+//   with the same build-id check.
 // - Debug files: DIR/.build-id/xx/rest.debug (a path made of the build-id's
 //   hex digits, not of target text) for each debug directory, inside the
 //   target's root first (as its module files), then in leakspy's own root;

@@ -10,6 +10,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "attach/safe_point.h"
 #include "common/error.h"
@@ -23,6 +26,26 @@ using test::BackgroundProcess;
 // The address no thread will reach: stepping goes on until it gives up.
 constexpr uintptr_t kNowhere = 1;
 
+// blocked_threads prints "ready" before its threads reach their blocking
+// calls: waits (up to 5 s) until the kernel says every thread of `pid` sleeps.
+bool all_threads_asleep(pid_t pid) {
+  std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    bool asleep = true;
+    std::error_code error;
+    for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+      std::ifstream stat(task.path() / "stat");
+      std::string line;
+      std::getline(stat, line);
+      size_t end_of_name = line.rfind(')');
+      asleep = asleep && end_of_name != std::string::npos && line.compare(end_of_name + 2, 1, "S") == 0;
+    }
+    if (asleep && !error) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 // Regression: a thread blocked in a system call was single-stepped; the step
 // blocked in the kernel, was interrupted after the timeout, and its trap
 // (reported when the call ended) stayed pending: the target died of SIGTRAP
@@ -32,6 +55,7 @@ TEST(ProcessTracerTest, SteppingThreadsBlockedInSystemCallsLeavesNoTrapBehind) {
   for (int round = 0; round < 5; ++round) {
     BackgroundProcess target({test::target_path("blocked_threads")});
     ASSERT_TRUE(target.wait_for_output("ready\n"));
+    ASSERT_TRUE(all_threads_asleep(target.pid()));
     {
       ProcessTracer tracer(target.pid());
       ASSERT_EQ(tracer.threads().size(), 2u);
@@ -55,6 +79,7 @@ TEST(ProcessTracerTest, SteppingThreadsBlockedInSystemCallsLeavesNoTrapBehind) {
 TEST(ProcessTracerTest, ThreadsBlockedInLibcCallsAreSafePoints) {
   BackgroundProcess target({test::target_path("blocked_threads")});
   ASSERT_TRUE(target.wait_for_output("ready\n"));
+  ASSERT_TRUE(all_threads_asleep(target.pid()));
   {
     ProcessTracer tracer(target.pid());
     SafePointFinder finder(tracer);

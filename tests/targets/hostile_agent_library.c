@@ -1,6 +1,7 @@
 // A hostile agent library for `leakspy record` (built as
-// tests/targets/hostile/libleakspy_agent.so): LEAKSPY_AGENT points leakspy at it, so that leakspy injects it into a live process in place of
-// its own agent, as a target's user could replace the agent's code. Its
+// tests/targets/hostile/libleakspy_agent.so): LEAKSPY_AGENT points leakspy
+// at it, so that leakspy injects it into a live process in place of its own
+// agent, as a target's user could replace the agent's code. Its
 // leakspy_agent_start (capture/wire.h) starts a thread that speaks the
 // protocol with the bad part named by the target's HOSTILE_MODE
 // (hostile_protocol.c), and returns Started at once.

@@ -2,6 +2,7 @@
 sequences (set the title, clear the screen), as a hostile program could make
 them: reports must print them as text, never send them to the terminal."""
 import sys
+import time
 
 kept = []
 
@@ -16,4 +17,10 @@ leak = type(leak)(hostile, globals())
 for _ in range(200):
     leak()
 print("ready", flush=True)
+# And for half a second more: the agent's Python frames may start after
+# the first allocations (a slow recorder, a loaded machine).
+until = time.monotonic() + 0.5
+while time.monotonic() < until:
+    leak()
+    time.sleep(0.002)
 sys.stdin.read()

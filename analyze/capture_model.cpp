@@ -119,12 +119,11 @@ class ModelReader : public capture::RecordVisitor {
   }
 
  private:
-  // std::map's node overhead beside the value (libstdc++: three pointers and a colour).
-  static constexpr uint64_t kMapNodeBytes = 4 * sizeof(void*);
+  static constexpr uint64_t kMapNodeBytes = ReadBudget::kMapNodeBytes;
   // What one stack id costs across the model and the replay: its node, its
   // totals, its location span, its replay counters.
   static constexpr uint64_t kNodeSlotBytes =
-      sizeof(TraceNode) + sizeof(StackTotals) + 2 * sizeof(uint32_t) + 5 * sizeof(uint64_t);
+      sizeof(TraceNode) + sizeof(StackTotals) + 2 * sizeof(uint32_t) + EventReplay::kStackBytes;
 
   void resize_nodes(size_t size) {
     budget_.charge_tables((size - model_.nodes.size()) * kNodeSlotBytes);

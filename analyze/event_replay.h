@@ -39,6 +39,8 @@ class EventReplay {
  public:
   // Also records time slices and snapshots (time_slices.h), before any event.
   void enable_slices(const SlicePlan& plan, uint64_t time_unit_ns) { slices_.emplace(plan, time_unit_ns); }
+  // What the replay holds per stack id (its counters), for read budgets.
+  static constexpr size_t kStackBytes = 5 * sizeof(uint64_t);
   // Reports what the replay holds to `budget` now and then (it throws past its limit).
   void set_budget(ReadBudget* budget) { budget_ = budget; }
 
@@ -92,6 +94,7 @@ class EventReplay {
     uint64_t live_at_peak = 0;  // valid when stamp is the latest peak's
     uint64_t stamp = 0;
   };
+  static_assert(sizeof(StackCounters) == kStackBytes);
 
   void touch(StackCounters& counters) {
     if (counters.stamp != stamp_) {
@@ -111,7 +114,7 @@ class EventReplay {
   }
   void report_to_budget() {
     events_since_report_ = 0;
-    uint64_t bytes = live_.memory_bytes(kEventsPerBudgetReport) + counters_.capacity() * sizeof(StackCounters);
+    uint64_t bytes = live_.memory_bytes(kEventsPerBudgetReport) + counters_.capacity() * kStackBytes;
     if (slices_) bytes += slices_->memory_bytes();
     budget_->set_live(bytes);
   }

@@ -1,5 +1,7 @@
 #include "analyze/live_set.h"
 
+#include "analyze/read_budget.h"
+
 namespace leakspy::analyze {
 
 LiveSet::LiveSet() { range_heaps_[capture::kHeapMmap] = true; }
@@ -28,8 +30,7 @@ uint64_t LiveSet::live_blocks() const {
 }
 
 uint64_t LiveSet::memory_bytes(size_t inserts) const {
-  // A std::map node: the pair plus three pointers and a colour, as libstdc++ lays it out.
-  constexpr uint64_t kRangeNodeBytes = sizeof(RangeMap::value_type) + 4 * sizeof(void*);
+  constexpr uint64_t kRangeNodeBytes = sizeof(RangeMap::value_type) + ReadBudget::kMapNodeBytes;
   uint64_t bytes = 0;
   for (const std::unique_ptr<BlockMap>& blocks : blocks_) bytes += blocks == nullptr ? 0 : blocks->memory_bytes(inserts);
   for (const auto& [heap, ranges] : ranges_) bytes += ranges.size() * kRangeNodeBytes;

@@ -1,9 +1,9 @@
 #pragma once
 // How much memory reading one capture may take: its chunk buffers and what
 // it decodes into (string, module, symbol and node tables, the live set
-// replayed from its events, time slices). A capture is untrusted input, and zstd turns a few KB into a
-// 64 MiB chunk, so a record stream can describe far more than its file
-// holds (issue 14, finding 6). The limit grows with the file's compressed
+// replayed from its events, time slices). A capture is untrusted input,
+// and zstd turns a few KB into a 64 MiB chunk, so a record stream can
+// describe far more than its file holds (issue 14, finding 6). The limit grows with the file's compressed
 // size, from a floor that every real capture of a few MB stays under;
 // LEAKSPY_READ_MEMORY raises it for a genuine capture that compresses
 // extremely (millions of identical leaked blocks at a constant stride).
@@ -23,6 +23,9 @@ class ReadBudget {
   static constexpr uint64_t kFloorFileBytes = 1ull << 20;
   static constexpr uint64_t kBytesPerFileByte = 1024;
   static constexpr const char* kOverrideVariable = "LEAKSPY_READ_MEMORY";
+  // A std::map node's bytes beside its value (libstdc++: three pointers and
+  // a colour), for charging map entries.
+  static constexpr uint64_t kMapNodeBytes = 4 * sizeof(void*);
 
   // kFloorBytes for a file of up to kFloorFileBytes, then kBytesPerFileByte
   // more per byte beyond: no file under 1 MiB takes a report past about

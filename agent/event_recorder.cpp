@@ -8,6 +8,7 @@
 
 #include "agent/agent_memory.h"
 #include "agent/doorbell.h"
+#include "agent/exit_mark.h"
 #include "agent/python/merged_stack.h"
 #include "agent/python/python_runtime.h"
 #include "agent/got_patcher.h"
@@ -123,12 +124,11 @@ uint32_t capture_stack_outside(ThreadRing* ring, const SkippedCode& skip) {
   return traces.intern(frames + first, count - first);
 }
 
-void record_event(ThreadRing* ring, capture::EventKind kind, uint8_t heap, uintptr_t address, uint64_t size,
-                  uint32_t stack) {
-  if (ring == nullptr) {
-    ringless_drops.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+namespace {
+
+// Appends one ring entry, preceded by an epoch mark when the epoch moved on.
+inline __attribute__((always_inline)) void append_entry(ThreadRing* ring, uint8_t kind, uint8_t heap,
+                                                        uintptr_t address, uint64_t size, uint32_t stack) {
   if (!ring_reserve(ring, 2)) {
     ring->dropped.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -155,11 +155,27 @@ void record_event(ThreadRing* ring, capture::EventKind kind, uint8_t heap, uintp
   event.address = address;
   event.size = size;
   event.stack = stack;
-  event.kind = static_cast<uint8_t>(kind);
+  event.kind = kind;
   event.heap = heap;
   bool wake_writer = ring_publish(ring, write);
   ring->in_flight.store(0, std::memory_order_release);
   if (wake_writer) ring_doorbell();
+}
+
+}  // namespace
+
+void record_event(ThreadRing* ring, capture::EventKind kind, uint8_t heap, uintptr_t address, uint64_t size,
+                  uint32_t stack) {
+  if (ring == nullptr) {
+    ringless_drops.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  check_exit_before_event(ring);
+  append_entry(ring, static_cast<uint8_t>(kind), heap, address, size, stack);
+}
+
+void record_exit_mark(ThreadRing* ring, capture::ExitCause cause) {
+  append_entry(ring, wire::kExitMark, 0, 0, static_cast<uint64_t>(cause), 0);
 }
 
 namespace {

@@ -43,6 +43,8 @@ uint32_t capture_stack_outside(ThreadRing* ring, const SkippedCode& skip);
 // moved on.
 void record_event(ThreadRing* ring, capture::EventKind kind, uint8_t heap, uintptr_t address, uint64_t size,
                   uint32_t stack);
+// Appends the exit mark (exit_mark.h), like an event.
+void record_exit_mark(ThreadRing* ring, capture::ExitCause cause);
 
 // Patches modules loaded since the last look (see dlopen_trampoline.S).
 // Cheap unless a dlopen happened. A module still being loaded is left to the

@@ -107,14 +107,16 @@ bool read_dynamic(const ElfW(Dyn)* dynamic, uintptr_t bias, DynamicInfo* out) {
   return out->symtab != nullptr && out->strtab != nullptr && out->plt_is_rela;
 }
 
+// The hook of an imported name, or -1. A function whose real definition was
+// not found (real_functions.cpp) is never hooked: its wrapper has nothing to call.
 int hooked_function_index(const char* name) {
   // Cheap filter first: most imported names are not ours.
   if (name[0] != 'm' && name[0] != 'c' && name[0] != 'r' && name[0] != 'f' && name[0] != 'p' && name[0] != 'a' &&
-      name[0] != 'v' && name[0] != 'd') {
+      name[0] != 'v' && name[0] != 'd' && name[0] != 'e') {
     return -1;
   }
   for (int i = 0; i < kHookedFunctionCount; ++i) {
-    if (std::strcmp(name, kHookTable[i].name) == 0) return i;
+    if (std::strcmp(name, kHookTable[i].name) == 0) return real_function(i) != nullptr ? i : -1;
   }
   return -1;
 }

@@ -24,7 +24,8 @@
   X(munmap, int, (void* address, size_t length))                                 \
   X(mremap, void*, (void* old_address, size_t old_size, size_t new_size, int flags, void* new_address)) \
   X(dlopen, void*, (const char* file, int mode))                                 \
-  X(dlclose, int, (void* handle))
+  X(dlclose, int, (void* handle))                                               \
+  X(exit, void, (int status))
 
 namespace leakspy::agent {
 
@@ -47,6 +48,8 @@ extern RealFunctions real;
 
 // Looks every function up once; false if one the hooks need is missing.
 [[nodiscard]] bool resolve_real_functions();
+// The real function of HookedFunction `index`; nullptr when it was not found.
+void* real_function(int index);
 
 }  // namespace leakspy::agent
 

@@ -78,4 +78,16 @@ bool resolve_real_functions() {
          real.memalign && real.mmap && real.munmap && real.mremap && real.dlopen && real.dlclose;
 }
 
+void* real_function(int index) {
+  switch (static_cast<HookedFunction>(index)) {
+#define LEAKSPY_REAL(name, ret, params) \
+  case HookedFunction::name:            \
+    return reinterpret_cast<void*>(real.name);
+    LEAKSPY_HOOKED_FUNCTIONS(LEAKSPY_REAL)
+#undef LEAKSPY_REAL
+    case HookedFunction::count: break;
+  }
+  return nullptr;
+}
+
 }  // namespace leakspy::agent

@@ -16,6 +16,7 @@
 #endif
 #include "agent/drain_cycle.h"
 #include "agent/event_recorder.h"
+#include "agent/exit_mark.h"
 #include "agent/fast_unwinder.h"
 #include "agent/got_patcher.h"
 #include "agent/hook_list.h"
@@ -132,6 +133,7 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags, bool cla
               "no allocation function could be hooked, so nothing will be recorded: the agent could not read "
               "/proc/self/maps (is /proc mounted in the target's file system?)");
   }
+  arm_exit_mark();
   python::start_python_support();
   tracking.store(true, std::memory_order_release);
 #if LEAKSPY_WITH_CUDA
@@ -184,6 +186,7 @@ void cancel_session() { end_session(wire::GoodbyeReason::Failure, true); }
 
 void finish_session_at_exit() {
   if (session_state.load(std::memory_order_acquire) != Running) return;
+  mark_exit(capture::ExitCause::Exit);  // when no earlier sign of the exit came
   uint32_t generation = session_generation.load(std::memory_order_acquire);
   exit_requested.store(true, std::memory_order_release);
   ring_doorbell();

@@ -81,8 +81,16 @@ class ModelReader : public capture::RecordVisitor {
   void on_dropped(const capture::DroppedRecord& dropped) { dropped_ += dropped.count; }
   void on_trailer(const capture::Trailer& trailer) { model_.trailer = trailer; }
 
+  void on_exit(const capture::ExitRecord& exit) {
+    if (!model_.exit) model_.exit = CaptureModel::Exit{time_, exit.cause, 0};
+  }
+
   void on_event(const capture::EventRecord& event) {
     ++events_;
+    if (model_.exit) {  // the program's teardown: not part of its life
+      ++model_.exit->teardown_events;
+      return;
+    }
     uint32_t heap = event.heap.value();
     if (heap >= capture::kMaxHeaps) return;
     gpu_levels_.on_event(heap, event.kind, event.address, event.size);
@@ -105,7 +113,7 @@ class ModelReader : public capture::RecordVisitor {
       pipe_->push_full(batch_);
       batch_ = nullptr;
     }
-    model_.end_time = std::max(time_, model_.trailer ? model_.trailer->end_time : 0);
+    model_.end_time = model_.exit ? model_.exit->time : std::max(time_, model_.trailer ? model_.trailer->end_time : 0);
     model_.events = events_;
     model_.counted_events = counted_events_;
     model_.dropped_events = std::max(dropped_, model_.trailer ? model_.trailer->dropped_events : 0);

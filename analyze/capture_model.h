@@ -47,7 +47,18 @@ struct CaptureModel {
 
   StackTotals totals;           // over all stacks
   uint64_t peak_time = 0;       // time units since the start when totals.peak_bytes was reached
-  uint64_t end_time = 0;        // time units: the end of recording (or the last event seen)
+  // time units: the end of the program's life as reports measure it: the
+  // Exit record when the capture has one, else the end of recording (or the
+  // last event seen).
+  uint64_t end_time = 0;
+  // The program's exit (the Exit record), when the capture holds it: the
+  // events after it are its teardown, kept in the capture and not counted.
+  struct Exit {
+    uint64_t time = 0;  // time units since the start
+    capture::ExitCause cause = capture::ExitCause::Exit;
+    uint64_t teardown_events = 0;
+  };
+  std::optional<Exit> exit;
   uint64_t events = 0;          // every event of the capture
   uint64_t counted_events = 0;  // events of the counted heaps
   uint64_t dropped_events = 0;  // the agent could not keep up

@@ -26,7 +26,8 @@
 namespace leakspy::capture {
 
 inline constexpr char kMagic[8] = {'L', 'S', 'P', 'Y', 'C', 'A', 'P', '\n'};
-inline constexpr uint32_t kFormatVersion = 1;  // the one place the version lives
+// 2: the Exit record. Readers accept every version from 1.
+inline constexpr uint32_t kFormatVersion = 2;  // the one place the version lives
 inline constexpr uint32_t kChunkFrame = 0x4B4E4843;  // "CHNK"
 inline constexpr uint32_t kEndFrame = 0x444E454C;    // "LEND"
 inline constexpr size_t kFileHeaderSize = 16;         // magic, version, header length
@@ -53,6 +54,15 @@ enum class RecordType : uint8_t {
   Symbol = 0x0D,        // address, module id, n, n x (function string id, file string id, line); see SymbolRecord
   PythonCode = 0x0E,    // id, filename string id, name string id, first line
   Note = 0x0F,          // severity, text: something the user should know about the recording
+  Exit = 0x10,          // cause (ExitCause): the program begins to exit here; what follows is teardown
+};
+
+// What began the program's exit (the Exit record). Frees after it are the
+// teardown of a program that ends, not releases: reports measure the
+// program's life up to it.
+enum class ExitCause : uint8_t {
+  Exit = 0,                // exit() was called, or main returned
+  PythonFinalization = 1,  // the interpreter began to finalize (Py_FinalizeEx)
 };
 
 // Event records (type byte >= 0x80):

@@ -41,6 +41,7 @@ struct RecordVisitor {
   void on_trailer(const Trailer&) {}
   void on_python_code(const PythonCodeRecord&) {}
   void on_note(const NoteRecord&) {}
+  void on_exit(const ExitRecord&) {}
   void on_symbol(const SymbolRecord&) {}
 };
 
@@ -230,6 +231,12 @@ class RecordDecoder {
         note.severity = static_cast<NoteSeverity>(severity);
         note.text = std::string(get_bytes());
         visitor_.on_note(note);
+        return;
+      }
+      case RecordType::Exit: {
+        uint64_t cause = get();
+        if (cause > static_cast<uint64_t>(ExitCause::PythonFinalization)) fail("unknown exit cause");
+        visitor_.on_exit({static_cast<ExitCause>(cause)});
         return;
       }
       case RecordType::Symbol: {

@@ -150,6 +150,11 @@ void RecordEncoder::note(const NoteRecord& note) {
   put_bytes(note.text);
 }
 
+void RecordEncoder::exit(const ExitRecord& exit) {
+  put_type(RecordType::Exit);
+  put(static_cast<uint64_t>(exit.cause));
+}
+
 void RecordEncoder::symbol(const SymbolRecord& symbol) {
   put_type(RecordType::Symbol);
   put(symbol.address);

@@ -35,6 +35,7 @@ class RecordEncoder {
   void trailer(const Trailer& trailer);
   void python_code(const PythonCodeRecord& code);
   void note(const NoteRecord& note);
+  void exit(const ExitRecord& exit);
   void symbol(const SymbolRecord& symbol);
 
  private:

@@ -23,4 +23,12 @@ const char* target_end_name(TargetEnd end) {
   return "unknown";
 }
 
+const char* exit_cause_name(ExitCause cause) {
+  switch (cause) {
+    case ExitCause::Exit: return "exit";
+    case ExitCause::PythonFinalization: return "Python finalization";
+  }
+  return "unknown";
+}
+
 }  // namespace leakspy::capture

@@ -110,6 +110,10 @@ struct NoteRecord {
   std::string text;
 };
 
+struct ExitRecord {
+  ExitCause cause = ExitCause::Exit;
+};
+
 struct CountersRecord {
   uint64_t rss_bytes = 0;
   std::vector<std::pair<HeapId, uint64_t>> live_bytes;  // per heap
@@ -150,5 +154,6 @@ struct Trailer {
 // Names used in text output (inspect, reports).
 const char* event_kind_name(EventKind kind);
 const char* target_end_name(TargetEnd end);
+const char* exit_cause_name(ExitCause cause);
 
 }  // namespace leakspy::capture

@@ -120,9 +120,12 @@ struct Hello {
 };
 static_assert(sizeof(Hello) == 24);
 
-// One ring entry. kind is a capture::EventKind value or kEpochMark. A mark
-// carries only its epoch (above 0, below UINT64_MAX, rising within a thread);
-// its other fields hold whatever the ring slot held before. An event's heap
+// One ring entry. kind is a capture::EventKind value, kEpochMark or
+// kExitMark. An epoch mark carries only its epoch (above 0, below UINT64_MAX,
+// rising within a thread); its other fields hold whatever the ring slot held
+// before. An exit mark says that the process begins to exit at this place of
+// its thread's events (capture::RecordType::Exit): its size is the
+// capture::ExitCause, its other fields are 0; the agent sends one at most. An event's heap
 // is below capture::kMaxHeaps; its stack is a node id (0: the empty stack).
 struct RawEvent {
   uint64_t address;  // for kEpochMark: the epoch
@@ -133,6 +136,7 @@ struct RawEvent {
   uint16_t reserved;
 };
 static_assert(sizeof(RawEvent) == 24);
+inline constexpr uint8_t kExitMark = 14;
 inline constexpr uint8_t kEpochMark = 15;
 
 // Thread indices start at 1 and are never reused in a session; 0 stands for

@@ -68,6 +68,15 @@ void check_event(uint32_t thread, size_t index, const RawEvent& event) {
     if (event.address == 0 || event.address == UINT64_MAX) protocol_error(where() + " marks epoch " + text(event.address));
     return;
   }
+  if (event.kind == kExitMark) {
+    if (event.size > static_cast<uint64_t>(capture::ExitCause::PythonFinalization)) {
+      protocol_error(where() + " marks an exit of cause " + text(event.size));
+    }
+    if (event.address != 0 || event.stack != 0 || event.heap != 0 || event.reserved != 0) {
+      protocol_error(where() + " is an exit mark with fields set");
+    }
+    return;
+  }
   if (event.kind > static_cast<uint8_t>(capture::EventKind::ReallocIn)) {
     protocol_error(where() + " has kind " + text(event.kind));
   }

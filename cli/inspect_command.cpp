@@ -20,7 +20,7 @@ void inspect(const InspectOptions& options) {
   capture::ReadSummary summary;
   if (options.stats) {
     render::print_header(std::cout, reader.header());
-    render::RecordCounter counter;
+    render::RecordCounter counter(reader.header().time_unit_ns);
     summary = reader.read(counter);
     counter.print(std::cout, summary, options.path);
   } else {

@@ -20,7 +20,10 @@ bool is_allocation(const wire::RawEvent& event) {
 
 // Only heaps released by exact address take part in contested ordering; range
 // heaps (mmap) release ranges and their calls are rare and slow anyway.
-bool orderable(const wire::RawEvent& event, const MergedEventSink& sink) { return !sink.is_range_heap(event.heap); }
+// Nor do exit marks, which touch no address.
+bool orderable(const wire::RawEvent& event, const MergedEventSink& sink) {
+  return event.kind != wire::kExitMark && !sink.is_range_heap(event.heap);
+}
 
 uint64_t address_key(const wire::RawEvent& event) {
   return event.address ^ (static_cast<uint64_t>(event.heap) << 56) ^ (1ull << 63);

@@ -30,7 +30,7 @@ namespace leakspy::recorder {
 class MergedEventSink {
  public:
   virtual ~MergedEventSink() = default;
-  // One event, in merged order, with the start time of its epoch.
+  // One event or exit mark, in merged order, with the start time of its epoch.
   virtual void on_merged_event(uint32_t thread, const wire::RawEvent& event, uint64_t monotonic_ns) = 0;
   // Whether the address is allocated, given every event emitted so far.
   virtual bool is_live(uint8_t heap, uint64_t address) const = 0;

@@ -215,6 +215,13 @@ void RecordingSession::on_merged_event(uint32_t thread, const wire::RawEvent& ra
     records.switch_thread(ThreadIndex(thread));
     current_thread_ = thread;
   }
+  if (raw.kind == wire::kExitMark) {
+    // One is what the agent sends; another is ignored, so that the teardown
+    // begins where the first said.
+    if (!exit_marked_) records.exit({static_cast<capture::ExitCause>(raw.size)});
+    exit_marked_ = true;
+    return;
+  }
   capture::EventRecord event;
   event.kind = static_cast<EventKind>(raw.kind);
   event.heap = HeapId(raw.heap);

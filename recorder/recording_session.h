@@ -125,6 +125,7 @@ class RecordingSession final : public MergedEventSink {
   uint64_t last_converted_units_ = 0;
   bool said_hello_ = false;
   bool said_goodbye_ = false;
+  bool exit_marked_ = false;
   wire::GoodbyeReason goodbye_reason_ = wire::GoodbyeReason::StopRequested;
 };
 

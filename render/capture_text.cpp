@@ -128,6 +128,11 @@ void RecordPrinter::on_note(const capture::NoteRecord& note) {
   line("note") << (note.severity == capture::NoteSeverity::Warning ? "warning: " : "") << note.text << '\n';
 }
 
+void RecordPrinter::on_exit(const capture::ExitRecord& exit) {
+  line("exit") << "the program begins to exit (" << capture::exit_cause_name(exit.cause)
+               << "): the events that follow are its teardown\n";
+}
+
 void RecordPrinter::on_symbol(const capture::SymbolRecord& symbol) {
   line("symbol") << hex_text(symbol.address) << " module=#" << symbol.module.value();
   if (symbol.frames.empty()) out_ << " unresolved";
@@ -199,6 +204,13 @@ void RecordCounter::print(std::ostream& out, const capture::ReadSummary& summary
   }
   out << '\n';
   out << "dropped events: " << dropped_ << '\n';
+  if (exited_) {
+    out << "exit: at " << std::fixed << std::setprecision(3)
+        << static_cast<double>(exit_time_) * static_cast<double>(time_unit_ns_) * 1e-9 << " s ("
+        << capture::exit_cause_name(exit_cause_) << "), then " << teardown_events_
+        << " teardown events (not counted by reports)\n";
+    out.unsetf(std::ios::fixed);
+  }
   if (has_trailer_) {
     out << "unknown frees: " << trailer_.unknown_frees << " (addresses allocated before the recording or by untracked code)\n";
     out << "implicit frees: " << trailer_.implicit_frees << ", late events: " << trailer_.late_events

@@ -35,6 +35,7 @@ class RecordPrinter : public capture::RecordVisitor {
   void on_trailer(const capture::Trailer& trailer);
   void on_python_code(const capture::PythonCodeRecord& code);
   void on_note(const capture::NoteRecord& note);
+  void on_exit(const capture::ExitRecord& exit);
   void on_symbol(const capture::SymbolRecord& symbol);
 
  private:
@@ -51,6 +52,7 @@ class RecordPrinter : public capture::RecordVisitor {
 // Counts records by type, for --stats.
 class RecordCounter : public capture::RecordVisitor {
  public:
+  explicit RecordCounter(uint64_t time_unit_ns) : time_unit_ns_(time_unit_ns) {}
   void on_string(StringId, std::string_view) { ++counts_["string"]; }
   void on_module(const capture::ModuleRecord&) { ++counts_["module"]; }
   void on_module_unload(ModuleId) { ++counts_["module-unload"]; }
@@ -58,11 +60,21 @@ class RecordCounter : public capture::RecordVisitor {
   void on_thread(const capture::ThreadRecord&) { ++counts_["thread"]; }
   void on_thread_end(ThreadIndex) { ++counts_["thread-end"]; }
   void on_node(const capture::NodeRecord&) { ++counts_["node"]; }
-  void on_time(uint64_t) { ++counts_["time"]; }
   void on_switch(ThreadIndex) { ++counts_["switch"]; }
   void on_event(const capture::EventRecord& event) {
     ++events_by_kind_[static_cast<size_t>(event.kind)];
     ++events_;
+    if (exited_) ++teardown_events_;
+  }
+  void on_time(uint64_t units) {
+    ++counts_["time"];
+    time_ = units;
+  }
+  void on_exit(const capture::ExitRecord& exit) {
+    ++counts_["exit"];
+    exit_time_ = time_;
+    exit_cause_ = exit.cause;
+    exited_ = true;
   }
   void on_counters(const capture::CountersRecord&) { ++counts_["counters"]; }
   void on_dropped(const capture::DroppedRecord& dropped) {
@@ -87,6 +99,12 @@ class RecordCounter : public capture::RecordVisitor {
   uint64_t dropped_ = 0;
   capture::Trailer trailer_;
   bool has_trailer_ = false;
+  uint64_t time_unit_ns_;
+  uint64_t time_ = 0;
+  bool exited_ = false;
+  uint64_t exit_time_ = 0;
+  capture::ExitCause exit_cause_ = capture::ExitCause::Exit;
+  uint64_t teardown_events_ = 0;  // after the Exit record
 };
 
 }  // namespace leakspy::render

@@ -31,6 +31,11 @@ nlohmann::json capture_json(const analyze::CaptureModel& model) {
       {"exit_status", model.trailer ? model.trailer->exit_status : 0},
   };
   if (model.read.truncated) capture["truncation"] = model.read.truncation;
+  if (model.exit) {
+    capture["exit"] = {{"seconds", model.seconds(model.exit->time)},
+                       {"cause", capture::exit_cause_name(model.exit->cause)},
+                       {"teardown_events", model.exit->teardown_events}};
+  }
   return capture;
 }
 

@@ -54,6 +54,11 @@ std::string recording_text(const analyze::CaptureModel& model) {
   if (!header.hostname.empty()) text += " on " + header.hostname;
   text += ", " + human_duration(model.duration_seconds());
   text += model.header.attached_mid_run() ? " from the moment leakspy attached" : " from the program's start";
+  if (model.exit) {
+    // The teardown's frees are not releases: reports measure up to here.
+    text += std::string(" to its exit (") + capture::exit_cause_name(model.exit->cause) + "; the " +
+            human_count(model.exit->teardown_events) + " events of its teardown are not counted)";
+  }
   if (model.trailer) {
     switch (model.trailer->target_end) {
       case capture::TargetEnd::Exited:

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "agent/exit_mark.h"
 #include "agent/heap_registry.h"
 #include "agent/notes.h"
 #include "agent/python/allocator_domains.h"
@@ -30,6 +31,7 @@ void note(capture::NoteSeverity severity, int major, int minor, const char* what
 void become_ready() {
   status = poll_python_ready();
   if (status != PythonStatus::Ready) return;
+  if (exit_mark_armed.load(std::memory_order_acquire)) python_finalizing_probe.store(runtime().is_finalizing);
   uint8_t heap = declare_heap("python", 0);
   if (heap != kNoHeap) start_wrapping_allocators(heap);
 }
@@ -60,6 +62,7 @@ void poll_python_support(uint64_t modules_loaded) {
 
 void stop_python_support(bool process_exit) {
   frames_enabled.store(false, std::memory_order_release);
+  python_finalizing_probe.store(nullptr, std::memory_order_relaxed);
   if (status == PythonStatus::Ready) stop_torch_history(process_exit);
   if (!process_exit && status == PythonStatus::Ready) unwrap_allocators(kUnwrapTimeoutNs);
   status = PythonStatus::Absent;

@@ -23,6 +23,10 @@ struct Collector : capture::RecordVisitor {
   void on_node(const capture::NodeRecord& node) { summary.nodes[node.id.value()] = node; }
   void on_python_code(const capture::PythonCodeRecord& code) { summary.python_codes[code.id] = code; }
   void on_note(const capture::NoteRecord& note) { summary.notes.push_back(note); }
+  void on_exit(const capture::ExitRecord& exit) {
+    summary.exits.push_back(exit.cause);
+    summary.events_before_exit.push_back(summary.events);
+  }
   void on_time(uint64_t units) { time = units; }
   void on_event(const capture::EventRecord& event) {
     ++summary.events_by_kind[static_cast<size_t>(event.kind)];

@@ -32,6 +32,8 @@ struct CaptureSummary {
   std::map<uint32_t, capture::ThreadRecord> threads;
   std::map<uint32_t, capture::PythonCodeRecord> python_codes;
   std::vector<capture::NoteRecord> notes;
+  std::vector<capture::ExitCause> exits;    // the Exit records
+  std::vector<uint64_t> events_before_exit;  // events before each of them
   std::vector<LiveEntry> live;  // at the end of the capture
   uint64_t unknown_releases = 0;
   uint64_t implicit_frees = 0;

@@ -198,6 +198,36 @@ TEST_F(ReportModelTest, DamagedTreeEdgesCannotFormCycles) {
   EXPECT_EQ(model.stacks[0].live_bytes, 80u);
 }
 
+TEST_F(ReportModelTest, TheTeardownAfterTheExitIsKeptOutOfTheProgramsLife) {
+  std::string file = path("exit.lspy");
+  {
+    capture::CaptureWriter writer(file, capture::CaptureHeader{});
+    writer.records().node({StackId(1), StackId(0), 0x10});
+    writer.records().time(100);
+    writer.records().event({EventKind::Alloc, HeapId(0), StackId(1), 10, 0x100});
+    writer.records().event({EventKind::Alloc, HeapId(0), StackId(1), 20, 0x200});
+    writer.records().event({EventKind::Free, HeapId(0), StackId(0), 0, 0x100});
+    writer.records().time(500);
+    writer.records().exit({capture::ExitCause::PythonFinalization});
+    writer.records().event({EventKind::Free, HeapId(0), StackId(0), 0, 0x200});
+    writer.records().event({EventKind::Alloc, HeapId(0), StackId(1), 40, 0x300});
+    writer.records().time(900);
+    capture::Trailer trailer;
+    trailer.end_time = 1000;
+    writer.finish(trailer);
+  }
+  CaptureModel model = read_capture_model(file, HeapSelection::parse("host"));
+  ASSERT_TRUE(model.exit.has_value());
+  EXPECT_EQ(model.exit->time, 500u);
+  EXPECT_EQ(model.exit->cause, capture::ExitCause::PythonFinalization);
+  EXPECT_EQ(model.exit->teardown_events, 2u);
+  EXPECT_EQ(model.end_time, 500u) << "the program's life ends where its exit begins";
+  EXPECT_EQ(model.events, 5u);
+  EXPECT_EQ(model.totals.live_bytes, 20u) << "the teardown's free is not a release";
+  EXPECT_EQ(model.totals.allocations, 2u);
+  EXPECT_EQ(model.stacks[1].live_bytes, 20u);
+}
+
 TEST_F(ReportModelTest, ATruncatedCaptureIsReadToItsLastWholeChunk) {
   std::string file = path("cut.lspy");
   test::write_report_fixture(file);

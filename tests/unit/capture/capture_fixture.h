@@ -44,6 +44,7 @@ struct RecordLog : RecordVisitor {
   }
   void on_time(uint64_t units) { lines.push_back("time " + std::to_string(units)); }
   void on_switch(ThreadIndex index) { lines.push_back("switch " + std::to_string(index.value())); }
+  void on_exit(const ExitRecord& exit) { lines.push_back("exit " + std::to_string(static_cast<int>(exit.cause))); }
   void on_event(const EventRecord& event) {
     events.push_back(event);
     lines.push_back("event");

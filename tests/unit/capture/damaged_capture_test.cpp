@@ -131,5 +131,16 @@ TEST_F(DamagedCapture, NewerVersionIsRefusedNamingBothVersions) {
   EXPECT_NE(message.find("upgrade leakspy"), std::string::npos);
 }
 
+// Version 1 has no Exit record (format.h): its files read as they are.
+TEST_F(DamagedCapture, AVersion1CaptureIsRead) {
+  std::string bytes = write_capture("v1.lspy", 3);
+  bytes[8] = 1;
+  write_file(path("old.lspy"), bytes);
+  CaptureReader reader(path("old.lspy"));
+  EXPECT_EQ(reader.header().version, 1u);
+  RecordVisitor ignore;
+  EXPECT_FALSE(reader.read(ignore).truncated);
+}
+
 }  // namespace
 }  // namespace leakspy::capture

@@ -145,12 +145,24 @@ TEST(WireDecoder, AcceptsWhatTheAgentSends) {
 // Kind 12 was counted in a 5-entry array (memory corruption in root's
 // recorder) and written with the wrong type byte (forged records).
 TEST(WireDecoder, RefusesEventKindsThatAreNotEvents) {
-  for (int kind : {5, 12, 14, 16, 255}) {
+  for (int kind : {5, 12, 13, 16, 255}) {
     RawEvent bad = event(EventKind::Alloc, 0x1000);
     bad.kind = static_cast<uint8_t>(kind);
     expect_protocol_error(events(1, {event(EventKind::Alloc, 0x10), bad}), MessageType::Events,
                           "event 1 of thread 1 has kind " + std::to_string(kind));
   }
+}
+
+TEST(WireDecoder, AcceptsAnExitMarkOfAKnownCauseWithNothingElseSet) {
+  RawEvent exit{0, static_cast<uint64_t>(capture::ExitCause::PythonFinalization), 0, kExitMark, 0, 0};
+  WireDecoder decoder;
+  events(1, {event(EventKind::Alloc, 0x10), exit}).decode(decoder, MessageType::Events);
+  RawEvent unknown_cause = exit;
+  unknown_cause.size = 2;
+  expect_protocol_error(events(1, {unknown_cause}), MessageType::Events, "event 0 of thread 1 marks an exit of cause 2");
+  RawEvent with_address = exit;
+  with_address.address = 0x1000;
+  expect_protocol_error(events(1, {with_address}), MessageType::Events, "is an exit mark with fields set");
 }
 
 TEST(WireDecoder, RefusesHeapIdsFrom128) {

@@ -106,6 +106,21 @@ TEST_F(RecordingSessionTest, EventsOfABadKindEndTheRecordingAndWhatCameBeforeIsK
             std::string::npos);
 }
 
+TEST_F(RecordingSessionTest, TheFirstExitMarkBecomesTheExitRecordAtItsPlace) {
+  hello();
+  wire::RawEvent exit{0, static_cast<uint64_t>(capture::ExitCause::PythonFinalization), 0, wire::kExitMark, 0, 0};
+  wire::RawEvent exit_again{0, static_cast<uint64_t>(capture::ExitCause::Exit), 0, wire::kExitMark, 0, 0};
+  events(1, {mark(1), alloc(0x1000, 100), exit, alloc(0x2000, 200), exit_again});
+  seal(1);
+  session_->finish(capture::TargetEnd::Exited, 0);
+  test::CaptureSummary capture = summary();
+  ASSERT_EQ(capture.exits.size(), 1u) << "a second mark is ignored";
+  EXPECT_EQ(capture.exits[0], capture::ExitCause::PythonFinalization);
+  EXPECT_EQ(capture.events_before_exit[0], 1u);
+  EXPECT_EQ(capture.events, 2u) << "the marks are not events";
+  EXPECT_EQ(capture.trailer.total_events(), 2u);
+}
+
 TEST_F(RecordingSessionTest, HeapIdsFrom128AreRefused) {
   hello();
   events(1, {mark(1), alloc(0x1000, 100)});

@@ -35,10 +35,11 @@ void attach_thread_body() {
   }
 }
 
-// Removes the agent from LD_PRELOAD so that programs the target starts are
-// not recorded into this capture, and drops the socket variable.
+// Removes the agent from LD_PRELOAD, so that programs this one starts do not
+// load it, and drops the agent's variables.
 void scrub_environment() {
   unsetenv(leakspy::wire::kSocketVariable);
+  unsetenv(leakspy::wire::kRecordedPidVariable);
   const char* preload = getenv("LD_PRELOAD");
   if (preload == nullptr) return;
   char kept[4096] = {};
@@ -69,9 +70,15 @@ __attribute__((constructor)) void start_from_preload() {
   pthread_atfork(nullptr, nullptr, child_after_fork);
   const char* socket = getenv(leakspy::wire::kSocketVariable);
   if (socket == nullptr || socket[0] == '\0') return;
+  // The recorded process's own programs keep the variables (wire.h): an exec
+  // is followed. A program another process started is not recorded.
+  const char* recorded = getenv(leakspy::wire::kRecordedPidVariable);
+  if (recorded == nullptr || std::strtol(recorded, nullptr, 10) != getpid()) {
+    scrub_environment();
+    return;
+  }
   char path[sizeof(attach_socket_path)] = {};
   std::strncpy(path, socket, sizeof(path) - 1);
-  scrub_environment();
   agent::StartResult result = agent::open_session(path, 0);
   if (result != agent::StartResult::Started) {
     write_stderr("leakspy: the agent could not connect to the recorder; the program runs unrecorded\n");

@@ -4,6 +4,7 @@
 #include <array>
 #include <exception>
 #include <thread>
+#include <unordered_map>
 
 #include "analyze/event_pipe.h"
 #include "analyze/event_replay.h"
@@ -39,11 +40,43 @@ class ModelReader : public capture::RecordVisitor {
   void on_module(const capture::ModuleRecord& module) {
     budget_.charge_tables(sizeof(module) + kMapNodeBytes + module.build_id.size() +
                           module.segments.size() * sizeof(capture::Segment));
-    model_.symbols.add_module(module);
+    model_.symbols.add_module(module, scope_);
   }
   void on_symbol(const capture::SymbolRecord& symbol) {
     budget_.charge_tables(sizeof(symbol) + kMapNodeBytes + symbol.frames.size() * sizeof(capture::SymbolFrame));
-    model_.symbols.add_symbol(symbol);
+    model_.symbols.add_symbol(symbol, scope_);
+  }
+  // The records that follow belong to this process (capture/records.h).
+  // Only a declared process can be one: a scope beyond them is damage.
+  void on_scope(uint32_t process) { scope_ = process < processes_.size() ? process : 0; }
+  void on_process(const capture::ProcessRecord& process) {
+    // Indices are dense from 0: any other is damage, and is ignored.
+    if (process.index != model_.processes.size()) return;
+    ProcessInfo info;
+    info.pid = process.pid;
+    info.parent = process.parent <= process.index ? process.parent : 0;
+    info.origin = process.origin;
+    info.executable = model_.symbols.text(process.executable);
+    for (StringId argument : process.command_line) info.command_line.push_back(model_.symbols.text(argument));
+    info.start_time = time_;
+    budget_.charge_tables(sizeof(info) + kMapNodeBytes + info.executable.size() +
+                          info.command_line.size() * sizeof(std::string));
+    model_.processes.push_back(std::move(info));
+    processes_.resize(std::max(processes_.size(), model_.processes.size()));
+  }
+  void on_process_end(const capture::ProcessEndRecord& end) {
+    if (end.index >= model_.processes.size() || model_.processes[end.index].end) return;
+    model_.processes[end.index].end = end;
+    model_.processes[end.index].end_time = time_;
+    processes_[end.index].ended = true;
+  }
+  void on_thread(const capture::ThreadRecord& thread) {
+    budget_.charge_tables(kMapNodeBytes);
+    thread_processes_[thread.index.value()] = scope_;
+  }
+  void on_switch(ThreadIndex thread) {
+    auto found = thread_processes_.find(thread.value());
+    event_process_ = found != thread_processes_.end() ? found->second : 0;
   }
   void on_python_code(const capture::PythonCodeRecord& code) {
     budget_.charge_tables(sizeof(code) + kMapNodeBytes);
@@ -70,24 +103,34 @@ class ModelReader : public capture::RecordVisitor {
     // A parent is defined before its children; one that is not is unknown:
     // hang the node off the root rather than trust a damaged edge.
     if (parent >= nodes.size() || (parent != 0 && !nodes[parent].defined)) parent = 0;
-    slot = {StackId(parent), node.frame, true};
+    slot = {StackId(parent), scope_, node.frame, true};
     model_.node_order.push_back(id);
   }
   void on_time(uint64_t units) { time_ = units; }
   void on_counters(const capture::CountersRecord& counters) {
     budget_.charge_tables(sizeof(RssSample));
-    model_.rss.push_back({time_, counters.rss_bytes});
+    // The processes' resident sets add up: each one's latest, while it runs.
+    processes_[scope_].rss = counters.rss_bytes;
+    uint64_t rss = 0;
+    for (const ProcessState& process : processes_) rss += process.ended ? 0 : process.rss;
+    model_.rss.push_back({time_, rss});
   }
   void on_dropped(const capture::DroppedRecord& dropped) { dropped_ += dropped.count; }
   void on_trailer(const capture::Trailer& trailer) { model_.trailer = trailer; }
 
+  // The latest exit of any process is the model's: an exec chain's last
+  // program is the one that exits.
   void on_exit(const capture::ExitRecord& exit) {
-    if (!model_.exit) model_.exit = CaptureModel::Exit{time_, exit.cause, 0};
+    ProcessState& process = processes_[scope_];
+    if (process.exited) return;  // the first of a process counts
+    process.exited = true;
+    uint64_t teardown = model_.exit ? model_.exit->teardown_events : 0;
+    model_.exit = CaptureModel::Exit{time_, exit.cause, teardown};
   }
 
   void on_event(const capture::EventRecord& event) {
     ++events_;
-    if (model_.exit) {  // the program's teardown: not part of its life
+    if (processes_[event_process_].exited) {  // the program's teardown: not part of its life
       ++model_.exit->teardown_events;
       return;
     }
@@ -97,7 +140,9 @@ class ModelReader : public capture::RecordVisitor {
     if (!selected_[heap]) return;
     ++counted_events_;
     QueuedEvent queued;
-    queued.address = event.address;
+    // Processes have address spaces of their own: the same address in two
+    // is two blocks. Keyed above the 48 bits of a user-space address.
+    queued.address = event.address | (static_cast<uint64_t>(event_process_) << 48);
     queued.size = event.size;
     queued.time = time_;
     // A stack no Node record could have defined (damage) counts as no stack.
@@ -109,6 +154,13 @@ class ModelReader : public capture::RecordVisitor {
 
   // Hands over what is still batched; the model's own fields are complete.
   void finish() {
+    if (model_.processes.empty()) {  // format version 1: one process, the header's
+      ProcessInfo only;
+      only.pid = model_.header.pid;
+      only.executable = model_.header.executable;
+      only.command_line = model_.header.command_line;
+      model_.processes.push_back(std::move(only));
+    }
     if (batch_ != nullptr && !batch_->empty()) {
       pipe_->push_full(batch_);
       batch_ = nullptr;
@@ -174,6 +226,16 @@ class ModelReader : public capture::RecordVisitor {
   uint64_t counted_events_ = 0;
   uint64_t dropped_ = 0;
   uint32_t node_records_ = 0;
+  struct ProcessState {
+    bool exited = false;  // its Exit record came: its events are teardown
+    bool ended = false;
+    uint64_t rss = 0;
+  };
+  // By process index; one before any Process record (a version 1 capture).
+  std::vector<ProcessState> processes_ = std::vector<ProcessState>(1);
+  std::unordered_map<uint32_t, uint32_t> thread_processes_;
+  uint32_t scope_ = 0;
+  uint32_t event_process_ = 0;
 };
 
 // The replaying thread: drains the pipe until it is closed. It keeps draining
@@ -222,7 +284,7 @@ void CaptureModel::resolve_node_locations() {
     if (!nodes[id].defined) {
       chain_locations_.push_back(SymbolTable::kNoStack);
     } else {
-      std::span<const LocationId> chain = symbols.frame_locations(nodes[id].frame);
+      std::span<const LocationId> chain = symbols.frame_locations(nodes[id].frame, nodes[id].process);
       chain_locations_.insert(chain_locations_.end(), chain.begin(), chain.end());
     }
     span.count = static_cast<uint32_t>(chain_locations_.size()) - span.begin;

@@ -25,8 +25,23 @@ namespace leakspy::analyze {
 
 struct TraceNode {
   StackId parent;  // defined before this node: the tree is acyclic
+  uint32_t process = 0;  // the recorded process whose code `frame` is
   uint64_t frame = 0;
   bool defined = false;  // a Node record said so (stack 0, the root, never is)
+};
+
+// One recorded process (program image) of the capture: its Process record,
+// and its ProcessEnd when the capture has one. A capture without Process
+// records (format version 1) has one, made from its header.
+struct ProcessInfo {
+  uint32_t pid = 0;
+  uint32_t parent = 0;  // index + 1; 0: none
+  capture::ProcessOrigin origin = capture::ProcessOrigin::Started;
+  std::string executable;
+  std::vector<std::string> command_line;
+  uint64_t start_time = 0;  // time units since the start
+  std::optional<capture::ProcessEndRecord> end;
+  uint64_t end_time = 0;
 };
 
 // One Counters record: the target's resident set size at a moment.
@@ -65,6 +80,7 @@ struct CaptureModel {
   uint64_t unknown_frees = 0;   // counted heaps: releases of blocks never seen allocated
   uint64_t implicit_frees = 0;  // counted heaps: allocations over a live block
   std::vector<capture::NoteRecord> notes;
+  std::vector<ProcessInfo> processes;   // by index; never empty once read
   std::vector<GpuHeapLevel> gpu_levels;  // every GPU heap, counted or not: reserved vs allocated
 
   std::vector<TraceNode> nodes;      // by stack id; nodes[0] is the root

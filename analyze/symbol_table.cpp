@@ -12,6 +12,11 @@ std::string_view base_name(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+// Native frames and symbol addresses of different processes (program images)
+// may be equal and mean different code: keyed with the process above the
+// 48 bits of a user-space address. Python frames mean the same everywhere.
+uint64_t native_key(uint32_t process, uint64_t address) { return address | (static_cast<uint64_t>(process) << 48); }
+
 std::string hex(uint64_t value) {
   char text[24];
   std::snprintf(text, sizeof(text), "0x%llx", static_cast<unsigned long long>(value));
@@ -54,13 +59,15 @@ const std::string& SymbolTable::text(StringId id) const {
   return id.value() < strings_.size() ? strings_[id.value()] : kEmpty;
 }
 
-void SymbolTable::add_module(const capture::ModuleRecord& module) {
+void SymbolTable::add_module(const capture::ModuleRecord& module, uint32_t process) {
   modules_[module.id.value()] = {text(module.path), module.load_bias};
-  module_records_.push_back(module);
+  module_records_.push_back({process, module});
   ranges_built_ = false;
 }
 
-void SymbolTable::add_symbol(const capture::SymbolRecord& symbol) { symbols_[symbol.address] = symbol; }
+void SymbolTable::add_symbol(const capture::SymbolRecord& symbol, uint32_t process) {
+  symbols_[native_key(process, symbol.address)] = symbol;
+}
 
 void SymbolTable::add_python_code(const capture::PythonCodeRecord& code) { python_codes_[code.id] = code; }
 
@@ -85,12 +92,12 @@ LocationId SymbolTable::intern(Location location) {
   return it->second;
 }
 
-uint32_t SymbolTable::module_containing(uint64_t address) {
+uint32_t SymbolTable::module_containing(uint32_t process, uint64_t address) {
   if (!ranges_built_) {
     ranges_.clear();
-    for (const capture::ModuleRecord& module : module_records_) {
+    for (const auto& [owner, module] : module_records_) {
       for (const capture::Segment& segment : module.segments) {
-        uint64_t start = module.load_bias + segment.vaddr;
+        uint64_t start = native_key(owner, module.load_bias + segment.vaddr);
         ranges_.push_back({start, start + segment.memsz, module.id.value()});
       }
     }
@@ -100,14 +107,15 @@ uint32_t SymbolTable::module_containing(uint64_t address) {
                      [](const ModuleRange& a, const ModuleRange& b) { return a.start < b.start; });
     ranges_built_ = true;
   }
-  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), address,
+  uint64_t key = native_key(process, address);
+  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), key,
                              [](uint64_t value, const ModuleRange& range) { return value < range.start; });
   if (it == ranges_.begin()) return 0;
   --it;
-  return address < it->end ? it->module : 0;
+  return key < it->end ? it->module : 0;
 }
 
-void SymbolTable::resolve(uint64_t frame, std::vector<LocationId>* out) {
+void SymbolTable::resolve(uint32_t process, uint64_t frame, std::vector<LocationId>* out) {
   if (capture::is_python_frame(frame)) {
     Location location{LocationKind::Python, "", "", capture::python_line(frame), "", 0};
     auto code = python_codes_.find(capture::python_code_id(frame));
@@ -121,11 +129,11 @@ void SymbolTable::resolve(uint64_t frame, std::vector<LocationId>* out) {
     return;
   }
   uint32_t module = 0;
-  auto symbol = symbols_.find(frame);
+  auto symbol = symbols_.find(native_key(process, frame));
   if (symbol != symbols_.end()) {
     module = symbol->second.module.value();
   } else if (frame != 0) {
-    module = module_containing(frame - 1);
+    module = module_containing(process, frame - 1);
   }
   auto module_info = modules_.find(module);
   std::string module_path = module_info != modules_.end() ? module_info->second.path : "";
@@ -141,14 +149,15 @@ void SymbolTable::resolve(uint64_t frame, std::vector<LocationId>* out) {
   out->push_back(intern({LocationKind::Unresolved, "", "", 0, module_path, offset}));
 }
 
-std::span<const LocationId> SymbolTable::frame_locations(uint64_t frame) {
-  auto found = chains_.find(frame);
+std::span<const LocationId> SymbolTable::frame_locations(uint64_t frame, uint32_t process) {
+  uint64_t key = capture::is_python_frame(frame) ? frame : native_key(process, frame);
+  auto found = chains_.find(key);
   if (found == chains_.end()) {
     std::vector<LocationId> resolved;
-    resolve(frame, &resolved);
+    resolve(process, frame, &resolved);
     Chain chain{static_cast<uint32_t>(chain_locations_.size()), static_cast<uint32_t>(resolved.size())};
     chain_locations_.insert(chain_locations_.end(), resolved.begin(), resolved.end());
-    found = chains_.emplace(frame, chain).first;
+    found = chains_.emplace(key, chain).first;
   }
   return {chain_locations_.data() + found->second.begin, found->second.count};
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "capture/records.h"
@@ -47,16 +48,18 @@ class SymbolTable {
   SymbolTable();
 
   void add_string(StringId id, std::string_view text);
-  void add_module(const capture::ModuleRecord& module);
-  void add_symbol(const capture::SymbolRecord& symbol);
+  // Modules and symbols belong to a recorded process (capture::ProcessRecord):
+  // the same address means different code in two of them.
+  void add_module(const capture::ModuleRecord& module, uint32_t process = 0);
+  void add_symbol(const capture::SymbolRecord& symbol, uint32_t process = 0);
   void add_python_code(const capture::PythonCodeRecord& code);
   // A String record's text; "" for an id never defined.
   const std::string& text(StringId id) const;
 
-  // The locations of a frame of the trace tree, innermost first; never empty.
-  // Resolved once per distinct frame and cached; the span is valid until the
-  // next call.
-  std::span<const LocationId> frame_locations(uint64_t frame);
+  // The locations of a frame of the trace tree of `process`, innermost first;
+  // never empty. Resolved once per distinct frame and cached; the span is
+  // valid until the next call.
+  std::span<const LocationId> frame_locations(uint64_t frame, uint32_t process = 0);
 
   // The id of `location`, added when new: for places that come from
   // another capture (capture_diff.h, flame_diff.h).
@@ -83,21 +86,21 @@ class SymbolTable {
   };
 
   LocationId intern(Location location);
-  void resolve(uint64_t frame, std::vector<LocationId>* out);
-  uint32_t module_containing(uint64_t address);
+  void resolve(uint32_t process, uint64_t frame, std::vector<LocationId>* out);
+  uint32_t module_containing(uint32_t process, uint64_t address);
 
   std::vector<std::string> strings_;  // by string id; 0 is ""
   std::unordered_map<uint32_t, ModuleInfo> modules_;
-  std::vector<capture::ModuleRecord> module_records_;
+  std::vector<std::pair<uint32_t, capture::ModuleRecord>> module_records_;  // with their process
   std::vector<ModuleRange> ranges_;  // sorted; built on first need
   bool ranges_built_ = false;
-  std::unordered_map<uint64_t, capture::SymbolRecord> symbols_;
+  std::unordered_map<uint64_t, capture::SymbolRecord> symbols_;  // by process and address
   std::unordered_map<uint32_t, capture::PythonCodeRecord> python_codes_;
 
   std::vector<Location> locations_;
   std::vector<std::string> labels_;
   std::unordered_map<std::string, LocationId> location_ids_;  // by identity key
-  std::unordered_map<uint64_t, Chain> chains_;                // by frame
+  std::unordered_map<uint64_t, Chain> chains_;                // by frame (and process, for native ones)
   std::vector<LocationId> chain_locations_;
 };
 

@@ -26,7 +26,7 @@
 namespace leakspy::capture {
 
 inline constexpr char kMagic[8] = {'L', 'S', 'P', 'Y', 'C', 'A', 'P', '\n'};
-// 2: the Exit record. Readers accept every version from 1.
+// 2: the Exit, Process, ProcessEnd and Scope records. Readers accept every version from 1.
 inline constexpr uint32_t kFormatVersion = 2;  // the one place the version lives
 inline constexpr uint32_t kChunkFrame = 0x4B4E4843;  // "CHNK"
 inline constexpr uint32_t kEndFrame = 0x444E454C;    // "LEND"
@@ -55,6 +55,25 @@ enum class RecordType : uint8_t {
   PythonCode = 0x0E,    // id, filename string id, name string id, first line
   Note = 0x0F,          // severity, text: something the user should know about the recording
   Exit = 0x10,          // cause (ExitCause): the program begins to exit here; what follows is teardown
+  Process = 0x11,       // index, pid, parent index + 1, origin, executable string id, n, n x argument string id
+  ProcessEnd = 0x12,    // index, how (ProcessEndKind), status (zigzag)
+  Scope = 0x13,         // process index: the scoped records that follow belong to it (0 at a chunk's start)
+};
+
+// How a recorded process (one program image) came to be recorded.
+enum class ProcessOrigin : uint8_t {
+  Started = 0,  // the process leakspy started (run) or attached to (record)
+  Exec = 1,     // the program that replaced its parent's by exec: the same pid
+  Child = 2,    // a child process of its parent (fork, spawn)
+};
+
+// How a recorded process ended, as far as the recorder saw it.
+enum class ProcessEndKind : uint8_t {
+  Exec = 0,          // its program was replaced by exec (the next image goes on)
+  Exited = 1,        // status is its exit code
+  Signaled = 2,      // status is the signal number
+  StillRunning = 3,  // the recording stopped and the process lives on
+  Lost = 4,          // its stream ended and its fate is unknown
 };
 
 // What began the program's exit (the Exit record). Frees after it are the

@@ -24,6 +24,7 @@ namespace leakspy::capture {
 inline constexpr uint64_t kMaxModuleSegments = 4096;
 inline constexpr uint64_t kMaxSymbolFrames = 4096;
 inline constexpr uint64_t kMaxCountersHeaps = kMaxHeaps;
+inline constexpr uint64_t kMaxProcessArguments = 1u << 16;
 
 struct RecordVisitor {
   void on_string(StringId, std::string_view) {}
@@ -42,6 +43,9 @@ struct RecordVisitor {
   void on_python_code(const PythonCodeRecord&) {}
   void on_note(const NoteRecord&) {}
   void on_exit(const ExitRecord&) {}
+  void on_process(const ProcessRecord&) {}
+  void on_process_end(const ProcessEndRecord&) {}
+  void on_scope(uint32_t /*process*/) {}
   void on_symbol(const SymbolRecord&) {}
 };
 
@@ -58,6 +62,7 @@ class RecordDecoder {
     in_ = data;
     end_ = data + size;
     delta_ = DeltaState{};
+    visitor_.on_scope(0);  // a chunk starts in process 0's scope
     while (in_ < end_) {
       record_start_ = in_;
       uint8_t type = *in_++;
@@ -239,6 +244,39 @@ class RecordDecoder {
         visitor_.on_exit({static_cast<ExitCause>(cause)});
         return;
       }
+      case RecordType::Process: {
+        ProcessRecord process;
+        process.index = get32();
+        process.pid = get32();
+        process.parent = get32();
+        uint64_t origin = get();
+        if (origin > static_cast<uint64_t>(ProcessOrigin::Child)) fail("unknown process origin");
+        process.origin = static_cast<ProcessOrigin>(origin);
+        process.executable = StringId(get32());
+        uint64_t arguments = get();
+        if (arguments > kMaxProcessArguments || arguments > static_cast<uint64_t>(end_ - in_)) {
+          fail("a process record claims " + std::to_string(arguments) + " arguments");
+        }
+        process.command_line.resize(arguments);
+        for (StringId& argument : process.command_line) argument = StringId(get32());
+        visitor_.on_process(process);
+        return;
+      }
+      case RecordType::ProcessEnd: {
+        ProcessEndRecord end;
+        end.index = get32();
+        uint64_t how = get();
+        if (how > static_cast<uint64_t>(ProcessEndKind::Lost)) fail("unknown process end");
+        end.how = static_cast<ProcessEndKind>(how);
+        int64_t status = zigzag_decode(get());
+        if (status < INT32_MIN || status > INT32_MAX) fail("a process status is out of range");
+        end.status = static_cast<int32_t>(status);
+        visitor_.on_process_end(end);
+        return;
+      }
+      case RecordType::Scope:
+        visitor_.on_scope(get32());
+        return;
       case RecordType::Symbol: {
         SymbolRecord symbol;
         symbol.address = get();

@@ -155,6 +155,29 @@ void RecordEncoder::exit(const ExitRecord& exit) {
   put(static_cast<uint64_t>(exit.cause));
 }
 
+void RecordEncoder::process(const ProcessRecord& process) {
+  put_type(RecordType::Process);
+  put(process.index);
+  put(process.pid);
+  put(process.parent);
+  put(static_cast<uint64_t>(process.origin));
+  put(process.executable.value());
+  put(process.command_line.size());
+  for (StringId argument : process.command_line) put(argument.value());
+}
+
+void RecordEncoder::process_end(const ProcessEndRecord& end) {
+  put_type(RecordType::ProcessEnd);
+  put(end.index);
+  put(static_cast<uint64_t>(end.how));
+  put(zigzag_encode(end.status));
+}
+
+void RecordEncoder::scope(uint32_t process) {
+  put_type(RecordType::Scope);
+  put(process);
+}
+
 void RecordEncoder::symbol(const SymbolRecord& symbol) {
   put_type(RecordType::Symbol);
   put(symbol.address);

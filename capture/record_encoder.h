@@ -36,6 +36,9 @@ class RecordEncoder {
   void python_code(const PythonCodeRecord& code);
   void note(const NoteRecord& note);
   void exit(const ExitRecord& exit);
+  void process(const ProcessRecord& process);
+  void process_end(const ProcessEndRecord& end);
+  void scope(uint32_t process);
   void symbol(const SymbolRecord& symbol);
 
  private:

@@ -31,4 +31,24 @@ const char* exit_cause_name(ExitCause cause) {
   return "unknown";
 }
 
+const char* process_origin_name(ProcessOrigin origin) {
+  switch (origin) {
+    case ProcessOrigin::Started: return "started";
+    case ProcessOrigin::Exec: return "exec";
+    case ProcessOrigin::Child: return "child";
+  }
+  return "unknown";
+}
+
+const char* process_end_name(ProcessEndKind how) {
+  switch (how) {
+    case ProcessEndKind::Exec: return "exec";
+    case ProcessEndKind::Exited: return "exited";
+    case ProcessEndKind::Signaled: return "killed by a signal";
+    case ProcessEndKind::StillRunning: return "still running";
+    case ProcessEndKind::Lost: return "connection lost";
+  }
+  return "unknown";
+}
+
 }  // namespace leakspy::capture

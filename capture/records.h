@@ -114,6 +114,26 @@ struct ExitRecord {
   ExitCause cause = ExitCause::Exit;
 };
 
+// One recorded program image: a process from its start (or from the moment
+// leakspy attached), or from an exec. Every record of a process-scoped type
+// (Module, ModuleUnload, Node, Thread, Symbol, Counters, Exit) belongs to the
+// process of the Scope before it; events belong to their thread's process.
+struct ProcessRecord {
+  uint32_t index = 0;   // from 0, dense, in the order processes joined the recording
+  uint32_t pid = 0;
+  uint32_t parent = 0;  // index + 1 of the process it came from; 0: none
+  ProcessOrigin origin = ProcessOrigin::Started;
+  StringId executable;
+  std::vector<StringId> command_line;
+  bool operator==(const ProcessRecord&) const = default;
+};
+
+struct ProcessEndRecord {
+  uint32_t index = 0;
+  ProcessEndKind how = ProcessEndKind::Lost;
+  int32_t status = 0;
+};
+
 struct CountersRecord {
   uint64_t rss_bytes = 0;
   std::vector<std::pair<HeapId, uint64_t>> live_bytes;  // per heap
@@ -155,5 +175,7 @@ struct Trailer {
 const char* event_kind_name(EventKind kind);
 const char* target_end_name(TargetEnd end);
 const char* exit_cause_name(ExitCause cause);
+const char* process_origin_name(ProcessOrigin origin);
+const char* process_end_name(ProcessEndKind how);
 
 }  // namespace leakspy::capture

@@ -37,6 +37,12 @@ namespace leakspy::wire {
 // How the agent finds the recorder. `leakspy run` puts the address in this
 // environment variable; an attach passes it to leakspy_agent_start.
 inline constexpr char kSocketVariable[] = "LEAKSPY_SOCKET";
+// The pid whose programs are recorded (`leakspy run` sets it in the child it
+// starts). Both variables stay in that process's environment, so that the
+// program an exec replaces it with loads the agent again and is recorded
+// too; a program started by another process (a child's exec) finds another
+// pid here, removes the agent from its environment and stays unrecorded.
+inline constexpr char kRecordedPidVariable[] = "LEAKSPY_PID";
 
 // The address text: "@name" is an abstract unix socket (no file: reachable
 // from any mount namespace, gone with its last descriptor, so nothing is

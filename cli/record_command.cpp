@@ -127,7 +127,10 @@ void record(const RecordOptions& options) {
   loop_options.duration_seconds = options.duration;
   loop_options.target_pidfd = pidfd.get();
   loop_options.signals = &signals;
-  recorder::LoopResult loop = recorder::run_recording_loop(connection, session, loop_options);
+  loop_options.target_pid = options.pid;
+  loop_options.configuration = {options.native};
+  recorder::LoopResult loop =
+      recorder::run_recording_loop(target.listener, std::move(connection), session, loop_options);
 
   // Not leakspy's child: its exit status cannot be known (-1).
   bool exited = loop.target_exited || !attach::read_proc_stat(options.pid);

@@ -95,7 +95,10 @@ void run(const RunOptions& options) {
   loop_options.duration_seconds = options.duration;
   loop_options.target_pidfd = target.pidfd.get();
   loop_options.signals = &signals;
-  recorder::LoopResult loop = recorder::run_recording_loop(connection, session, loop_options);
+  loop_options.target_pid = target.pid;
+  loop_options.configuration = {options.native};
+  recorder::LoopResult loop =
+      recorder::run_recording_loop(listener, std::move(connection), session, loop_options);
 
   exited = recorder::try_wait_for_target(target.pid, &status);
   if (!exited && loop.target_exited) {

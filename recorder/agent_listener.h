@@ -47,6 +47,11 @@ class AgentListener {
     return UniqueFd();
   }
 
+  // Accepts a connection already waiting (poll fd() for one), if process
+  // `peer` made it; else closes it and returns an invalid fd.
+  UniqueFd accept_waiting(pid_t peer) { return accept_for(peer, 0); }
+  int fd() const { return listener_.get(); }
+
   // Connections refused because another process made them.
   int refused() const { return refused_; }
 

@@ -5,17 +5,19 @@
 #include <time.h>
 
 #include <algorithm>
+#include <memory>
+#include <vector>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "recorder/message_stream.h"
-#include "common/clock.h"
 
 namespace leakspy::recorder {
 
 namespace {
 
-constexpr double kStopGraceSeconds = 5.0;      // for the agent to flush after Stop
-constexpr double kExitGraceSeconds = 2.0;      // for the stream to end after the target exits
+constexpr double kStopGraceSeconds = 5.0;      // for the agents to flush after Stop
+constexpr double kExitGraceSeconds = 2.0;      // for the streams to end after the target exits
 
 void send_stop(const UniqueFd& connection) {
   wire::MessageHeader stop{static_cast<uint32_t>(wire::MessageType::Stop), 0};
@@ -23,6 +25,15 @@ void send_stop(const UniqueFd& connection) {
   ssize_t ignored = ::send(connection.get(), &stop, sizeof(stop), MSG_NOSIGNAL | MSG_DONTWAIT);
   (void)ignored;
 }
+
+// One agent's connection and the recorded process its stream feeds.
+struct Connection {
+  Connection(UniqueFd connection, uint32_t recorded_process)
+      : fd(std::move(connection)), stream(fd.get()), process(recorded_process) {}
+  UniqueFd fd;
+  MessageStream stream;
+  uint32_t process;
+};
 
 }  // namespace
 
@@ -37,9 +48,11 @@ void configure_agent(const UniqueFd& connection, const AgentConfiguration& confi
   (void)ignored;
 }
 
-LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& session, const LoopOptions& options) {
+LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, RecordingSession& session,
+                              const LoopOptions& options) {
   LoopResult result;
-  MessageStream stream(connection.get());
+  std::vector<std::unique_ptr<Connection>> connections;
+  connections.push_back(std::make_unique<Connection>(std::move(first), session.add_process(options.target_pid)));
   double start = monotonic_seconds();
   double deadline = options.duration_seconds > 0 ? start + options.duration_seconds : 0;
   double give_up_at = 0;  // set once a stop or an exit makes the end near
@@ -48,62 +61,95 @@ LoopResult run_recording_loop(const UniqueFd& connection, RecordingSession& sess
   auto request_stop = [&] {
     if (result.stop_requested) return;
     result.stop_requested = true;
-    send_stop(connection);
+    for (const auto& connection : connections) send_stop(connection->fd);
     give_up_at = monotonic_seconds() + kStopGraceSeconds;
+  };
+  // A stream ended: its process's events are all in; whether it exited or
+  // exec'd is told by what comes next (add_process, or finish()).
+  bool agent_ended = false;  // the last stream ended with a goodbye that was no exit: nothing follows
+  auto close_connection = [&](size_t index) {
+    uint32_t process = connections[index]->process;
+    StreamStats stats = session.stream_stats(process);
+    session.flush_process(process);
+    result.agent_finished = stats.said_goodbye;
+    connections.erase(connections.begin() + static_cast<ptrdiff_t>(index));
+    if (!connections.empty()) return;
+    // The agent says goodbye at exit before the process is gone; a stream
+    // that ends without goodbye means the process died, or exec'd and its
+    // next program connects. Wait briefly for either, so that the capture
+    // says how it ended.
+    if (stats.said_goodbye && stats.goodbye_reason != wire::GoodbyeReason::ProcessExit) {
+      agent_ended = true;
+      return;
+    }
+    if (!pidfd_open || result.target_exited) return;
+    pollfd fds[2] = {{options.target_pidfd, POLLIN, 0}, {listener.fd(), POLLIN, 0}};
+    if (::poll(fds, 2, static_cast<int>(kExitGraceSeconds * 1000)) > 0 && (fds[0].revents & POLLIN)) {
+      result.target_exited = true;
+      pidfd_open = false;
+    }
   };
 
   for (;;) {
-    pollfd fds[3];
-    nfds_t count = 0;
-    fds[count++] = {connection.get(), POLLIN, 0};
+    if (connections.empty()) {
+      // Nothing more can come once the target is gone, the recording was
+      // stopped, the agent left, or nothing says whether the target lives.
+      if (result.target_exited || result.stop_requested || agent_ended || !pidfd_open) break;
+    }
+    std::vector<pollfd> fds;
+    for (const auto& connection : connections) fds.push_back({connection->fd.get(), POLLIN, 0});
+    size_t listener_index = fds.size();
+    fds.push_back({listener.fd(), static_cast<short>(result.stop_requested ? 0 : POLLIN), 0});
     int signal_index = -1;
     int pid_index = -1;
     if (options.signals != nullptr) {
-      signal_index = static_cast<int>(count);
-      fds[count++] = {options.signals->fd(), POLLIN, 0};
+      signal_index = static_cast<int>(fds.size());
+      fds.push_back({options.signals->fd(), POLLIN, 0});
     }
     if (pidfd_open) {
-      pid_index = static_cast<int>(count);
-      fds[count++] = {options.target_pidfd, POLLIN, 0};
+      pid_index = static_cast<int>(fds.size());
+      fds.push_back({options.target_pidfd, POLLIN, 0});
     }
     double now = monotonic_seconds();
     double wake = 0;
     if (deadline > 0 && !result.stop_requested) wake = deadline;
     if (give_up_at > 0) wake = wake > 0 ? std::min(wake, give_up_at) : give_up_at;
     int timeout_ms = wake > 0 ? std::max(0, static_cast<int>((wake - now) * 1000) + 1) : 1000;
-    int ready = ::poll(fds, count, timeout_ms);
+    int ready = ::poll(fds.data(), fds.size(), timeout_ms);
     if (ready < 0 && errno != EINTR) break;
 
-    if (ready > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-      bool open = stream.read_available();
-      try {
-        stream.drain([&](const wire::MessageHeader& header, const uint8_t* payload) { session.on_message(header, payload); });
-      } catch (const Error& error) {
-        if (error.kind() != ErrorKind::AgentProtocol) throw;
-        // Nothing more is read: what came before the bad message is whole.
-        result.protocol_error = error.what();
-        session.note_protocol_error(error.what());
-        ::shutdown(connection.get(), SHUT_RDWR);
-        break;
-      }
-      if (!open) {
-        SessionStats stats = session.stats();
-        result.agent_finished = stats.agent_said_goodbye;
-        // The agent says goodbye at exit before the process is gone; a stream
-        // that ends without goodbye means the process died. Either way its
-        // exit is moments away: wait for it, so that the capture says how it ended.
-        bool exiting = !stats.agent_said_goodbye || stats.goodbye_reason == wire::GoodbyeReason::ProcessExit;
-        if (exiting && pidfd_open && !result.target_exited) {
-          pollfd exit_fd{options.target_pidfd, POLLIN, 0};
-          result.target_exited = ::poll(&exit_fd, 1, static_cast<int>(kExitGraceSeconds * 1000)) > 0;
+    if (ready > 0) {
+      for (size_t i = connections.size(); i-- > 0;) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        Connection& connection = *connections[i];
+        bool open = connection.stream.read_available();
+        try {
+          connection.stream.drain([&](const wire::MessageHeader& header, const uint8_t* payload) {
+            session.on_message(connection.process, header, payload);
+          });
+        } catch (const Error& error) {
+          if (error.kind() != ErrorKind::AgentProtocol) throw;
+          // Nothing more is read: what came before the bad message is whole.
+          result.protocol_error = error.what();
+          session.note_protocol_error(error.what());
+          for (const auto& other : connections) ::shutdown(other->fd.get(), SHUT_RDWR);
+          return result;
         }
-        break;
+        if (!open) close_connection(i);
+      }
+      if (fds[listener_index].revents & POLLIN) {
+        // The target's next program, after an exec.
+        UniqueFd connection = listener.accept_waiting(options.target_pid);
+        if (connection) {
+          configure_agent(connection, options.configuration);
+          connections.push_back(std::make_unique<Connection>(std::move(connection), session.add_process(options.target_pid)));
+        }
       }
     }
     if (signal_index >= 0 && (fds[signal_index].revents & POLLIN)) {
       int signal = options.signals->take();
       if (signal != 0) {
-        if (result.stop_requested) break;  // a second signal: stop waiting for the agent
+        if (result.stop_requested) break;  // a second signal: stop waiting for the agents
         result.signal = signal;
         request_stop();
       }

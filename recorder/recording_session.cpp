@@ -1,5 +1,4 @@
 #include "recorder/recording_session.h"
-#include "common/clock.h"
 
 #include <fcntl.h>
 #include <sys/utsname.h>
@@ -7,25 +6,23 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <variant>
+
+#include "common/clock.h"
 
 namespace leakspy::recorder {
 
 namespace {
 
-using capture::EventKind;
-
-uint64_t read_rss_bytes(pid_t pid) {
-  char path[64];
-  std::snprintf(path, sizeof(path), "/proc/%d/statm", pid);
-  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd) return 0;
-  char text[128] = {};
-  if (::read(fd.get(), text, sizeof(text) - 1) <= 0) return 0;
-  unsigned long long size = 0;
-  unsigned long long resident = 0;
-  if (std::sscanf(text, "%llu %llu", &size, &resident) != 2) return 0;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+// A file of /proc/PID, read whole (cmdline, at most 64 KiB); "" when unreadable.
+std::string read_proc_file(pid_t pid, const char* name) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return "";
+  std::string text;
+  char block[4096];
+  ssize_t n;
+  while (text.size() < (64u << 10) && (n = ::read(fd.get(), block, sizeof(block))) > 0) text.append(block, n);
+  return text;
 }
 
 }  // namespace
@@ -53,13 +50,14 @@ RecordingSession::RecordingSession(SessionOptions options)
       header_(make_header(options_)),
       writer_(options_.output_file.valid() ? std::move(options_.output_file)
                                            : capture::CaptureFile::create(options_.output_path),
-              header_),
-      merger_(*this) {
+              header_) {
+  heaps_["malloc"] = capture::kHeapMalloc;
+  heaps_["mmap"] = capture::kHeapMmap;
   writer_.records().heap({HeapId(capture::kHeapMalloc), intern("malloc"), 0});
   writer_.records().heap({HeapId(capture::kHeapMmap), intern("mmap"), capture::kHeapFlagRanges});
-  declared_heaps_.set(capture::kHeapMalloc);
-  declared_heaps_.set(capture::kHeapMmap);
 }
+
+RecordingSession::~RecordingSession() = default;
 
 StringId RecordingSession::intern(const std::string& text) {
   if (text.empty()) return StringId(0);
@@ -71,6 +69,18 @@ StringId RecordingSession::intern(const std::string& text) {
   return it->second;
 }
 
+uint32_t RecordingSession::heap_named(const std::string& name, uint64_t flags) {
+  if (!name.empty()) {
+    auto found = heaps_.find(name);
+    if (found != heaps_.end()) return found->second;
+  }
+  if (next_heap_ >= capture::kMaxHeaps) wire::protocol_error("more than " + std::to_string(capture::kMaxHeaps) + " heaps");
+  uint32_t id = next_heap_++;
+  if (!name.empty()) heaps_[name] = id;
+  writer_.records().heap({HeapId(id), intern(name), flags});
+  return id;
+}
+
 uint64_t RecordingSession::to_units(uint64_t monotonic_ns) {
   // Events come in runs with the same epoch time: divide once per run.
   if (monotonic_ns == last_converted_ns_) return last_converted_units_;
@@ -80,132 +90,26 @@ uint64_t RecordingSession::to_units(uint64_t monotonic_ns) {
   return last_converted_units_;
 }
 
-void RecordingSession::on_message(const wire::MessageHeader& header, const uint8_t* payload) {
-  wire::Message message = decoder_.decode(header, payload);
-  if (said_goodbye_) wire::protocol_error("a message after the goodbye");
-  if (!said_hello_ && !std::holds_alternative<wire::HelloMessage>(message)) wire::protocol_error("no hello first");
-  std::visit([this](const auto& decoded) { handle(decoded); }, message);
-  writer_.maybe_flush();
+void RecordingSession::sync_chunk_state() {
+  // A new chunk restarts time and thread deltas and the scope: say them again.
+  if (writer_.records().size() != 0) return;
+  current_scope_ = 0;
+  current_time_ = UINT64_MAX;
+  current_thread_ = UINT32_MAX;
 }
 
-void RecordingSession::note_protocol_error(const std::string& what) {
-  writer_.records().note({capture::NoteSeverity::Warning, "the recording ended early: " + what});
-}
-
-void RecordingSession::handle(const wire::HelloMessage&) {
-  if (said_hello_) wire::protocol_error("a second hello");
-  said_hello_ = true;
-}
-
-void RecordingSession::handle(const wire::EventsMessage& events) {
-  // The decoder's buffer is reused for the next message; the merger copies.
-  merger_.add(events.thread_index, events.events.data(), events.events.size());
-}
-
-void RecordingSession::handle(const wire::NodesMessage& nodes) {
-  for (const wire::WireNode& node : nodes.nodes) {
-    writer_.records().node({StackId(node.id), StackId(node.parent), node.frame});
-    native_frames_.frame_seen(node.frame);
-  }
-}
-
-void RecordingSession::handle(const wire::ThreadMessage& thread) {
-  writer_.records().thread({ThreadIndex(thread.index), thread.tid, intern(std::string(thread.name))});
-}
-
-void RecordingSession::handle(const wire::ThreadEndMessage& end) {
-  ending_threads_.insert(end.index);
-  end_finished_threads();
-}
-
-void RecordingSession::end_finished_threads() {
-  for (auto it = ending_threads_.begin(); it != ending_threads_.end();) {
-    if (merger_.has_pending(*it)) {
-      ++it;
-      continue;
-    }
-    writer_.records().thread_end(ThreadIndex(*it));
-    // Thread indices are never reused: what was kept for this one can go.
-    merger_.forget_thread(*it);
-    drops_by_thread_.erase(*it);
-    it = ending_threads_.erase(it);
-  }
-}
-
-void RecordingSession::handle(const wire::ModuleMessage& module) {
-  capture::ModuleRecord record;
-  record.id = ModuleId(module.id);
-  record.path = intern(std::string(module.path));
-  record.build_id = std::string(module.build_id);
-  record.load_bias = module.load_bias;
-  record.segments.assign(module.segments.begin(), module.segments.end());
-  writer_.records().module(record);
-  native_frames_.module_loaded({module.id, std::string(module.path), record.build_id, record.load_bias,
-                                record.segments});
-}
-
-void RecordingSession::handle(const wire::ModuleUnloadMessage& unload) {
-  writer_.records().module_unload(ModuleId(unload.id));
-  native_frames_.module_unloaded(unload.id);
-}
-
-void RecordingSession::handle(const wire::EpochMessage& epoch) { merger_.set_epoch_time(epoch.epoch, epoch.monotonic_ns); }
-
-void RecordingSession::handle(const wire::SealMessage& seal) {
-  merger_.seal(seal.epoch);
-  end_finished_threads();
-  if (last_event_ns_ >= last_counters_ns_ + options_.counter_interval_ns) write_counters();
-}
-
-void RecordingSession::handle(const wire::DropsMessage& drops) {
-  uint64_t& reported = drops_by_thread_[drops.thread_index];
-  if (drops.total <= reported) return;
-  uint64_t delta = drops.total - reported;
-  reported = drops.total;
-  trailer_.dropped_events += delta;
-  writer_.records().dropped({ThreadIndex(drops.thread_index), delta});
-}
-
-void RecordingSession::handle(const wire::GoodbyeMessage& goodbye) {
-  trailer_.stacks_lost = goodbye.stacks_lost;
-  goodbye_reason_ = goodbye.reason;
-  said_goodbye_ = true;
-}
-
-void RecordingSession::handle(const wire::HeapMessage& heap) {
-  // Twice could flip a heap between blocks and ranges under its live blocks.
-  if (declared_heaps_.test(heap.id.value())) wire::protocol_error("heap " + std::to_string(heap.id.value()) + " declared twice");
-  declared_heaps_.set(heap.id.value());
-  live_.set_range_heap(heap.id, (heap.flags & capture::kHeapFlagRanges) != 0);
-  writer_.records().heap({heap.id, intern(std::string(heap.name)), heap.flags});
-}
-
-void RecordingSession::handle(const wire::PythonCodeMessage& code) {
-  capture::PythonCodeRecord record;
-  record.id = code.id;
-  record.filename = intern(std::string(code.filename));
-  record.name = intern(std::string(code.name));
-  record.first_line = code.first_line;
-  writer_.records().python_code(record);
-}
-
-void RecordingSession::handle(const wire::NoteMessage& note) {
-  capture::NoteRecord record{note.severity, std::string(note.text)};
-  writer_.records().note(record);
-  if (options_.on_note) options_.on_note(record);
-}
-
-void RecordingSession::write_counters() {
-  last_counters_ns_ = last_event_ns_;
-  capture::CountersRecord counters;
-  counters.rss_bytes = read_rss_bytes(options_.pid);
-  counters.live_bytes = live_.live_bytes_by_heap();
-  writer_.records().counters(counters);
-}
-
-void RecordingSession::on_merged_event(uint32_t thread, const wire::RawEvent& raw, uint64_t monotonic_ns) {
+capture::RecordEncoder& RecordingSession::records_of(uint32_t process) {
+  sync_chunk_state();
   capture::RecordEncoder& records = writer_.records();
-  last_event_ns_ = monotonic_ns;
+  if (process != current_scope_) {
+    records.scope(process);
+    current_scope_ = process;
+  }
+  return records;
+}
+
+capture::RecordEncoder& RecordingSession::event_records_of(uint32_t process, uint32_t thread, uint64_t monotonic_ns) {
+  capture::RecordEncoder& records = records_of(process);
   uint64_t time = to_units(monotonic_ns);
   if (time != current_time_) {
     records.time(time);
@@ -215,50 +119,122 @@ void RecordingSession::on_merged_event(uint32_t thread, const wire::RawEvent& ra
     records.switch_thread(ThreadIndex(thread));
     current_thread_ = thread;
   }
-  if (raw.kind == wire::kExitMark) {
-    // One is what the agent sends; another is ignored, so that the teardown
-    // begins where the first said.
-    if (!exit_marked_) records.exit({static_cast<capture::ExitCause>(raw.size)});
-    exit_marked_ = true;
-    return;
-  }
-  capture::EventRecord event;
-  event.kind = static_cast<EventKind>(raw.kind);
-  event.heap = HeapId(raw.heap);
-  event.stack = StackId(raw.stack);
-  event.size = raw.size;
-  event.address = raw.address;
-  live_.apply(event, time);
-  records.event(event);
-  ++trailer_.events_by_kind[raw.kind];  // the decoder passed only kinds 0..4 (marks stay in the merger)
-  writer_.maybe_flush();
-  // A new chunk restarts time and thread deltas; say them again.
-  if (writer_.records().size() == 0) {
-    current_time_ = UINT64_MAX;
-    current_thread_ = UINT32_MAX;
-  }
+  return records;
 }
 
-bool RecordingSession::is_live(uint8_t heap, uint64_t address) const { return live_.is_live(HeapId(heap), address); }
+void RecordingSession::describe_process(capture::ProcessRecord& record, pid_t pid) {
+  if (processes_.empty()) {
+    record.executable = intern(options_.executable);
+    for (const std::string& argument : options_.command_line) record.command_line.push_back(intern(argument));
+    return;
+  }
+  // After an exec: what the process runs now.
+  std::string arguments = read_proc_file(pid, "cmdline");
+  for (size_t begin = 0; begin < arguments.size();) {
+    size_t end = arguments.find('\0', begin);
+    if (end == std::string::npos) end = arguments.size();
+    record.command_line.push_back(intern(arguments.substr(begin, end - begin)));
+    begin = end + 1;
+  }
+  char executable[4096];
+  std::string link = "/proc/" + std::to_string(pid) + "/exe";
+  ssize_t length = ::readlink(link.c_str(), executable, sizeof(executable) - 1);
+  if (length > 0) record.executable = intern(std::string(executable, length));
+}
+
+uint32_t RecordingSession::add_process(pid_t pid) {
+  capture::ProcessRecord record;
+  record.index = static_cast<uint32_t>(processes_.size());
+  record.pid = static_cast<uint32_t>(pid);
+  // The latest image of the same pid is the one this exec replaced.
+  for (uint32_t i = record.index; i-- > 0;) {
+    if (processes_[i].pid != pid) continue;
+    record.parent = i + 1;
+    record.origin = capture::ProcessOrigin::Exec;
+    if (processes_[i].stream) end_process(i, capture::ProcessEndKind::Exec, 0);
+    break;
+  }
+  describe_process(record, pid);
+  // Its start: the time of the next event said again.
+  sync_chunk_state();
+  current_time_ = UINT64_MAX;
+  writer_.records().time(to_units(clock_ns(CLOCK_MONOTONIC)));
+  writer_.records().process(record);
+  processes_.push_back({pid, std::make_unique<AgentStream>(*this, record.index, pid)});
+  writer_.maybe_flush();
+  return record.index;
+}
+
+void RecordingSession::on_message(uint32_t process, const wire::MessageHeader& header, const uint8_t* payload) {
+  AgentStream* stream = processes_.at(process).stream.get();
+  if (stream == nullptr) return;  // ended: an exec replaced it while its last bytes were read
+  stream->on_message(header, payload);
+  writer_.maybe_flush();
+}
+
+void RecordingSession::flush_process(uint32_t process) {
+  if (AgentStream* stream = processes_.at(process).stream.get()) stream->finish();
+  writer_.maybe_flush();
+}
+
+StreamStats RecordingSession::stream_stats(uint32_t process) const {
+  const AgentStream* stream = processes_.at(process).stream.get();
+  return stream != nullptr ? stream->stats() : StreamStats{};
+}
+
+void RecordingSession::end_process(uint32_t process, capture::ProcessEndKind how, int status) {
+  std::unique_ptr<AgentStream>& stream = processes_.at(process).stream;
+  if (!stream) return;
+  processes_[process].replaced = how == capture::ProcessEndKind::Exec;
+  stream->finish();
+  sync_chunk_state();
+  current_time_ = UINT64_MAX;
+  writer_.records().time(to_units(clock_ns(CLOCK_MONOTONIC)));
+  writer_.records().process_end({process, how, status});
+  writer_.maybe_flush();
+  ended_.push_back(std::move(stream));
+}
+
+bool RecordingSession::process_open(uint32_t process) const {
+  return process < processes_.size() && processes_[process].stream != nullptr;
+}
+
+void RecordingSession::note_protocol_error(const std::string& what) {
+  writer_.records().note({capture::NoteSeverity::Warning, "the recording ended early: " + what});
+}
+
+namespace {
+
+capture::ProcessEndKind process_end_of(capture::TargetEnd end) {
+  switch (end) {
+    case capture::TargetEnd::StillRunning: return capture::ProcessEndKind::StillRunning;
+    case capture::TargetEnd::Exited: return capture::ProcessEndKind::Exited;
+    case capture::TargetEnd::Signaled: return capture::ProcessEndKind::Signaled;
+    case capture::TargetEnd::Lost: return capture::ProcessEndKind::Lost;
+  }
+  return capture::ProcessEndKind::Lost;
+}
+
+}  // namespace
 
 void RecordingSession::finish(capture::TargetEnd end, int exit_status) {
-  merger_.seal(UINT64_MAX);
-  ending_threads_.clear();
-  write_counters();
+  for (uint32_t process = 0; process < processes_.size(); ++process) {
+    // The process leakspy started or attached to ended as `end` says; a
+    // later image of another pid is not known here.
+    bool target = processes_[process].pid == options_.pid;
+    end_process(process, target ? process_end_of(end) : capture::ProcessEndKind::Lost, target ? exit_status : 0);
+  }
+  for (const std::unique_ptr<AgentStream>& stream : ended_) stream->add_totals(trailer_);
   trailer_.end_time = to_units(clock_ns(CLOCK_MONOTONIC));
-  trailer_.late_events = merger_.late_events();
-  trailer_.forced_orders = merger_.forced_orders();
-  trailer_.unknown_frees = live_.unknown_releases();
-  trailer_.implicit_frees = live_.implicit_frees();
   trailer_.target_end = end;
   trailer_.exit_status = exit_status;
-  write_symbols();
+  for (const std::unique_ptr<AgentStream>& stream : ended_) write_symbols(*stream);
   writer_.finish(trailer_);
 }
 
 // The symbol table, so that the capture renders anywhere (docs/capture-format.md,
 // "Symbols"). A failure here costs the names, never the recording.
-void RecordingSession::write_symbols() {
+void RecordingSession::write_symbols(const AgentStream& stream) {
   symbolize::SymbolizeOptions options;
   // The target's files are opened as the target would (open_as_target, its
   // view and rights), or inside its own root (a container's files are not at
@@ -269,14 +245,14 @@ void RecordingSession::write_symbols() {
   // `run` started the target with leakspy's own rights; `record` did not.
   options.target_has_leakspys_rights = !options_.attached;
   try {
-    for (const symbolize::FrameSymbol& symbol : native_frames_.symbolize(options)) {
+    for (const symbolize::FrameSymbol& symbol : stream.native_frames().symbolize(options)) {
       capture::SymbolRecord record;
       record.address = symbol.address;
       record.module = ModuleId(symbol.module_id);
       for (const symbolize::SourceFrame& frame : symbol.frames) {
         record.frames.push_back({intern(frame.function), intern(frame.file), frame.line});
       }
-      writer_.records().symbol(record);
+      records_of(stream.process()).symbol(record);
       writer_.maybe_flush();
     }
   } catch (const std::exception& error) {
@@ -286,12 +262,21 @@ void RecordingSession::write_symbols() {
 
 SessionStats RecordingSession::stats() const {
   SessionStats stats;
-  stats.events = trailer_.total_events();
-  stats.dropped = trailer_.dropped_events;
-  stats.live_blocks = live_.live_blocks();
-  for (const auto& [heap, bytes] : live_.live_bytes_by_heap()) stats.live_bytes += bytes;
-  stats.agent_said_goodbye = said_goodbye_;
-  stats.goodbye_reason = goodbye_reason_;
+  capture::Trailer totals;
+  auto add = [&](const AgentStream& stream) {
+    stream.add_totals(totals);
+    if (processes_[stream.process()].replaced) return;  // its memory went with its program
+    StreamStats stream_stats = stream.stats();
+    stats.live_blocks += stream_stats.live_blocks;
+    stats.live_bytes += stream_stats.live_bytes;
+  };
+  for (const Process& process : processes_) {
+    if (process.stream) add(*process.stream);
+  }
+  for (const std::unique_ptr<AgentStream>& stream : ended_) add(*stream);
+  stats.events = totals.total_events();
+  stats.dropped = totals.dropped_events;
+  stats.processes = static_cast<uint32_t>(processes_.size());
   return stats;
 }
 

@@ -1,31 +1,23 @@
 #pragma once
-// Turns the agent's messages into a capture: interns strings, merges the
-// per-thread event batches (EpochMerger), keeps the live set for the counters
-// and the trailer, and writes everything through CaptureWriter. It sees the
-// agent's messages only as WireDecoder's checked values, and checks what
-// depends on the order of messages (hello first, nothing after goodbye, a heap
-// declared once). A message that breaks the protocol throws before it changes
-// anything: everything before it stays whole, and finish() still writes it.
-// Not thread-safe. Throws Error on an unwritable file, Error(AgentProtocol)
-// on a broken protocol.
+// Turns the agents' streams into one capture: one agent per recorded program
+// image (agent_stream.h), their records written through one CaptureWriter.
 
 #include <sys/types.h>
 
 #include <bitset>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "analyze/live_set.h"
 #include "capture/capture_writer.h"
 #include "capture/wire.h"
 #include "capture/wire_decoder.h"
-#include "recorder/epoch_merger.h"
-#include "symbolize/native_frame_set.h"
+#include "recorder/agent_stream.h"
 #include "symbolize/symbol_types.h"
 
 namespace leakspy::recorder {
@@ -53,53 +45,72 @@ struct SessionStats {
   uint64_t events = 0;
   uint64_t dropped = 0;
   uint64_t live_blocks = 0;
-  uint64_t live_bytes = 0;  // all heaps
-  bool agent_said_goodbye = false;
-  wire::GoodbyeReason goodbye_reason = wire::GoodbyeReason::StopRequested;
+  uint64_t live_bytes = 0;  // all heaps, every process
+  uint32_t processes = 0;   // program images recorded (an exec makes one more)
 };
 
-class RecordingSession final : public MergedEventSink {
+// The capture as a whole: its header, strings, heaps (one id per name for all
+// processes), the recorded processes and their streams (agent_stream.h), the
+// trailer. Not thread-safe. Throws Error on an unwritable file,
+// Error(AgentProtocol) on a broken protocol (from a stream's message, before
+// it changed anything: everything before it stays whole, and finish() still
+// writes it).
+class RecordingSession {
  public:
   explicit RecordingSession(SessionOptions options);
+  ~RecordingSession();
 
-  // One message from the agent: `payload` holds header.length bytes, and
-  // wire::check_header(header) has passed.
-  void on_message(const wire::MessageHeader& header, const uint8_t* payload);
+  // A new agent connection, of process `pid`: a new recorded process, with
+  // its Process record. The first is the process of SessionOptions (origin
+  // Started); a later one with the pid of an earlier is that process after
+  // an exec. Returns its index.
+  uint32_t add_process(pid_t pid);
+  // One message of process `process`'s agent.
+  void on_message(uint32_t process, const wire::MessageHeader& header, const uint8_t* payload);
+  // Its agent's stream ended: emits every event it still held (its end is
+  // told later, by an exec or finish()).
+  void flush_process(uint32_t process);
+  StreamStats stream_stats(uint32_t process) const;
+  // Emits what it still held and its ProcessEnd record.
+  void end_process(uint32_t process, capture::ProcessEndKind how, int status);
   // The recording ends at a message that broke the protocol: says so in the
   // capture (a warning note), before finish().
   void note_protocol_error(const std::string& what);
-  // Emits everything still held, then the trailer and the end mark.
+  // Ends every process still open with `end`, then writes the symbols, the
+  // trailer and the end mark.
   void finish(capture::TargetEnd end, int exit_status);
 
   SessionStats stats() const;
+  bool process_open(uint32_t process) const;
   const std::string& path() const { return writer_.path(); }
 
-  // MergedEventSink
-  void on_merged_event(uint32_t thread, const wire::RawEvent& event, uint64_t monotonic_ns) override;
-  bool is_live(uint8_t heap, uint64_t address) const override;
-  bool is_range_heap(uint8_t heap) const override { return live_.is_range_heap(HeapId(heap)); }
+  // What AgentStream writes through: the encoder in `process`'s scope, with
+  // the chunk's time and thread said before an event.
+  capture::RecordEncoder& records_of(uint32_t process);
+  capture::RecordEncoder& event_records_of(uint32_t process, uint32_t thread, uint64_t monotonic_ns);
+  void maybe_flush() { writer_.maybe_flush(); }
+  StringId intern(const std::string& text);
+  uint32_t heap_named(const std::string& name, uint64_t flags);
+  uint32_t new_thread() { return next_thread_++; }
+  uint32_t new_node() { return next_node_++; }
+  uint32_t new_module() { return next_module_++; }
+  uint32_t new_code() { return next_code_++; }
+  uint64_t counter_interval_ns() const { return options_.counter_interval_ns; }
+  void tell_note(const capture::NoteRecord& note) const {
+    if (options_.on_note) options_.on_note(note);
+  }
 
  private:
+  struct Process {
+    pid_t pid = 0;
+    std::unique_ptr<AgentStream> stream;  // null once ended
+    bool replaced = false;                // by an exec: nothing of it is live any more
+  };
   static capture::CaptureHeader make_header(const SessionOptions& options);
-  StringId intern(const std::string& text);
   uint64_t to_units(uint64_t monotonic_ns);
-  void handle(const wire::HelloMessage& hello);
-  void handle(const wire::EventsMessage& events);
-  void handle(const wire::NodesMessage& nodes);
-  void handle(const wire::ThreadMessage& thread);
-  void handle(const wire::ThreadEndMessage& end);
-  void handle(const wire::ModuleMessage& module);
-  void handle(const wire::ModuleUnloadMessage& unload);
-  void handle(const wire::EpochMessage& epoch);
-  void handle(const wire::SealMessage& seal);
-  void handle(const wire::DropsMessage& drops);
-  void handle(const wire::GoodbyeMessage& goodbye);
-  void handle(const wire::HeapMessage& heap);
-  void handle(const wire::PythonCodeMessage& code);
-  void handle(const wire::NoteMessage& note);
-  void write_counters();
-  void write_symbols();
-  void end_finished_threads();
+  void sync_chunk_state();
+  void write_symbols(const AgentStream& stream);
+  void describe_process(capture::ProcessRecord& record, pid_t pid);
 
   SessionOptions options_;
   // The target's root, held open from the start: its files stay reachable
@@ -107,26 +118,22 @@ class RecordingSession final : public MergedEventSink {
   UniqueFd target_root_;
   capture::CaptureHeader header_;
   capture::CaptureWriter writer_;
-  wire::WireDecoder decoder_;
-  EpochMerger merger_;
-  analyze::LiveSet live_;
   capture::Trailer trailer_;
+  std::vector<Process> processes_;
+  std::vector<std::unique_ptr<AgentStream>> ended_;  // kept for their symbols and totals
   std::unordered_map<std::string, StringId> strings_;
+  std::map<std::string, uint32_t> heaps_;  // name -> the capture's id
   uint32_t next_string_ = 1;
-  std::map<uint32_t, uint64_t> drops_by_thread_;  // of threads not yet ended
-  std::bitset<capture::kMaxHeaps> declared_heaps_;
-  std::set<uint32_t> ending_threads_;  // ThreadEnd received, events still held
-  symbolize::NativeFrameSet native_frames_;  // every frame of the trace tree, symbolized at finish()
+  uint32_t next_heap_ = wire::kFirstDeclaredHeap;
+  uint32_t next_thread_ = 1;
+  uint32_t next_node_ = 1;
+  uint32_t next_module_ = 1;
+  uint32_t next_code_ = 1;
+  uint32_t current_scope_ = 0;
   uint64_t current_time_ = UINT64_MAX;
   uint32_t current_thread_ = UINT32_MAX;
-  uint64_t last_counters_ns_ = 0;
-  uint64_t last_event_ns_ = 0;
   uint64_t last_converted_ns_ = UINT64_MAX;
   uint64_t last_converted_units_ = 0;
-  bool said_hello_ = false;
-  bool said_goodbye_ = false;
-  bool exit_marked_ = false;
-  wire::GoodbyeReason goodbye_reason_ = wire::GoodbyeReason::StopRequested;
 };
 
 }  // namespace leakspy::recorder

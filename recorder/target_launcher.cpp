@@ -24,6 +24,20 @@ bool is_variable(const char* entry, const char* name) {
   return std::strncmp(entry, name, length) == 0 && entry[length] == '=';
 }
 
+// Writes `value` into `out` (room for `width` characters) as decimal digits,
+// then a NUL. Async-signal-safe: the child runs it between fork and exec.
+void write_decimal(char* out, size_t width, unsigned long value) {
+  char digits[24];
+  size_t count = 0;
+  do {
+    digits[count++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0 && count < sizeof(digits));
+  if (count > width) count = width;
+  for (size_t i = 0; i < count; ++i) out[i] = digits[count - 1 - i];
+  out[count] = '\0';
+}
+
 }  // namespace
 
 LaunchedTarget launch_target(const std::vector<std::string>& command, const std::string& agent_path,
@@ -36,15 +50,19 @@ LaunchedTarget launch_target(const std::vector<std::string>& command, const std:
   std::vector<std::string> environment;
   const char* preload = std::getenv("LD_PRELOAD");
   for (char** entry = environ; *entry != nullptr; ++entry) {
-    if (!is_variable(*entry, "LD_PRELOAD") && !is_variable(*entry, wire::kSocketVariable)) {
+    if (!is_variable(*entry, "LD_PRELOAD") && !is_variable(*entry, wire::kSocketVariable) &&
+        !is_variable(*entry, wire::kRecordedPidVariable)) {
       environment.emplace_back(*entry);
     }
   }
   environment.push_back("LD_PRELOAD=" + agent_path + (preload != nullptr && preload[0] ? ":" + std::string(preload) : ""));
   environment.push_back(std::string(wire::kSocketVariable) + "=" + socket_path);
+  // The child's pid, written by the child itself (room for 10 digits).
+  environment.push_back(std::string(wire::kRecordedPidVariable) + "=0000000000");
   std::vector<char*> envp;
   for (std::string& entry : environment) envp.push_back(entry.data());
   envp.push_back(nullptr);
+  char* recorded_pid = environment.back().data() + sizeof(wire::kRecordedPidVariable);
   std::vector<std::string> args = command;
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -60,6 +78,7 @@ LaunchedTarget launch_target(const std::vector<std::string>& command, const std:
   pid_t pid = fork();
   if (pid < 0) throw_errno(ErrorKind::TargetStart, "cannot start " + command[0] + ": fork");
   if (pid == 0) {
+    write_decimal(recorded_pid, 10, static_cast<unsigned long>(getpid()));
     sigprocmask(SIG_SETMASK, &child_signal_mask, nullptr);
     if (root.empty() || (chroot(root.c_str()) == 0 && chdir("/") == 0)) execvpe(argv[0], argv.data(), envp.data());
     int error = errno;

@@ -133,6 +133,31 @@ void RecordPrinter::on_exit(const capture::ExitRecord& exit) {
                << "): the events that follow are its teardown\n";
 }
 
+void RecordPrinter::on_process(const capture::ProcessRecord& process) {
+  auto text = [&](StringId id) {
+    auto found = strings_.find(id.value());
+    return found != strings_.end() ? found->second : std::string();
+  };
+  line("process") << '#' << process.index << " pid=" << process.pid << ' '
+                  << capture::process_origin_name(process.origin);
+  if (process.parent != 0) out_ << " of #" << process.parent - 1;
+  out_ << " executable=" << quoted(text(process.executable)) << " command=";
+  for (size_t i = 0; i < process.command_line.size(); ++i) out_ << (i ? " " : "") << quoted(text(process.command_line[i]));
+  out_ << '\n';
+}
+
+void RecordPrinter::on_process_end(const capture::ProcessEndRecord& end) {
+  line("process-end") << '#' << end.index << ' ' << capture::process_end_name(end.how) << " status=" << end.status
+                      << '\n';
+}
+
+void RecordPrinter::on_scope(uint32_t process) {
+  // Said at every chunk's start too: printed only when it changes.
+  if (process == scope_) return;
+  scope_ = process;
+  line("scope") << "process #" << process << '\n';
+}
+
 void RecordPrinter::on_symbol(const capture::SymbolRecord& symbol) {
   line("symbol") << hex_text(symbol.address) << " module=#" << symbol.module.value();
   if (symbol.frames.empty()) out_ << " unresolved";

@@ -36,6 +36,9 @@ class RecordPrinter : public capture::RecordVisitor {
   void on_python_code(const capture::PythonCodeRecord& code);
   void on_note(const capture::NoteRecord& note);
   void on_exit(const capture::ExitRecord& exit);
+  void on_process(const capture::ProcessRecord& process);
+  void on_process_end(const capture::ProcessEndRecord& end);
+  void on_scope(uint32_t process);
   void on_symbol(const capture::SymbolRecord& symbol);
 
  private:
@@ -47,6 +50,7 @@ class RecordPrinter : public capture::RecordVisitor {
   std::unordered_map<uint32_t, std::string> strings_;
   std::unordered_map<uint32_t, uint32_t> heap_names_;
   uint64_t time_ = 0;
+  uint32_t scope_ = 0;
 };
 
 // Counts records by type, for --stats.
@@ -84,6 +88,8 @@ class RecordCounter : public capture::RecordVisitor {
   void on_python_code(const capture::PythonCodeRecord&) { ++counts_["python-code"]; }
   void on_note(const capture::NoteRecord&) { ++counts_["note"]; }
   void on_symbol(const capture::SymbolRecord&) { ++counts_["symbol"]; }
+  void on_process(const capture::ProcessRecord&) { ++counts_["process"]; }
+  void on_process_end(const capture::ProcessEndRecord&) { ++counts_["process-end"]; }
   void on_trailer(const capture::Trailer& trailer) {
     ++counts_["trailer"];
     trailer_ = trailer;

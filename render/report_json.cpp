@@ -31,6 +31,21 @@ nlohmann::json capture_json(const analyze::CaptureModel& model) {
       {"exit_status", model.trailer ? model.trailer->exit_status : 0},
   };
   if (model.read.truncated) capture["truncation"] = model.read.truncation;
+  nlohmann::json processes = nlohmann::json::array();
+  for (const analyze::ProcessInfo& process : model.processes) {
+    nlohmann::json entry = {{"pid", process.pid},
+                            {"origin", capture::process_origin_name(process.origin)},
+                            {"executable", process.executable},
+                            {"command", process.command_line},
+                            {"start_seconds", model.seconds(process.start_time)}};
+    if (process.parent != 0) entry["parent"] = process.parent - 1;
+    if (process.end) {
+      entry["end"] = capture::process_end_name(process.end->how);
+      entry["end_seconds"] = model.seconds(process.end_time);
+    }
+    processes.push_back(std::move(entry));
+  }
+  capture["processes"] = std::move(processes);
   if (model.exit) {
     capture["exit"] = {{"seconds", model.seconds(model.exit->time)},
                        {"cause", capture::exit_cause_name(model.exit->cause)},

@@ -41,6 +41,20 @@ std::string command_text(const capture::CaptureHeader& header) {
   return text.empty() ? display_argument(header.executable) : text;
 }
 
+std::string programs_text(const analyze::CaptureModel& model) {
+  std::string text;
+  for (const analyze::ProcessInfo& process : model.processes) {
+    if (!text.empty()) text += process.origin == capture::ProcessOrigin::Exec ? " -exec-> " : ", ";
+    std::string program;
+    for (const std::string& argument : process.command_line) {
+      if (!program.empty()) program += ' ';
+      program += display_argument(argument);
+    }
+    text += program.empty() ? display_argument(process.executable) : program;
+  }
+  return text;
+}
+
 std::string totals_text(const analyze::CaptureModel& model) {
   const analyze::StackTotals& totals = model.totals;
   return human_bytes(totals.live_bytes) + " live at the end, peak " + human_bytes(totals.peak_bytes) + " at " +
@@ -98,6 +112,8 @@ std::vector<std::string> caveats(const analyze::CaptureModel& model) {
 void print_summary_lines(std::ostream& out, const analyze::CaptureModel& model) {
   out << "command    " << command_text(model.header) << '\n';
   out << "recorded   " << recording_text(model) << '\n';
+  // An exec wrapper (env, sh -c 'exec ...', a pyenv shim): the programs it handed over to.
+  if (model.processes.size() > 1) out << "programs   " << programs_text(model) << '\n';
   out << "heaps      ";
   for (size_t i = 0; i < model.counted_heaps.size(); ++i) out << (i ? ", " : "") << model.counted_heaps[i];
   if (model.counted_heaps.empty()) out << "none";

@@ -16,6 +16,9 @@ namespace leakspy::render {
 // The recorded command line, or the executable when there is none.
 std::string command_text(const capture::CaptureHeader& header);
 
+// The recorded programs in order: "env A=1 python3 app.py -exec-> /usr/bin/python3 app.py".
+std::string programs_text(const analyze::CaptureModel& model);
+
 // "3.91 MiB live at the end, peak 3.91 MiB at 170 ms, 4.27 MiB allocated in 5,001 allocations"
 std::string totals_text(const analyze::CaptureModel& model);
 

@@ -27,9 +27,10 @@ TEST(AgentDlopen, PatchesALibraryLoadedLaterAndRestoresItAtStop) {
   options.pid = host.pid();
   options.attached = true;
   recorder::RecordingSession session(std::move(options));
+  uint32_t process = session.add_process(host.pid());
   recorder::MessageStream stream(connection.get());
   auto feed = [&](const wire::MessageHeader& header, const uint8_t* payload) {
-    session.on_message(header, payload);
+    session.on_message(process, header, payload);
   };
 
   ASSERT_TRUE(host.wait_for_output("allocated", 15)) << host.output();
@@ -38,7 +39,7 @@ TEST(AgentDlopen, PatchesALibraryLoadedLaterAndRestoresItAtStop) {
   ASSERT_EQ(::send(connection.get(), &stop, sizeof(stop), MSG_NOSIGNAL), static_cast<ssize_t>(sizeof(stop)));
   while (stream.read_available()) stream.drain(feed);  // until the agent closes the socket
   stream.drain(feed);
-  EXPECT_TRUE(session.stats().agent_said_goodbye);
+  EXPECT_TRUE(session.stream_stats(process).said_goodbye);
 
   host.close_stdin();
   EXPECT_EQ(host.wait(15), 0);

@@ -32,6 +32,7 @@ class RecordingSessionTest : public ::testing::Test {
     options.output_path = directory_ + "/session.lspy";
     options.pid = getpid();
     session_ = std::make_unique<RecordingSession>(std::move(options));
+    process_ = session_->add_process(getpid());
   }
   void TearDown() override {
     session_.reset();
@@ -48,7 +49,7 @@ class RecordingSessionTest : public ::testing::Test {
   void send_bytes(wire::MessageType type, const std::vector<uint8_t>& payload) {
     wire::MessageHeader header{static_cast<uint32_t>(type), static_cast<uint32_t>(payload.size())};
     wire::check_header(header);
-    session_->on_message(header, payload.data());
+    session_->on_message(process_, header, payload.data());
   }
   void hello() { send(wire::MessageType::Hello, wire::Hello{wire::kWireVersion, 1, 1, 0, 32768}); }
   void events(uint32_t thread, const std::vector<wire::RawEvent>& list) {
@@ -81,6 +82,7 @@ class RecordingSessionTest : public ::testing::Test {
 
   std::string directory_;
   std::unique_ptr<RecordingSession> session_;
+  uint32_t process_ = 0;
 };
 
 // The reviewer's case: 64 events of kind 12 corrupted root's recorder's heap.
@@ -154,7 +156,8 @@ TEST_F(RecordingSessionTest, AHeapIsDeclaredOnce) {
   std::string error = end_with_protocol_error(
       [&] { send(wire::MessageType::Heap, wire::WireHeap{5, 2, capture::kHeapFlagRanges}, name); });
   EXPECT_NE(error.find("heap 5 declared twice"), std::string::npos) << error;
-  EXPECT_EQ(summary().heap_names.at(5), "py");
+  // The capture numbers heaps by name for all processes: the first declared one is 2.
+  EXPECT_EQ(summary().heap_names.at(wire::kFirstDeclaredHeap), "py");
 }
 
 }  // namespace

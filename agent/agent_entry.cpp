@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "agent/agent_thread.h"
+#include "agent/child_announcer.h"
 #include "agent/session.h"
 #include "agent/thread_state.h"
 #include "capture/wire.h"
@@ -64,7 +65,11 @@ void scrub_environment() {
   }
 }
 
-void child_after_fork() { agent::abandon_session_in_child(); }
+// A fork of a recorded process: not recorded (only its exec is, with
+// --subprocesses); the recorder hears of it.
+void child_after_fork() {
+  if (agent::abandon_session_in_child()) agent::announce_unrecorded_child(true);
+}
 
 __attribute__((constructor)) void start_from_preload() {
   pthread_atfork(nullptr, nullptr, child_after_fork);
@@ -72,8 +77,11 @@ __attribute__((constructor)) void start_from_preload() {
   if (socket == nullptr || socket[0] == '\0') return;
   // The recorded process's own programs keep the variables (wire.h): an exec
   // is followed. A program another process started is not recorded.
+  agent::remember_recorder_address(socket);
   const char* recorded = getenv(leakspy::wire::kRecordedPidVariable);
-  if (recorded == nullptr || std::strtol(recorded, nullptr, 10) != getpid()) {
+  bool every_program = recorded != nullptr && std::strcmp(recorded, leakspy::wire::kEveryPid) == 0;
+  if (!every_program && (recorded == nullptr || std::strtol(recorded, nullptr, 10) != getpid())) {
+    agent::announce_unrecorded_child(false);
     scrub_environment();
     return;
   }
@@ -106,6 +114,7 @@ extern "C" __attribute__((visibility("default"))) int leakspy_agent_start(const 
   }
   if (!agent::claim_session()) return static_cast<int>(agent::StartResult::AlreadyRecording);
   std::strcpy(attach_socket_path, socket_path);
+  agent::remember_recorder_address(socket_path);
   if (agent::start_agent_thread("leakspy-agent", attach_thread_body)) return 0;
   agent::release_session_claim();
   return static_cast<int>(agent::StartResult::InitFailed);

@@ -201,10 +201,12 @@ void finish_session_at_exit() {
   }
 }
 
-void abandon_session_in_child() {
+bool abandon_session_in_child() {
+  bool was_running = session_state.load(std::memory_order_relaxed) == Running;
   tracking.store(false, std::memory_order_relaxed);
   transport.close();  // the child's copy only; the parent's connection is untouched
   session_state.store(Idle, std::memory_order_relaxed);
+  return was_running;
 }
 
 }  // namespace leakspy::agent

@@ -31,7 +31,8 @@ void run_writer_loop();
 void cancel_session();
 // Called at process exit: asks the writer to flush and waits for it (bounded).
 void finish_session_at_exit();
-// Called in the child after fork(): tracking off, the socket closed, no writer.
-void abandon_session_in_child();
+// Called in the child after fork(): tracking off, the socket closed, no
+// writer. Returns whether a session was running (in the parent).
+bool abandon_session_in_child();
 
 }  // namespace leakspy::agent

@@ -1,6 +1,7 @@
 #include "analyze/call_sites.h"
 
 #include <algorithm>
+#include <set>
 #include <unordered_map>
 
 #include "analyze/allocation_functions.h"
@@ -81,16 +82,23 @@ std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, SiteR
   std::vector<LocationId> sites = site_of_each_stack(model, rule);
   std::unordered_map<uint32_t, size_t> index;
   std::vector<CallSite> result;
+  std::vector<std::set<uint32_t>> pids;  // per site
   for (size_t stack = 0; stack < model.stacks.size(); ++stack) {
     const StackTotals& totals = model.stacks[stack];
     if (totals.empty()) continue;
     LocationId site = stack < sites.size() ? sites[stack] : SymbolTable::kNoStack;
     auto [it, inserted] = index.try_emplace(site.value(), result.size());
-    if (inserted) result.push_back({site, {}, 0});
+    if (inserted) {
+      result.push_back({site, {}, 0, 0});
+      pids.emplace_back();
+    }
     CallSite& entry = result[it->second];
     entry.totals.add(totals);
     ++entry.stacks;
+    uint32_t process = stack < model.nodes.size() ? model.nodes[stack].process : 0;
+    if (process < model.processes.size()) pids[it->second].insert(model.processes[process].pid);
   }
+  for (size_t i = 0; i < result.size(); ++i) result[i].processes = static_cast<uint32_t>(std::max<size_t>(1, pids[i].size()));
   const SymbolTable& symbols = model.symbols;
   std::sort(result.begin(), result.end(), [&](const CallSite& a, const CallSite& b) {
     uint64_t va = metric_value(a.totals, metric);

@@ -25,7 +25,8 @@ enum class SiteRule {
 struct CallSite {
   LocationId location;
   StackTotals totals;
-  uint32_t stacks = 0;  // how many distinct stacks reach it
+  uint32_t stacks = 0;     // how many distinct stacks reach it
+  uint32_t processes = 0;  // in how many processes (distinct pids: an exec keeps its pid)
 };
 
 // Whether a Python file is a library's rather than the program's: under

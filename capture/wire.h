@@ -116,12 +116,19 @@ struct MessageHeader {
 static_assert(sizeof(MessageHeader) == 8);
 
 inline constexpr uint32_t kHelloAttached = 1u << 0;  // started in a running process
+// A child process that is not recorded says so and hangs up: so that the
+// recording can say what it missed. The hello is all it sends.
+inline constexpr uint32_t kHelloNotRecorded = 1u << 1;
+inline constexpr uint32_t kHelloForked = 1u << 2;  // with kHelloNotRecorded: a fork that did not exec
+// `leakspy run --subprocesses` sets kRecordedPidVariable to this: every
+// program of the process tree is recorded.
+inline constexpr char kEveryPid[] = "all";
 
 struct Hello {
   uint32_t wire_version;
   uint32_t pid;
   uint64_t monotonic_ns;  // CLOCK_MONOTONIC when the agent started
-  uint32_t flags;         // kHelloAttached
+  uint32_t flags;         // kHelloAttached, kHelloNotRecorded, kHelloForked
   uint32_t ring_capacity; // events per thread ring
 };
 static_assert(sizeof(Hello) == 24);

@@ -112,9 +112,12 @@ Message WireDecoder::decode(const MessageHeader& header, const uint8_t* payload)
                                                 ": the agent library and the leakspy binary come from different builds");
       }
       auto hello = read_exact<Hello>(payload, length, "hello");
-      if ((hello.flags & ~kHelloAttached) != 0) protocol_error("hello flags " + text(hello.flags));
+      if ((hello.flags & ~(kHelloAttached | kHelloNotRecorded | kHelloForked)) != 0) {
+        protocol_error("hello flags " + text(hello.flags));
+      }
       if (hello.ring_capacity == 0) protocol_error("a hello with rings of 0 events");
-      return HelloMessage{hello.pid, hello.monotonic_ns, (hello.flags & kHelloAttached) != 0, hello.ring_capacity};
+      return HelloMessage{hello.pid, hello.monotonic_ns, (hello.flags & kHelloAttached) != 0, hello.ring_capacity,
+                          (hello.flags & kHelloNotRecorded) != 0, (hello.flags & kHelloForked) != 0};
     }
     case MessageType::Events: return decode_events(payload, length);
     case MessageType::Nodes: return decode_nodes(payload, length);

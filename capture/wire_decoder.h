@@ -36,6 +36,8 @@ struct HelloMessage {
   uint64_t monotonic_ns = 0;
   bool attached = false;  // kHelloAttached
   uint32_t ring_capacity = 0;
+  bool not_recorded = false;  // kHelloNotRecorded: nothing follows
+  bool forked = false;        // kHelloForked
 };
 // Events of one thread in ring order. Each is an epoch mark (an epoch above 0
 // and below UINT64_MAX) or an event of a capture::EventKind, on a heap below

@@ -122,6 +122,7 @@ void record(const RecordOptions& options) {
   session_options.on_note = print_note;
   session_options.open_as_target = open_files_as_target(options.pid);
   recorder::RecordingSession session(std::move(session_options));
+  session.set_unrecorded_advice("leakspy record does not follow child processes yet; leakspy run --subprocesses does");
 
   recorder::LoopOptions loop_options;
   loop_options.duration_seconds = options.duration;

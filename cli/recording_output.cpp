@@ -18,8 +18,8 @@ void print_summary(const recorder::RecordingSession& session, double seconds) {
             << render::human_duration(seconds) << ", " << render::human_count(stats.live_blocks) << " blocks ("
             << render::human_bytes(stats.live_bytes) << ") live at the end";
   if (stats.dropped > 0) std::cerr << ", " << render::human_count(stats.dropped) << " events DROPPED";
-  // An exec wrapper (env, a shell's exec, a pyenv shim) hands over to the program.
-  if (stats.processes > 1) std::cerr << "; " << stats.processes << " programs (followed across exec)";
+  // An exec wrapper (env, a pyenv shim) hands over to the program; children with --subprocesses.
+  if (stats.processes > 1) std::cerr << "; " << stats.processes << " programs recorded";
   std::cerr << "\n";
 }
 

@@ -28,6 +28,7 @@ struct RunOptions {
   std::string output;
   double duration = 0;
   bool native = false;
+  bool subprocesses = false;
   std::string root;  // chroot here before starting the program
   std::vector<std::string> command;
 };
@@ -61,7 +62,8 @@ void run(const RunOptions& options) {
   recorder::StopSignals signals;
   auto started = std::chrono::steady_clock::now();
   recorder::LaunchedTarget target =
-      recorder::launch_target(options.command, agent, listener.address(), signals.original_mask(), options.root);
+      recorder::launch_target(options.command, agent, listener.address(), signals.original_mask(), options.root,
+                              options.subprocesses);
 
   int status = 0;
   bool exited = false;
@@ -90,6 +92,10 @@ void run(const RunOptions& options) {
   session_options.executable = options.command[0];
   session_options.on_note = print_note;
   recorder::RecordingSession session(std::move(session_options));
+  session.set_unrecorded_advice(
+      options.subprocesses ? "leakspy records a child once it execs a program, and does not follow a fork that goes on "
+                             "running its parent's program yet (multiprocessing's fork start method, gunicorn workers)"
+                           : "record the programs they run with leakspy run --subprocesses");
 
   recorder::LoopOptions loop_options;
   loop_options.duration_seconds = options.duration;
@@ -97,6 +103,7 @@ void run(const RunOptions& options) {
   loop_options.signals = &signals;
   loop_options.target_pid = target.pid;
   loop_options.configuration = {options.native};
+  loop_options.subprocesses = options.subprocesses;
   recorder::LoopResult loop =
       recorder::run_recording_loop(listener, std::move(connection), session, loop_options);
 
@@ -136,6 +143,9 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   command->add_flag("--native", options->native,
                     "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
+  command->add_flag("--subprocesses", options->subprocesses,
+                    "Record the programs the program's child processes run too (each a process of the capture; "
+                    "a fork that does not exec is counted, not recorded)");
   command->add_option("--root", options->root,
                       "Start the program chrooted into this directory (a container's or another distribution's "
                       "root); the agent is placed inside it")
@@ -143,7 +153,7 @@ void add_run_command(CLI::App& app) {
   // The program starts at the first argument that is not an option of run's
   // (or after "--"); everything from there on is the program's.
   command->prefix_command();
-  command->footer("Usage: leakspy run [-o FILE] [--duration S] [--root DIR] [--] PROGRAM [ARGS...]");
+  command->footer("Usage: leakspy run [-o FILE] [--duration S] [--subprocesses] [--root DIR] [--] PROGRAM [ARGS...]");
   command->callback([options, command] {
     options->command = command->remaining();
     if (!options->command.empty() && !arguments_after_separator.empty()) options->command.push_back("--");

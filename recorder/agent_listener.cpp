@@ -42,22 +42,32 @@ UniqueFd AgentListener::listen_on(const std::string& address) {
   return listener;
 }
 
-UniqueFd AgentListener::accept_for(pid_t peer, int timeout_ms) {
+UniqueFd AgentListener::accept_any(int timeout_ms, pid_t* peer) {
   pollfd ready{listener_.get(), POLLIN, 0};
   if (::poll(&ready, 1, timeout_ms) <= 0) return UniqueFd();
   UniqueFd connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!connection) return UniqueFd();
   ucred credentials{};
   socklen_t length = sizeof(credentials);
-  if (::getsockopt(connection.get(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0 ||
-      credentials.pid != peer) {
+  if (::getsockopt(connection.get(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0 || credentials.pid <= 0) {
     ++refused_;
     return UniqueFd();
   }
+  *peer = credentials.pid;
   // Matches the agent's send buffer (agent/transport.cpp): fewer, larger reads.
   int bytes = 8 << 20;
   if (setsockopt(connection.get(), SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0) {
     setsockopt(connection.get(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+  }
+  return connection;
+}
+
+UniqueFd AgentListener::accept_for(pid_t peer, int timeout_ms) {
+  pid_t made_by = 0;
+  UniqueFd connection = accept_any(timeout_ms, &made_by);
+  if (connection && made_by != peer) {
+    ++refused_;
+    return UniqueFd();
   }
   return connection;
 }

@@ -47,9 +47,18 @@ class AgentListener {
     return UniqueFd();
   }
 
-  // Accepts a connection already waiting (poll fd() for one), if process
-  // `peer` made it; else closes it and returns an invalid fd.
-  UniqueFd accept_waiting(pid_t peer) { return accept_for(peer, 0); }
+  // Accepts a connection already waiting (poll fd() for one), if the process
+  // that made it is `allowed`; else closes it and returns an invalid fd.
+  // Sets `peer` to its pid.
+  template <typename Allowed>
+  UniqueFd accept_waiting(Allowed&& allowed, pid_t* peer) {
+    UniqueFd connection = accept_any(0, peer);
+    if (connection && !allowed(*peer)) {
+      ++refused_;
+      return UniqueFd();
+    }
+    return connection;
+  }
   int fd() const { return listener_.get(); }
 
   // Connections refused because another process made them.
@@ -58,6 +67,8 @@ class AgentListener {
  private:
   static constexpr int kPollMs = 50;
   UniqueFd accept_for(pid_t peer, int timeout_ms);
+  // Any connection within the timeout, and the pid that made it.
+  UniqueFd accept_any(int timeout_ms, pid_t* peer);
 
   UniqueFd listener_;
   std::string address_;

@@ -1,10 +1,16 @@
 #include "recorder/recording_loop.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <set>
 #include <memory>
 #include <vector>
 
@@ -18,6 +24,7 @@ namespace {
 
 constexpr double kStopGraceSeconds = 5.0;      // for the agents to flush after Stop
 constexpr double kExitGraceSeconds = 2.0;      // for the streams to end after the target exits
+constexpr int kLateHelloMs = 100;              // for a child's hello at the very end
 
 void send_stop(const UniqueFd& connection) {
   wire::MessageHeader stop{static_cast<uint32_t>(wire::MessageType::Stop), 0};
@@ -26,14 +33,50 @@ void send_stop(const UniqueFd& connection) {
   (void)ignored;
 }
 
-// One agent's connection and the recorded process its stream feeds.
+constexpr uint32_t kNoProcess = UINT32_MAX;
+
+// One agent's connection and the recorded process its stream feeds, known
+// once its hello says whether it is recorded.
 struct Connection {
-  Connection(UniqueFd connection, uint32_t recorded_process)
-      : fd(std::move(connection)), stream(fd.get()), process(recorded_process) {}
+  Connection(UniqueFd connection, pid_t peer) : fd(std::move(connection)), stream(fd.get()), pid(peer) {}
   UniqueFd fd;
   MessageStream stream;
-  uint32_t process;
+  pid_t pid;
+  bool verified = true;  // the target or one of its descendants; else gone before leakspy could tell
+  uint32_t process = kNoProcess;
+  bool done = false;  // an unrecorded child said its hello: nothing more to read
 };
+
+// The parent of `pid` (/proc/PID/stat); 0 when unknown.
+pid_t parent_of(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return 0;
+  char text[512] = {};
+  if (::read(fd.get(), text, sizeof(text) - 1) <= 0) return 0;
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+  const char* end = std::strrchr(text, ')');
+  int parent = 0;
+  char state = 0;
+  if (end == nullptr || std::sscanf(end + 1, " %c %d", &state, &parent) != 2) return 0;
+  return parent;
+}
+
+// A process that exited (and was reaped) before leakspy could check whose it
+// is: a short-lived child. Only its announcement is taken (a count in a
+// warning), never a stream: anyone in the network namespace can connect.
+bool gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+
+// The nearest ancestor of `pid` that `known` holds, or 0 (64 generations at most).
+template <typename Known>
+pid_t recorded_ancestor(pid_t pid, Known&& known) {
+  pid_t ancestor = pid;
+  for (int generation = 0; generation < 64 && ancestor > 1; ++generation) {
+    ancestor = parent_of(ancestor);
+    if (ancestor > 0 && known(ancestor)) return ancestor;
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -52,7 +95,26 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
                               const LoopOptions& options) {
   LoopResult result;
   std::vector<std::unique_ptr<Connection>> connections;
-  connections.push_back(std::make_unique<Connection>(std::move(first), session.add_process(options.target_pid)));
+  connections.push_back(std::make_unique<Connection>(std::move(first), options.target_pid));
+  std::set<pid_t> pids = {options.target_pid};  // of the processes recorded or heard of
+  auto known = [&](pid_t pid) { return pids.count(pid) != 0; };
+  // The first message of a connection is its hello: an unrecorded child
+  // says so, is counted and hung up on; any other starts a recorded process.
+  auto begin_stream = [&](Connection& connection, const wire::MessageHeader& header, const uint8_t* payload) {
+    wire::Hello hello{};
+    if (header.type == static_cast<uint32_t>(wire::MessageType::Hello) && header.length == sizeof(hello)) {
+      std::memcpy(&hello, payload, sizeof(hello));
+    }
+    bool target = connection.pid == options.target_pid;
+    if (!target && ((hello.flags & wire::kHelloNotRecorded) != 0 || !options.subprocesses || !connection.verified)) {
+      session.note_unrecorded_child(connection.pid, (hello.flags & wire::kHelloForked) != 0);
+      connection.done = true;
+      return;
+    }
+    pid_t parent = target ? 0 : recorded_ancestor(connection.pid, known);
+    connection.process = session.add_process(connection.pid, parent);
+    configure_agent(connection.fd, options.configuration);
+  };
   double start = monotonic_seconds();
   double deadline = options.duration_seconds > 0 ? start + options.duration_seconds : 0;
   double give_up_at = 0;  // set once a stop or an exit makes the end near
@@ -69,11 +131,15 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
   bool agent_ended = false;  // the last stream ended with a goodbye that was no exit: nothing follows
   auto close_connection = [&](size_t index) {
     uint32_t process = connections[index]->process;
-    StreamStats stats = session.stream_stats(process);
-    session.flush_process(process);
-    result.agent_finished = stats.said_goodbye;
+    bool target = connections[index]->pid == options.target_pid;
+    StreamStats stats = process != kNoProcess ? session.stream_stats(process) : StreamStats{};
+    if (process != kNoProcess) session.flush_process(process);
     connections.erase(connections.begin() + static_cast<ptrdiff_t>(index));
-    if (!connections.empty()) return;
+    if (!target) return;  // a descendant's end does not end the recording
+    result.agent_finished = stats.said_goodbye;
+    for (const auto& other : connections) {
+      if (other->pid == options.target_pid) return;  // its next program is connected already
+    }
     // The agent says goodbye at exit before the process is gone; a stream
     // that ends without goodbye means the process died, or exec'd and its
     // next program connects. Wait briefly for either, so that the capture
@@ -125,7 +191,9 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
         bool open = connection.stream.read_available();
         try {
           connection.stream.drain([&](const wire::MessageHeader& header, const uint8_t* payload) {
-            session.on_message(connection.process, header, payload);
+            if (connection.done) return;
+            if (connection.process == kNoProcess) begin_stream(connection, header, payload);
+            if (connection.process != kNoProcess) session.on_message(connection.process, header, payload);
           });
         } catch (const Error& error) {
           if (error.kind() != ErrorKind::AgentProtocol) throw;
@@ -135,14 +203,26 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
           for (const auto& other : connections) ::shutdown(other->fd.get(), SHUT_RDWR);
           return result;
         }
-        if (!open) close_connection(i);
+        if (connection.done) {
+          connections.erase(connections.begin() + static_cast<ptrdiff_t>(i));
+        } else if (!open) {
+          close_connection(i);
+        }
       }
       if (fds[listener_index].revents & POLLIN) {
-        // The target's next program, after an exec.
-        UniqueFd connection = listener.accept_waiting(options.target_pid);
+        // The target's next program after an exec, or a descendant's.
+        pid_t peer = 0;
+        bool verified = false;
+        UniqueFd connection = listener.accept_waiting(
+            [&](pid_t pid) {
+              verified = pid == options.target_pid || recorded_ancestor(pid, known) != 0;
+              return verified || gone(pid);
+            },
+            &peer);
         if (connection) {
-          configure_agent(connection, options.configuration);
-          connections.push_back(std::make_unique<Connection>(std::move(connection), session.add_process(options.target_pid)));
+          if (verified) pids.insert(peer);
+          connections.push_back(std::make_unique<Connection>(std::move(connection), peer));
+          connections.back()->verified = verified;
         }
       }
     }
@@ -166,6 +246,26 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
       result.agent_silent = result.stop_requested && !result.target_exited;
       break;
     }
+  }
+  // Children that said hello just before the end (a fork's hello comes at
+  // once, and a short program's children outlive it by moments) are counted
+  // too: every connection still waiting, each given a moment for its hello.
+  pid_t peer = 0;
+  while (UniqueFd late = listener.accept_waiting(
+             [&](pid_t pid) { return recorded_ancestor(pid, known) != 0 || gone(pid); }, &peer)) {
+    Connection connection(std::move(late), peer);
+    pollfd ready{connection.fd.get(), POLLIN, 0};
+    if (::poll(&ready, 1, kLateHelloMs) <= 0 || !connection.stream.read_available()) continue;
+    connection.stream.drain([&](const wire::MessageHeader& header, const uint8_t* payload) {
+      wire::Hello hello{};
+      if (connection.done || header.type != static_cast<uint32_t>(wire::MessageType::Hello) ||
+          header.length != sizeof(hello)) {
+        return;
+      }
+      std::memcpy(&hello, payload, sizeof(hello));
+      session.note_unrecorded_child(peer, (hello.flags & wire::kHelloForked) != 0);
+      connection.done = true;
+    });
   }
   return result;
 }

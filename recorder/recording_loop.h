@@ -11,7 +11,10 @@
 // a shell's exec, a pyenv shim) loads the agent again and connects with the
 // same pid; its stream becomes the next recorded process of the capture.
 // While the target lives, the loop waits for such a connection even when no
-// stream is open. Not thread-safe.
+// stream is open. With `subprocesses`, the programs of the target's
+// descendants are recorded too, each a process of the capture; without, they
+// are counted (their agents say hello and hang up), and the capture says how
+// many were missed. Not thread-safe.
 
 #include <sys/types.h>
 
@@ -34,6 +37,9 @@ struct LoopOptions {
   int target_pidfd = -1;        // readable when the target exits; -1 if unknown
   StopSignals* signals = nullptr;
   AgentConfiguration configuration;  // told to every agent that connects
+  // Record the programs the target's descendants run, not only its own
+  // (their agents connect when the environment says so: run --subprocesses).
+  bool subprocesses = false;
 };
 
 struct LoopResult {

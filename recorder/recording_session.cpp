@@ -1,6 +1,7 @@
 #include "recorder/recording_session.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,18 +143,30 @@ void RecordingSession::describe_process(capture::ProcessRecord& record, pid_t pi
   if (length > 0) record.executable = intern(std::string(executable, length));
 }
 
-uint32_t RecordingSession::add_process(pid_t pid) {
+uint32_t RecordingSession::add_process(pid_t pid, pid_t parent) {
   capture::ProcessRecord record;
   record.index = static_cast<uint32_t>(processes_.size());
   record.pid = static_cast<uint32_t>(pid);
-  // The latest image of the same pid is the one this exec replaced.
+  if (record.index > 0) record.origin = capture::ProcessOrigin::Child;
+  // The latest image of the same pid is the one this exec replaced; else
+  // the latest of the parent's is the one that started it.
+  bool exec = false;
   for (uint32_t i = record.index; i-- > 0;) {
     if (processes_[i].pid != pid) continue;
     record.parent = i + 1;
     record.origin = capture::ProcessOrigin::Exec;
+    exec = true;
     if (processes_[i].stream) end_process(i, capture::ProcessEndKind::Exec, 0);
     break;
   }
+  for (uint32_t i = record.index; !exec && parent > 0 && i-- > 0;) {
+    if (processes_[i].pid != parent) continue;
+    record.parent = i + 1;
+    break;
+  }
+  // A child that announced itself unrecorded (a fork) and now execs a recorded program.
+  unrecorded_children_.erase(pid);
+  unrecorded_forks_.erase(pid);
   describe_process(record, pid);
   // Its start: the time of the next event said again.
   sync_chunk_state();
@@ -199,6 +212,16 @@ bool RecordingSession::process_open(uint32_t process) const {
   return process < processes_.size() && processes_[process].stream != nullptr;
 }
 
+void RecordingSession::note_unrecorded_child(pid_t pid, bool forked) {
+  // A fork announces itself, and again if it execs a program: counted once.
+  unrecorded_children_.insert(pid);
+  if (forked) {
+    unrecorded_forks_.insert(pid);
+  } else {
+    unrecorded_forks_.erase(pid);
+  }
+}
+
 void RecordingSession::note_protocol_error(const std::string& what) {
   writer_.records().note({capture::NoteSeverity::Warning, "the recording ended early: " + what});
 }
@@ -220,9 +243,27 @@ capture::ProcessEndKind process_end_of(capture::TargetEnd end) {
 void RecordingSession::finish(capture::TargetEnd end, int exit_status) {
   for (uint32_t process = 0; process < processes_.size(); ++process) {
     // The process leakspy started or attached to ended as `end` says; a
-    // later image of another pid is not known here.
+    // descendant's exit status is its parent's to know, not leakspy's.
     bool target = processes_[process].pid == options_.pid;
-    end_process(process, target ? process_end_of(end) : capture::ProcessEndKind::Lost, target ? exit_status : 0);
+    capture::ProcessEndKind how = process_end_of(end);
+    if (!target) {
+      StreamStats stats = stream_stats(process);
+      bool exited = stats.said_goodbye && stats.goodbye_reason == wire::GoodbyeReason::ProcessExit;
+      how = exited ? capture::ProcessEndKind::Exited
+                   : (::kill(processes_[process].pid, 0) == 0 ? capture::ProcessEndKind::StillRunning
+                                                               : capture::ProcessEndKind::Lost);
+    }
+    end_process(process, how, target ? exit_status : 0);
+  }
+  if (!unrecorded_children_.empty()) {
+    size_t forks = unrecorded_forks_.size();
+    std::string text = std::to_string(unrecorded_children_.size()) + " child process" +
+                       (unrecorded_children_.size() == 1 ? " was" : "es were") + " not recorded";
+    if (forks > 0) text += " (" + std::to_string(forks) + " of them forked and never exec'd a program)";
+    if (!unrecorded_advice_.empty()) text += ": " + unrecorded_advice_;
+    capture::NoteRecord note{capture::NoteSeverity::Warning, text};
+    writer_.records().note(note);
+    tell_note(note);
   }
   for (const std::unique_ptr<AgentStream>& stream : ended_) stream->add_totals(trailer_);
   trailer_.end_time = to_units(clock_ns(CLOCK_MONOTONIC));

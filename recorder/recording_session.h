@@ -63,8 +63,15 @@ class RecordingSession {
   // A new agent connection, of process `pid`: a new recorded process, with
   // its Process record. The first is the process of SessionOptions (origin
   // Started); a later one with the pid of an earlier is that process after
-  // an exec. Returns its index.
-  uint32_t add_process(pid_t pid);
+  // an exec; any other is a child of the latest image of `parent` (a
+  // recorded ancestor). Returns its index.
+  uint32_t add_process(pid_t pid, pid_t parent = 0);
+  // A descendant that is not recorded said so (its agent's hello): the
+  // capture says how many were missed.
+  void note_unrecorded_child(pid_t pid, bool forked);
+  // What the note says to do about them (the command's option).
+  void set_unrecorded_advice(std::string advice) { unrecorded_advice_ = std::move(advice); }
+  size_t unrecorded_children() const { return unrecorded_children_.size(); }
   // One message of process `process`'s agent.
   void on_message(uint32_t process, const wire::MessageHeader& header, const uint8_t* payload);
   // Its agent's stream ended: emits every event it still held (its end is
@@ -129,6 +136,9 @@ class RecordingSession {
   uint32_t next_node_ = 1;
   uint32_t next_module_ = 1;
   uint32_t next_code_ = 1;
+  std::set<pid_t> unrecorded_children_;
+  std::set<pid_t> unrecorded_forks_;  // of them: forks that never exec'd (as far as seen)
+  std::string unrecorded_advice_;
   uint32_t current_scope_ = 0;
   uint64_t current_time_ = UINT64_MAX;
   uint32_t current_thread_ = UINT32_MAX;

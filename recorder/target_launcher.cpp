@@ -42,7 +42,7 @@ void write_decimal(char* out, size_t width, unsigned long value) {
 
 LaunchedTarget launch_target(const std::vector<std::string>& command, const std::string& agent_path,
                              const std::string& socket_path, const sigset_t& child_signal_mask,
-                             const std::string& root) {
+                             const std::string& root, bool subprocesses) {
   if (command.empty()) throw Error(ErrorKind::Usage, "no program given: use leakspy run -- PROGRAM [ARGS...]");
 
   // Everything the child needs is built before fork: after it, only
@@ -57,12 +57,13 @@ LaunchedTarget launch_target(const std::vector<std::string>& command, const std:
   }
   environment.push_back("LD_PRELOAD=" + agent_path + (preload != nullptr && preload[0] ? ":" + std::string(preload) : ""));
   environment.push_back(std::string(wire::kSocketVariable) + "=" + socket_path);
-  // The child's pid, written by the child itself (room for 10 digits).
-  environment.push_back(std::string(wire::kRecordedPidVariable) + "=0000000000");
+  // The child's pid, written by the child itself (room for 10 digits), or
+  // every pid of the tree.
+  environment.push_back(std::string(wire::kRecordedPidVariable) + "=" + (subprocesses ? wire::kEveryPid : "0000000000"));
   std::vector<char*> envp;
   for (std::string& entry : environment) envp.push_back(entry.data());
   envp.push_back(nullptr);
-  char* recorded_pid = environment.back().data() + sizeof(wire::kRecordedPidVariable);
+  char* recorded_pid = subprocesses ? nullptr : environment.back().data() + sizeof(wire::kRecordedPidVariable);
   std::vector<std::string> args = command;
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -78,7 +79,7 @@ LaunchedTarget launch_target(const std::vector<std::string>& command, const std:
   pid_t pid = fork();
   if (pid < 0) throw_errno(ErrorKind::TargetStart, "cannot start " + command[0] + ": fork");
   if (pid == 0) {
-    write_decimal(recorded_pid, 10, static_cast<unsigned long>(getpid()));
+    if (recorded_pid != nullptr) write_decimal(recorded_pid, 10, static_cast<unsigned long>(getpid()));
     sigprocmask(SIG_SETMASK, &child_signal_mask, nullptr);
     if (root.empty() || (chroot(root.c_str()) == 0 && chdir("/") == 0)) execvpe(argv[0], argv.data(), envp.data());
     int error = errno;

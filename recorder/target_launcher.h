@@ -21,9 +21,12 @@ struct LaunchedTarget {
 // `agent_path` and LEAKSPY_SOCKET set; with a `root`, chrooted there first
 // (then `agent_path` and the program are paths inside it). Throws
 // Error(TargetStart) with the exec error when the program cannot be started.
+// With `subprocesses`, every program the process tree runs loads the agent
+// and is recorded (wire::kRecordedPidVariable); without, the program and
+// those it execs into.
 LaunchedTarget launch_target(const std::vector<std::string>& command, const std::string& agent_path,
                              const std::string& socket_path, const sigset_t& child_signal_mask,
-                             const std::string& root = "");
+                             const std::string& root = "", bool subprocesses = false);
 
 // Waits for the program; returns its wait status.
 int wait_for_target(pid_t pid);

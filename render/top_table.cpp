@@ -54,7 +54,10 @@ void print_top_table(std::ostream& out, const analyze::CaptureModel& model, cons
       << "  " << pad_left("count", widths[3]) << "  location\n";
   for (size_t row = 0; row < cells.size(); ++row) {
     for (size_t i = 0; i < 4; ++i) out << pad_left(cells[row][i], widths[i]) << "  ";
-    out << model.symbols.label(report.rows[row].location) << '\n';
+    out << model.symbols.label(report.rows[row].location);
+    // The same line in several processes (workers, an exec chain's programs) is one row.
+    if (report.rows[row].processes > 1) out << "  [" << report.rows[row].processes << " processes]";
+    out << '\n';
   }
 }
 

@@ -40,7 +40,7 @@ class ExecFollowTest : public ::testing::Test {
     argv.insert(argv.end(), program.begin(), program.end());
     test::ProcessResult run = leakspy(argv);
     EXPECT_EQ(run.exit_code, 0) << run.err;
-    EXPECT_NE(run.err.find("programs (followed across exec)"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("programs recorded"), std::string::npos) << run.err;
     test::ProcessResult top = leakspy({"top", path(name), "--json", "-n", "3"});
     EXPECT_EQ(top.exit_code, 0) << top.err;
     return json::parse(top.out);

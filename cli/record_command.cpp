@@ -130,6 +130,7 @@ void record(const RecordOptions& options) {
   loop_options.signals = &signals;
   loop_options.target_pid = options.pid;
   loop_options.configuration = {options.native};
+  loop_options.follows_exec = false;
   recorder::LoopResult loop =
       recorder::run_recording_loop(target.listener, std::move(connection), session, loop_options);
 

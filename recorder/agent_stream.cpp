@@ -49,9 +49,10 @@ void AgentStream::on_message(const wire::MessageHeader& header, const uint8_t* p
   std::visit([this](const auto& decoded) { handle(decoded); }, message);
 }
 
-void AgentStream::handle(const wire::HelloMessage&) {
+void AgentStream::handle(const wire::HelloMessage& hello) {
   if (said_hello_) wire::protocol_error("a second hello");
   said_hello_ = true;
+  merger_.begin_at(hello.monotonic_ns);
 }
 
 void AgentStream::handle(const wire::EventsMessage& events) {

@@ -16,6 +16,7 @@
 // begin in rising order. A check that fails throws before anything changes.
 // Not thread-safe. Allocates (per-thread buffers, kept and reused).
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -62,6 +63,9 @@ class EpochMerger {
   void set_epoch_time(uint64_t epoch, uint64_t monotonic_ns);
   // Emits every event of every epoch up to and including `epoch`.
   void seal(uint64_t epoch);
+  // The time of events before the first epoch time is known (the agent's
+  // start): a stream that joins a recording late does not begin at 0.
+  void begin_at(uint64_t monotonic_ns) { last_time_ = std::max(last_time_, monotonic_ns); }
 
   bool has_pending(uint32_t thread) const;
   // The thread has ended and has nothing pending: forget it (and its buffer).

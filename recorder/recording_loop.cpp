@@ -62,6 +62,14 @@ pid_t parent_of(pid_t pid) {
   return parent;
 }
 
+// What `pid` runs now (/proc/PID/exe), or "a program".
+std::string program_of(pid_t pid) {
+  char target[4096];
+  std::string link = "/proc/" + std::to_string(pid) + "/exe";
+  ssize_t length = ::readlink(link.c_str(), target, sizeof(target) - 1);
+  return length > 0 ? std::string(target, static_cast<size_t>(length)) : std::string("a program");
+}
+
 // A process that exited (and was reaped) before leakspy could check whose it
 // is: a short-lived child. Only its announcement is taken (a count in a
 // warning), never a stream: anyone in the network namespace can connect.
@@ -150,9 +158,24 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
     }
     if (!pidfd_open || result.target_exited) return;
     pollfd fds[2] = {{options.target_pidfd, POLLIN, 0}, {listener.fd(), POLLIN, 0}};
-    if (::poll(fds, 2, static_cast<int>(kExitGraceSeconds * 1000)) > 0 && (fds[0].revents & POLLIN)) {
+    int ready = ::poll(fds, 2, static_cast<int>(kExitGraceSeconds * 1000));
+    if (ready > 0 && (fds[0].revents & POLLIN)) {
       result.target_exited = true;
       pidfd_open = false;
+      return;
+    }
+    if (ready > 0 || stats.said_goodbye) return;  // a connection waits: the next program's, most likely
+    // Alive, its agent gone without a goodbye, nothing connecting: it exec'd
+    // a program the agent is not in.
+    std::string program = program_of(options.target_pid);
+    if (options.follows_exec) {
+      session.note_warning("process " + std::to_string(options.target_pid) + " exec'd " + program +
+                           ", which leakspy's agent could not load into (a statically linked or setuid "
+                           "program, or an environment without LD_PRELOAD): it ran unrecorded from there");
+    } else {
+      session.note_warning("process " + std::to_string(options.target_pid) + " exec'd " + program +
+                           ": leakspy record does not follow exec yet, so the recording ends there");
+      agent_ended = true;
     }
   };
 

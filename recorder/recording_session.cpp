@@ -222,6 +222,12 @@ void RecordingSession::note_unrecorded_child(pid_t pid, bool forked) {
   }
 }
 
+void RecordingSession::note_warning(const std::string& text) {
+  capture::NoteRecord note{capture::NoteSeverity::Warning, text};
+  writer_.records().note(note);
+  tell_note(note);
+}
+
 void RecordingSession::note_protocol_error(const std::string& what) {
   writer_.records().note({capture::NoteSeverity::Warning, "the recording ended early: " + what});
 }
@@ -261,9 +267,7 @@ void RecordingSession::finish(capture::TargetEnd end, int exit_status) {
                        (unrecorded_children_.size() == 1 ? " was" : "es were") + " not recorded";
     if (forks > 0) text += " (" + std::to_string(forks) + " of them forked and never exec'd a program)";
     if (!unrecorded_advice_.empty()) text += ": " + unrecorded_advice_;
-    capture::NoteRecord note{capture::NoteSeverity::Warning, text};
-    writer_.records().note(note);
-    tell_note(note);
+    note_warning(text);
   }
   for (const std::unique_ptr<AgentStream>& stream : ended_) stream->add_totals(trailer_);
   trailer_.end_time = to_units(clock_ns(CLOCK_MONOTONIC));

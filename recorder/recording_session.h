@@ -83,6 +83,8 @@ class RecordingSession {
   // The recording ends at a message that broke the protocol: says so in the
   // capture (a warning note), before finish().
   void note_protocol_error(const std::string& what);
+  // Something the recorder saw that reports must say (a warning note), told as notes are.
+  void note_warning(const std::string& text);
   // Ends every process still open with `end`, then writes the symbols, the
   // trailer and the end mark.
   void finish(capture::TargetEnd end, int exit_status);

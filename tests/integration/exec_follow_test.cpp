@@ -4,6 +4,7 @@
 // recorded: `top` names the program's leaking line, not the wrapper's.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -113,6 +114,29 @@ TEST_F(ExecFollowTest, ANativeProgramBehindEnvIsRecordedWithItsLeak) {
   ASSERT_FALSE(report["sites"].empty());
   EXPECT_EQ(report["sites"][0]["function"], "keep_page") << report["sites"][0].dump(1);
   EXPECT_EQ(report["capture"]["processes"].back()["origin"], "exec");
+}
+
+// An attached agent is not in the program an exec starts: the recording
+// ends at the exec, and says so.
+TEST_F(ExecFollowTest, RecordEndsAtAnExecAndSaysWhy) {
+  if (python_.empty()) GTEST_SKIP() << "Debian's python3 is not installed";
+  test::BackgroundProcess target({python_, test::python_target("exec_on_request.py")});
+  ASSERT_TRUE(target.wait_for_output("ready", 30));
+  // leakspy's stderr on the recorder's stdout, for its "attached" line.
+  std::string command = test::leakspy_binary() + " record --pid " + std::to_string(target.pid()) + " -o " +
+                        path("record.lspy") + " --duration 60 2>&1";
+  test::BackgroundProcess recorder({"sh", "-c", command});
+  ASSERT_TRUE(recorder.wait_for_output("recording until", 30)) << recorder.output();
+  target.write_stdin("exec\n");
+  int code = recorder.wait(30);
+  EXPECT_EQ(code, 0) << "it ends at the exec, well before --duration: " << recorder.output();
+  EXPECT_NE(recorder.output().find("leakspy record does not follow exec yet"), std::string::npos)
+      << recorder.output();
+  test::ProcessResult inspect = leakspy({"top", path("record.lspy")});
+  EXPECT_NE(inspect.out.find("exec'd /usr/bin/sleep: leakspy record does not follow exec yet"), std::string::npos)
+      << inspect.out;
+  target.send_signal(SIGKILL);
+  target.wait(10);
 }
 
 }  // namespace

@@ -228,6 +228,63 @@ TEST_F(ReportModelTest, TheTeardownAfterTheExitIsKeptOutOfTheProgramsLife) {
   EXPECT_EQ(model.stacks[1].live_bytes, 20u);
 }
 
+// Two processes (an exec chain, or a parent and its child): the same address
+// is different code, and different blocks, in each.
+TEST_F(ReportModelTest, AddressesMeanWhatTheirProcessSays) {
+  std::string file = path("processes.lspy");
+  {
+    capture::CaptureWriter writer(file, capture::CaptureHeader{});
+    capture::RecordEncoder& records = writer.records();
+    records.string("first");   // 1
+    records.string("second");  // 2
+    records.string("prog");    // 3
+    records.process({0, 100, 0, capture::ProcessOrigin::Started, StringId(3), {StringId(3)}});
+    records.process({1, 100, 1, capture::ProcessOrigin::Exec, StringId(3), {}});
+    records.scope(0);
+    records.thread({ThreadIndex(1), 100, StringId(0)});
+    records.node({StackId(1), StackId(0), 0x1000});
+    records.symbol({0x1000, ModuleId(0), {{StringId(1), StringId(0), 0}}});
+    records.scope(1);
+    records.thread({ThreadIndex(2), 100, StringId(0)});
+    records.node({StackId(2), StackId(0), 0x1000});
+    records.symbol({0x1000, ModuleId(0), {{StringId(2), StringId(0), 0}}});
+    records.switch_thread(ThreadIndex(1));
+    records.event({EventKind::Alloc, HeapId(0), StackId(1), 10, 0x500});
+    records.switch_thread(ThreadIndex(2));
+    records.event({EventKind::Alloc, HeapId(0), StackId(2), 20, 0x500});  // another process's block
+    records.scope(1);
+    records.exit({capture::ExitCause::Exit});
+    records.switch_thread(ThreadIndex(2));
+    records.event({EventKind::Free, HeapId(0), StackId(0), 0, 0x500});    // process 1's teardown
+    records.switch_thread(ThreadIndex(1));
+    records.event({EventKind::Free, HeapId(0), StackId(0), 0, 0x500});    // process 0 lives on
+    records.process_end({0, capture::ProcessEndKind::Exec, 0});
+    writer.finish({});
+  }
+  CaptureModel model = read_capture_model(file, HeapSelection::parse("host"));
+  ASSERT_EQ(model.processes.size(), 2u);
+  EXPECT_EQ(model.processes[1].origin, capture::ProcessOrigin::Exec);
+  EXPECT_EQ(model.processes[1].parent, 1u);
+  ASSERT_TRUE(model.processes[0].end.has_value());
+  EXPECT_EQ(model.processes[0].end->how, capture::ProcessEndKind::Exec);
+  EXPECT_EQ(model.nodes[1].process, 0u);
+  EXPECT_EQ(model.nodes[2].process, 1u);
+  EXPECT_EQ(model.symbols.label(model.node_locations(StackId(1))[0]), "first");
+  EXPECT_EQ(model.symbols.label(model.node_locations(StackId(2))[0]), "second");
+  EXPECT_EQ(model.implicit_frees, 0u) << "the same address in two processes is two blocks";
+  EXPECT_EQ(model.stacks[1].live_bytes, 0u) << "process 0 freed its block";
+  EXPECT_EQ(model.stacks[2].live_bytes, 20u) << "process 1 freed its block in its teardown";
+  ASSERT_TRUE(model.exit.has_value());
+  EXPECT_EQ(model.exit->teardown_events, 1u);
+}
+
+TEST_F(ReportModelTest, AVersion1CaptureIsOneProcessFromItsHeader) {
+  CaptureModel model = fixture_model("host");
+  ASSERT_EQ(model.processes.size(), 1u);
+  EXPECT_EQ(model.processes[0].pid, 4242u);
+  EXPECT_EQ(model.processes[0].origin, capture::ProcessOrigin::Started);
+}
+
 TEST_F(ReportModelTest, ATruncatedCaptureIsReadToItsLastWholeChunk) {
   std::string file = path("cut.lspy");
   test::write_report_fixture(file);

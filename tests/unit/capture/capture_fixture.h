@@ -45,6 +45,21 @@ struct RecordLog : RecordVisitor {
   void on_time(uint64_t units) { lines.push_back("time " + std::to_string(units)); }
   void on_switch(ThreadIndex index) { lines.push_back("switch " + std::to_string(index.value())); }
   void on_exit(const ExitRecord& exit) { lines.push_back("exit " + std::to_string(static_cast<int>(exit.cause))); }
+  void on_process(const ProcessRecord& process) {
+    lines.push_back("process " + std::to_string(process.index) + " " + std::to_string(process.pid) + " " +
+                    std::to_string(process.parent) + " " + std::to_string(static_cast<int>(process.origin)) + " " +
+                    std::to_string(process.command_line.size()));
+  }
+  void on_process_end(const ProcessEndRecord& end) {
+    lines.push_back("process-end " + std::to_string(end.index) + " " + std::to_string(static_cast<int>(end.how)) + " " +
+                    std::to_string(end.status));
+  }
+  // Said at each chunk's start too: only a change is logged.
+  void on_scope(uint32_t process) {
+    if (process != scope) lines.push_back("scope " + std::to_string(process));
+    scope = process;
+  }
+  uint32_t scope = 0;
   void on_event(const EventRecord& event) {
     events.push_back(event);
     lines.push_back("event");

@@ -60,6 +60,9 @@ TEST_F(RoundTrip, EveryRecordTypeSurvivesInOrder) {
     for (const EventRecord& event : events) records.event(event);
     records.time(3'000'000'000ull);
     records.exit({ExitCause::PythonFinalization});
+    records.process({1, 77, 1, ProcessOrigin::Exec, StringId(1), {StringId(1), StringId(2)}});
+    records.scope(1);
+    records.process_end({1, ProcessEndKind::Signaled, -9});
     records.counters({1 << 24, {{HeapId(0), 4096}, {HeapId(1), 0}}});
     records.dropped({ThreadIndex(1), 17});
     records.thread_end(ThreadIndex(1));
@@ -85,7 +88,9 @@ TEST_F(RoundTrip, EveryRecordTypeSurvivesInOrder) {
       "string 1 /usr/lib/libc.so.6", "string 2 ", "module 3", "heap 0 1 0", "heap 3 2 1", "thread 1 4242 2",
       "node 1 0 4198400", "node 2 1 4198964", "node 7 1 140737488355327", "time 5", "switch 1"};
   for (size_t i = 0; i < events.size(); ++i) expected.push_back("event");
-  for (const char* line : {"time 3000000000", "exit 1", "counters 16777216", "dropped 1 17", "thread-end 1", "unload 3", "trailer"}) {
+  // The trailer has a chunk of its own, which starts in process 0's scope.
+  for (const char* line : {"time 3000000000", "exit 1", "process 1 77 1 1 2", "scope 1", "process-end 1 2 -9",
+                           "counters 16777216", "dropped 1 17", "thread-end 1", "unload 3", "scope 0", "trailer"}) {
     expected.push_back(line);
   }
   EXPECT_EQ(log.lines, expected);

@@ -249,7 +249,7 @@ TEST(WireDecoder, RefusesMessagesTheAgentCannotHaveSent) {
   Payload code;
   code.add(WirePythonCode{0x80000000, 1, 1, 1, 0}).add_text("ab");
   expect_protocol_error(code, MessageType::PythonCode, "python code id");
-  expect_protocol_error(Payload().add(Hello{kWireVersion, 1, 1, 2, 1}), MessageType::Hello, "hello flags 2");
+  expect_protocol_error(Payload().add(Hello{kWireVersion, 1, 1, 8, 1}), MessageType::Hello, "hello flags 8");
 }
 
 TEST(WireDecoder, AHelloOfAnotherVersionNamesBoth) {

@@ -173,8 +173,12 @@ void AgentStream::handle(const wire::NoteMessage& note) {
 }
 
 uint32_t AgentStream::capture_thread(uint32_t agent_thread) {
+  // Events come in runs of one thread: one lookup a run.
+  if (agent_thread == last_agent_thread_) return last_capture_thread_;
   auto [it, inserted] = threads_.try_emplace(agent_thread, 0);
   if (inserted) it->second = session_.new_thread();
+  last_agent_thread_ = agent_thread;
+  last_capture_thread_ = it->second;
   return it->second;
 }
 

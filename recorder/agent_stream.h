@@ -99,6 +99,8 @@ class AgentStream final : public MergedEventSink {
   symbolize::NativeFrameSet native_frames_;  // every frame of its nodes, by the capture's module ids
 
   std::unordered_map<uint32_t, uint32_t> threads_;  // agent thread index -> the capture's
+  uint32_t last_agent_thread_ = UINT32_MAX;          // the last lookup, cached
+  uint32_t last_capture_thread_ = 0;
   std::vector<uint32_t> nodes_;                     // agent node id -> the capture's (0: unknown)
   std::unordered_map<uint32_t, uint32_t> codes_;    // agent Python code id -> the capture's
   std::unordered_map<uint32_t, uint32_t> modules_;  // agent module id -> the capture's

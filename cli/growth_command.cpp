@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/growth_options.h"
+#include "cli/option_values.h"
 #include "cli/report_input.h"
 #include "render/growth_report.h"
 
@@ -41,7 +42,8 @@ void add_growth_command(CLI::App& app) {
                          "Each call site's live bytes over time, with a verdict: leak, plateau, sawtooth, "
                          "released late, stable");
   command->add_option("capture", options->path, "The capture file")->required();
-  command->add_option("-n,--rows", options->rows, "How many call sites to show (default 20; 0: all)");
+  add_whole_number_option(command, "-n,--rows", options->rows, "How many call sites to show (default 20; 0: all)",
+                          size_t{0});
   command->add_flag("--json", options->json, "The same report as JSON, with each site's series");
   add_growth_options(command, options->growth);
   command->callback([options] { growth(*options); });

@@ -11,6 +11,7 @@
 #include "capture/capture_writer.h"
 #include "cli/agent_library.h"
 #include "cli/commands.h"
+#include "cli/option_values.h"
 #include "cli/recording_output.h"
 #include "common/error.h"
 #include "recorder/agent_listener.h"
@@ -129,8 +130,7 @@ void add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* command = app.add_subcommand("run", "Record a program from its start");
   command->add_option("-o,--output", options->output, "Capture file (default: leakspy-PROGRAM-PID.lspy)");
-  command->add_option("--duration", options->duration, "Stop recording after this many seconds")
-      ->check(CLI::PositiveNumber);
+  add_positive_duration_option(command, "--duration", options->duration, "Stop recording after this long (30, 2m, 1h)");
   command->add_flag("--native", options->native,
                     "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
   command->add_option("--root", options->root,

@@ -12,6 +12,7 @@
 #include "cli/agent_library.h"
 #include "cli/commands.h"
 #include "cli/option_values.h"
+#include "cli/program_arguments.h"
 #include "cli/recording_output.h"
 #include "common/error.h"
 #include "recorder/agent_listener.h"
@@ -142,9 +143,7 @@ void add_run_command(CLI::App& app) {
   command->prefix_command();
   command->footer("Usage: leakspy run [-o FILE] [--duration S] [--root DIR] [--] PROGRAM [ARGS...]");
   command->callback([options, command] {
-    options->command = command->remaining();
-    if (!options->command.empty() && !arguments_after_separator.empty()) options->command.push_back("--");
-    for (const std::string& argument : arguments_after_separator) options->command.push_back(argument);
+    options->command = program_command_line(*command);
     run(*options);
   });
 }

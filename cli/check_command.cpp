@@ -10,6 +10,7 @@
 #include "cli/growth_options.h"
 #include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/check_report.h"
 
 namespace leakspy::cli {
@@ -33,7 +34,13 @@ void check(const CheckCommandOptions& options) {
           << '\n';
     });
   }
-  write_output("-", [&](std::ostream& out) { render::print_check_summary(out, input.model, input.analysis, gate); });
+  // With the JSON on stdout, stdout is the JSON's alone: the summary for people goes to stderr.
+  if (!options.json.empty() && is_stdout(options.json)) {
+    render::print_check_summary(std::cerr, input.model, input.analysis, gate);
+  } else {
+    write_output(kStdoutPath,
+                 [&](std::ostream& out) { render::print_check_summary(out, input.model, input.analysis, gate); });
+  }
   if (gate.status == analyze::GateStatus::Fail) command_exit_code = kExitLeakFound;
 }
 
@@ -46,7 +53,9 @@ void add_check_command(CLI::App& app) {
   command->add_option("capture", options->path, "The capture file")->required();
   add_rate_option(command, "--max-growth", options->max_growth,
                   "Tolerated growth of the leaking sites together, e.g. 1MB/min (default 0: any leak fails)");
-  command->add_option("--json", options->json, "Also write the report as JSON to this file (docs/check-report.md)");
+  command->add_option("--json", options->json,
+                      "Also write the report as JSON to this file (docs/check-report.md); - for stdout, which then "
+                      "holds the JSON alone (the summary goes to stderr)");
   add_growth_options(command, options->growth);
   command->callback([options] { check(*options); });
 }

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/diff_report.h"
 
 namespace leakspy::cli {
@@ -29,7 +30,7 @@ void diff(const DiffCommandOptions& options) {
   analyze::CaptureModel after = load_report_model(options.after, options.heap);
   analyze::CaptureDiff result = analyze::diff_captures(
       before, after, metric, options.native_sites ? analyze::SiteRule::Native : analyze::SiteRule::PythonLine);
-  write_output("-", [&](std::ostream& out) {
+  write_output(kStdoutPath, [&](std::ostream& out) {
     if (options.json) {
       out << render::diff_json(before, after, result, options.rows)
                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/stack_export.h"
 
 namespace leakspy::cli {
@@ -14,7 +15,7 @@ namespace {
 struct ExportCommandOptions {
   std::string path;
   std::string format;
-  std::string output = "-";
+  std::string output = kStdoutPath;
   std::string metric = "live";
   std::string heap = "host";
   bool reverse = false;

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "common/error.h"
 #include "render/diff_flamegraph.h"
 #include "render/flamegraph_svg.h"
@@ -45,7 +46,7 @@ render::FlamegraphOptions svg_options(const FlamegraphCommandOptions& options) {
 
 void write_svg(const std::string& output, const std::function<void(std::ostream&)>& write) {
   write_output(output, write);
-  if (output != "-") std::cerr << "leakspy: wrote " << output << "\n";
+  say_written(output);
 }
 
 // From CAPTURE to OTHER: each capture's own tree, merged by what the frames are.

@@ -7,6 +7,7 @@
 #include "cli/growth_options.h"
 #include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/growth_report.h"
 
 namespace leakspy::cli {
@@ -22,7 +23,7 @@ struct GrowthCommandOptions {
 
 void growth(const GrowthCommandOptions& options) {
   GrowthInput input = load_growth(options.path, options.growth);
-  write_output("-", [&](std::ostream& out) {
+  write_output(kStdoutPath, [&](std::ostream& out) {
     if (options.json) {
       out << render::growth_json(input.model, input.analysis, options.rows)
                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)

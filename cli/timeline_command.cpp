@@ -9,6 +9,7 @@
 #include "cli/growth_options.h"
 #include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/timeline_svg.h"
 
 namespace leakspy::cli {
@@ -35,7 +36,7 @@ void timeline(const TimelineCommandOptions& options) {
   svg.sites = options.sites;
   svg.width = options.width;
   write_output(output, [&](std::ostream& out) { render::write_timeline_svg(out, input.model, input.analysis, svg); });
-  if (output != "-") std::cerr << "leakspy: wrote " << output << "\n";
+  say_written(output);
 }
 
 }  // namespace

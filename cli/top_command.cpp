@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/top_report.h"
 
 namespace leakspy::cli {
@@ -30,7 +31,7 @@ void top(const TopCommandOptions& options) {
   top_options.site = options.native_sites ? analyze::SiteRule::Native : analyze::SiteRule::PythonLine;
   analyze::CaptureModel model = load_report_model(options.path, options.heap);
   render::TopReport report = render::make_top_report(model, top_options);
-  write_output("-", [&](std::ostream& out) {
+  write_output(kStdoutPath, [&](std::ostream& out) {
     if (options.json) {
       out << render::top_json(model, report, top_options).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
           << '\n';

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "analyze/quantities.h"
+#include "cli/report_output.h"
 #include "common/error.h"
 
 namespace leakspy::cli {
@@ -93,6 +94,20 @@ CLI::Option* add_share_option(CLI::App* command, const std::string& names, doubl
                            share = value;
                          })
       ->default_str(number_text(share));
+}
+
+CLI::Option* add_capture_output_option(CLI::App* command, const std::string& names, std::string& path,
+                                       const std::string& description) {
+  return add_read_option(command, names, description, "FILE",
+                         [&path, label = option_label(names)](const std::string& text) {
+                           if (is_stdout(text)) {
+                             throw Error(ErrorKind::Usage, label + " " + text +
+                                                               ": a capture is written to a file, not to stdout; "
+                                                               "give a file name such as -o app.lspy (the reports "
+                                                               "take - for stdout)");
+                           }
+                           path = text;
+                         });
 }
 
 CLI::Option* add_choice_option(CLI::App* command, const std::string& names, std::string& value,

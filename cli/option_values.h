@@ -35,6 +35,11 @@ CLI::Option* add_rate_option(CLI::App* command, const std::string& names, double
 // A number from 0 to 1; the help shows the default.
 CLI::Option* add_share_option(CLI::App* command, const std::string& names, double& share,
                               const std::string& description);
+// Where `run` or `record` writes its capture: any path but "-". A capture
+// is not streamed to stdout: it replaces its path only once complete
+// (capture/capture_file.h), and run's program writes to the same stdout.
+CLI::Option* add_capture_output_option(CLI::App* command, const std::string& names, std::string& path,
+                                       const std::string& description);
 // One of `choices`.
 CLI::Option* add_choice_option(CLI::App* command, const std::string& names, std::string& value,
                                std::vector<std::string> choices, const std::string& description);

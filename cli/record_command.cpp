@@ -152,7 +152,7 @@ void add_record_command(CLI::App& app) {
   auto options = std::make_shared<RecordOptions>();
   CLI::App* command = app.add_subcommand("record", "Attach to a running process and record it, then detach");
   add_whole_number_option(command, "-p,--pid", options->pid, "The process to record", 1)->required();
-  command->add_option("-o,--output", options->output, "Capture file (default: leakspy-PID.lspy)");
+  add_capture_output_option(command, "-o,--output", options->output, "Capture file (default: leakspy-PID.lspy)");
   add_positive_duration_option(command, "--duration", options->duration,
                                "Stop recording and detach after this long (30, 2m, 1h)");
   command->add_flag("--native", options->native,

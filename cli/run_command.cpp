@@ -130,7 +130,8 @@ void run(const RunOptions& options) {
 void add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* command = app.add_subcommand("run", "Record a program from its start");
-  command->add_option("-o,--output", options->output, "Capture file (default: leakspy-PROGRAM-PID.lspy)");
+  add_capture_output_option(command, "-o,--output", options->output,
+                            "Capture file (default: leakspy-PROGRAM-PID.lspy)");
   add_positive_duration_option(command, "--duration", options->duration, "Stop recording after this long (30, 2m, 1h)");
   command->add_flag("--native", options->native,
                     "Python: keep the interpreter's own native frames between Python frames (larger, slower)");

@@ -103,5 +103,18 @@ TEST(OptionValues, ChoicesAreListedInWords) {
   EXPECT_EQ(parse(app, {"--by", "rss"}), "--by rss: expected live, peak, allocated or count");
 }
 
+// A capture is not streamed to stdout: "-o -" of run and record is refused.
+TEST(OptionValues, ACaptureGoesToAFileNotToStdout) {
+  CLI::App app;
+  std::string output;
+  add_capture_output_option(&app, "-o,--output", output, "");
+  EXPECT_EQ(parse(app, {"-o", "app.lspy"}), "");
+  EXPECT_EQ(output, "app.lspy");
+  app.clear();
+  EXPECT_EQ(parse(app, {"-o", "-"}),
+            "-o/--output -: a capture is written to a file, not to stdout; give a file name such as -o app.lspy (the "
+            "reports take - for stdout)");
+}
+
 }  // namespace
 }  // namespace leakspy::cli

@@ -1,8 +1,7 @@
 #include "analyze/quantities.h"
 
-#include <cctype>
+#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <string_view>
 
 #include "common/error.h"
@@ -11,14 +10,17 @@ namespace leakspy::analyze {
 
 namespace {
 
-// A non-negative number and what follows it (spaces skipped).
+constexpr const char* kDurationExamples = "30 (seconds), 500ms, 1.5s, 2m or 1h";
+constexpr const char* kSizeForms = "a size such as 4096, 64KiB, 1MB or 2G";
+constexpr const char* kRateForms = "a rate such as 1MB/min, 1KiB/s or 10M/h";
+
+// A non-negative decimal number and what follows it (spaces skipped).
+// from_chars, not strtod: no locale, no sign, no hex ("0x10s").
 bool split_number(std::string_view text, double* number, std::string_view* unit) {
-  std::string copy(text);
-  const char* begin = copy.c_str();
-  char* end = nullptr;
-  *number = std::strtod(begin, &end);
-  if (end == begin || !std::isfinite(*number) || *number < 0) return false;
-  std::string_view rest = text.substr(static_cast<size_t>(end - begin));
+  const char* end = text.data() + text.size();
+  auto [after, error] = std::from_chars(text.data(), end, *number, std::chars_format::general);
+  if (error != std::errc() || !std::isfinite(*number) || *number < 0) return false;
+  std::string_view rest = text.substr(static_cast<size_t>(after - text.data()));
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   *unit = rest;
   return true;
@@ -55,8 +57,8 @@ bool bytes_per_unit(std::string_view unit, double* bytes) {
   return false;
 }
 
-[[noreturn]] void refuse(const std::string& option, const std::string& text, const char* accepted) {
-  throw Error(ErrorKind::Usage, option + " " + text + ": expected " + accepted);
+[[noreturn]] void refuse(const std::string& option, const std::string& text, const std::string& why) {
+  throw Error(ErrorKind::Usage, option + " " + text + ": " + why);
 }
 
 }  // namespace
@@ -65,32 +67,42 @@ double parse_seconds(const std::string& text, const std::string& option) {
   double number = 0, unit_seconds = 0;
   std::string_view unit;
   if (!split_number(text, &number, &unit) || !seconds_per_unit(unit, &unit_seconds)) {
-    refuse(option, text, "a duration such as 10s, 500ms, 2min or 1h");
+    refuse(option, text, std::string("expected a duration such as ") + kDurationExamples);
   }
   return number * unit_seconds;
+}
+
+double parse_positive_seconds(const std::string& text, const std::string& option) {
+  double seconds = parse_seconds(text, option);
+  if (seconds <= 0) {
+    refuse(option, text, std::string("expected a duration longer than 0, such as ") + kDurationExamples);
+  }
+  return seconds;
 }
 
 uint64_t parse_byte_count(const std::string& text, const std::string& option) {
   double number = 0, unit_bytes = 0;
   std::string_view unit;
   if (!split_number(text, &number, &unit) || !bytes_per_unit(unit, &unit_bytes) || number * unit_bytes >= 1.8e19) {
-    refuse(option, text, "a size such as 4096, 64KiB, 1MB or 2G");
+    refuse(option, text, std::string("expected ") + kSizeForms);
   }
   return static_cast<uint64_t>(std::llround(number * unit_bytes));
 }
 
 double parse_byte_rate(const std::string& text, const std::string& option) {
-  const char* accepted = "a rate such as 1MB/min, 1KiB/s or 10M/h";
   size_t slash = text.find('/');
-  double number = 0, unit_bytes = 0, per_seconds = 1;
+  std::string size = text.substr(0, slash);
+  double number = 0, unit_bytes = 0, per_seconds = 0;
   std::string_view unit;
-  if (!split_number(std::string_view(text).substr(0, slash), &number, &unit) || !bytes_per_unit(unit, &unit_bytes)) {
-    refuse(option, text, accepted);
+  if (!split_number(size, &number, &unit) || !bytes_per_unit(unit, &unit_bytes)) {
+    refuse(option, text, std::string("expected ") + kRateForms);
   }
-  if (slash != std::string::npos) {
-    std::string_view per = std::string_view(text).substr(slash + 1);
-    if (per.empty() || !seconds_per_unit(per, &per_seconds)) refuse(option, text, accepted);
+  if (slash == std::string::npos) {
+    if (number == 0) return 0;  // nothing per any time is nothing
+    refuse(option, text, "a rate needs a unit of time: " + size + "/s, " + size + "/min or " + size + "/h");
   }
+  std::string_view per = std::string_view(text).substr(slash + 1);
+  if (per.empty() || !seconds_per_unit(per, &per_seconds)) refuse(option, text, std::string("expected ") + kRateForms);
   return number * unit_bytes / per_seconds;
 }
 

@@ -5,11 +5,12 @@
 #include <iostream>
 
 #include "analyze/leak_gate.h"
-#include "analyze/quantities.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/growth_options.h"
+#include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/check_report.h"
 
 namespace leakspy::cli {
@@ -18,15 +19,14 @@ namespace {
 
 struct CheckCommandOptions {
   std::string path;
-  std::string max_growth = "0";
+  double max_growth = 0;  // bytes per second
   std::string json;
   GrowthOptions growth;
 };
 
 void check(const CheckCommandOptions& options) {
-  double allowed = analyze::parse_byte_rate(options.max_growth, "--max-growth");
   GrowthInput input = load_growth(options.path, options.growth);
-  analyze::GateResult gate = analyze::apply_leak_gate(input.analysis, allowed);
+  analyze::GateResult gate = analyze::apply_leak_gate(input.analysis, options.max_growth);
   if (!options.json.empty()) {
     write_output(options.json, [&](std::ostream& out) {
       out << render::check_json(input.model, input.analysis, gate)
@@ -34,7 +34,13 @@ void check(const CheckCommandOptions& options) {
           << '\n';
     });
   }
-  write_output("-", [&](std::ostream& out) { render::print_check_summary(out, input.model, input.analysis, gate); });
+  // With the JSON on stdout, stdout is the JSON's alone: the summary for people goes to stderr.
+  if (!options.json.empty() && is_stdout(options.json)) {
+    render::print_check_summary(std::cerr, input.model, input.analysis, gate);
+  } else {
+    write_output(kStdoutPath,
+                 [&](std::ostream& out) { render::print_check_summary(out, input.model, input.analysis, gate); });
+  }
   if (gate.status == analyze::GateStatus::Fail) command_exit_code = kExitLeakFound;
 }
 
@@ -45,9 +51,11 @@ void add_check_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "check", "CI gate: exit 0 when no call site leaks, 20 when one does (leaks faster than --max-growth)");
   command->add_option("capture", options->path, "The capture file")->required();
-  command->add_option("--max-growth", options->max_growth,
-                      "Tolerated growth of the leaking sites together, e.g. 1MB/min (default 0: any leak fails)");
-  command->add_option("--json", options->json, "Also write the report as JSON to this file (docs/check-report.md)");
+  add_rate_option(command, "--max-growth", options->max_growth,
+                  "Tolerated growth of the leaking sites together, e.g. 1MB/min (default 0: any leak fails)");
+  command->add_option("--json", options->json,
+                      "Also write the report as JSON to this file (docs/check-report.md); - for stdout, which then "
+                      "holds the JSON alone (the summary goes to stderr)");
   add_growth_options(command, options->growth);
   command->callback([options] { check(*options); });
 }

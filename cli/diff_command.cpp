@@ -5,7 +5,9 @@
 
 #include "analyze/capture_diff.h"
 #include "cli/commands.h"
+#include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/diff_report.h"
 
 namespace leakspy::cli {
@@ -28,7 +30,7 @@ void diff(const DiffCommandOptions& options) {
   analyze::CaptureModel after = load_report_model(options.after, options.heap);
   analyze::CaptureDiff result = analyze::diff_captures(
       before, after, metric, options.native_sites ? analyze::SiteRule::Native : analyze::SiteRule::PythonLine);
-  write_output("-", [&](std::ostream& out) {
+  write_output(kStdoutPath, [&](std::ostream& out) {
     if (options.json) {
       out << render::diff_json(before, after, result, options.rows)
                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
@@ -47,11 +49,12 @@ void add_diff_command(CLI::App& app) {
       "diff", "Compare two captures site by site (matched by function and Python line, never by address)");
   command->add_option("before", options->before, "The first capture (the baseline)")->required();
   command->add_option("after", options->after, "The second capture")->required();
-  command->add_option("--metric", options->metric, "Compare live (at the end, default), peak, allocated or count")
-      ->check(CLI::IsMember({"live", "peak", "allocated", "count"}));
+  add_choice_option(command, "--metric", options->metric, {"live", "peak", "allocated", "count"},
+                    "Compare live (at the end, default), peak, allocated or count");
   command->add_option("--heap", options->heap,
                       "Heaps to count: host (malloc and python, default), mmap, cuda, all, or a heap's name");
-  command->add_option("-n,--rows", options->rows, "How many changed call sites to show (default 20; 0: all)");
+  add_whole_number_option(command, "-n,--rows", options->rows,
+                          "How many changed call sites to show (default 20; 0: all)", size_t{0});
   command->add_flag("--json", options->json, "The same report as JSON");
   command->add_flag("--native", options->native_sites,
                     "Python: name each site by its innermost native frame instead of the Python line");

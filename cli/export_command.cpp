@@ -3,7 +3,9 @@
 
 #include "analyze/flame_tree.h"
 #include "cli/commands.h"
+#include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/stack_export.h"
 
 namespace leakspy::cli {
@@ -13,7 +15,7 @@ namespace {
 struct ExportCommandOptions {
   std::string path;
   std::string format;
-  std::string output = "-";
+  std::string output = kStdoutPath;
   std::string metric = "live";
   std::string heap = "host";
   bool reverse = false;
@@ -39,12 +41,11 @@ void add_export_command(CLI::App& app) {
   CLI::App* command =
       app.add_subcommand("export", "Stacks for other tools: collapsed (flamegraph.pl, inferno) or speedscope");
   command->add_option("capture", options->path, "The capture file")->required();
-  command->add_option("--format", options->format, "collapsed or speedscope")
-      ->required()
-      ->check(CLI::IsMember({"collapsed", "speedscope"}));
+  add_choice_option(command, "--format", options->format, {"collapsed", "speedscope"}, "collapsed or speedscope")
+      ->required();
   command->add_option("-o,--output", options->output, "Output file (default: stdout)");
-  command->add_option("--metric", options->metric, "live (at the end, default), peak, allocated or count")
-      ->check(CLI::IsMember({"live", "peak", "allocated", "count"}));
+  add_choice_option(command, "--metric", options->metric, {"live", "peak", "allocated", "count"},
+                    "live (at the end, default), peak, allocated or count");
   command->add_flag("--reverse", options->reverse, "Leaf-rooted stacks: the allocating function first");
   command->add_option("--heap", options->heap,
                       "Heaps to count: host (malloc and python, default), mmap, cuda, all, or a heap's name");

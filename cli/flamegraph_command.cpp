@@ -8,9 +8,10 @@
 
 #include "analyze/flame_diff.h"
 #include "analyze/flame_tree.h"
-#include "analyze/quantities.h"
 #include "cli/commands.h"
+#include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "common/error.h"
 #include "render/diff_flamegraph.h"
 #include "render/flamegraph_svg.h"
@@ -30,8 +31,10 @@ struct FlamegraphCommandOptions {
   bool reverse = false;
   bool diff = false;      // --diff given
   std::string diff_with;  // --diff OTHER
-  std::string from;       // --from T1
-  std::string to;         // --to T2
+  double from = 0;        // --from T1, in seconds
+  double to = 0;          // --to T2
+  bool has_from = false;
+  bool has_to = false;
 };
 
 render::FlamegraphOptions svg_options(const FlamegraphCommandOptions& options) {
@@ -43,7 +46,7 @@ render::FlamegraphOptions svg_options(const FlamegraphCommandOptions& options) {
 
 void write_svg(const std::string& output, const std::function<void(std::ostream&)>& write) {
   write_output(output, write);
-  if (output != "-") std::cerr << "leakspy: wrote " << output << "\n";
+  say_written(output);
 }
 
 // From CAPTURE to OTHER: each capture's own tree, merged by what the frames are.
@@ -64,8 +67,8 @@ void capture_diff_flamegraph(const FlamegraphCommandOptions& options, analyze::M
 // Live bytes at T1 and at T2 of one capture, from exact snapshots taken in the one pass.
 void window_diff_flamegraph(const FlamegraphCommandOptions& options, const std::string& output) {
   if (options.metric != "live") throw Error(ErrorKind::Usage, "--from/--to compare live bytes: leave out --metric");
-  double from = analyze::parse_seconds(options.from, "--from");
-  double to = analyze::parse_seconds(options.to, "--to");
+  double from = options.from;
+  double to = options.to;
   analyze::SlicePlan plan;
   plan.snapshot_seconds = {from, to};
   analyze::CaptureModel model = load_report_model(options.path, options.heap, plan);
@@ -76,7 +79,7 @@ void window_diff_flamegraph(const FlamegraphCommandOptions& options, const std::
       analyze::FlameTree::build_from_values(model, slices.snapshot(1), analyze::Metric::Live, options.reverse);
   analyze::FlameDiff diff = analyze::diff_flame_trees(model, before, model, after);
   if (to > model.duration_seconds()) {
-    std::cerr << "leakspy: warning: --to " << options.to << " is after the end of the recording ("
+    std::cerr << "leakspy: warning: --to " << render::human_duration(to) << " is after the end of the recording ("
               << render::human_duration(model.duration_seconds()) << "): the end is used\n";
   }
   write_svg(output, [&](std::ostream& out) {
@@ -92,8 +95,8 @@ void flamegraph(const FlamegraphCommandOptions& options) {
     output = std::filesystem::path(options.path).filename().replace_extension(options.diff ? "" : ".svg").string();
     if (options.diff) output += "-diff.svg";
   }
-  bool window = !options.from.empty() || !options.to.empty();
-  if (window && (options.from.empty() || options.to.empty()))
+  bool window = options.has_from || options.has_to;
+  if (window && !(options.has_from && options.has_to))
     throw Error(ErrorKind::Usage, "--from and --to go together");
   if (window && !options.diff) throw Error(ErrorKind::Usage, "--from/--to draw a difference: add --diff");
   if (options.diff) {
@@ -124,23 +127,25 @@ void add_flamegraph_command(CLI::App& app) {
   command->add_option("-o,--output", options->output,
                       "The SVG file (default: CAPTURE with .svg, or CAPTURE-diff.svg, in the current directory; - "
                       "for stdout)");
-  command->add_option("--metric", options->metric, "live (at the end, default), peak, allocated or count")
-      ->check(CLI::IsMember({"live", "peak", "allocated", "count"}));
+  add_choice_option(command, "--metric", options->metric, {"live", "peak", "allocated", "count"},
+                    "live (at the end, default), peak, allocated or count");
   command->add_flag("--reverse", options->reverse,
                     "Leaf-rooted: the allocating functions at the bottom, their callers above");
   command->add_option("--heap", options->heap,
                       "Heaps to count: host (malloc and python, default), mmap, cuda, all, or a heap's name");
   command->add_option("--title", options->title, "Title (default: named after the metric)");
-  command->add_option("--width", options->width, "Width in pixels (default 1200)")->check(CLI::Range(200, 20000));
+  add_whole_number_option(command, "--width", options->width, "Width in pixels (default 1200)", 200, 20000);
   command
       ->add_option("--diff", options->diff_with,
                    "A differential graph (red grew, blue shrank): from CAPTURE to this capture, or with --from/--to "
                    "between two moments of CAPTURE")
       ->expected(0, 1);
-  command->add_option("--from", options->from, "--diff: the first moment (10s, 1.5min, ...) since the start");
-  command->add_option("--to", options->to, "--diff: the second moment");
+  add_duration_option(command, "--from", options->from, "--diff: the first moment (10s, 1.5m, ...) since the start");
+  add_duration_option(command, "--to", options->to, "--diff: the second moment");
   command->callback([options, command] {
     options->diff = command->count("--diff") > 0;
+    options->has_from = command->count("--from") > 0;
+    options->has_to = command->count("--to") > 0;
     flamegraph(*options);
   });
 }

@@ -5,7 +5,9 @@
 
 #include "cli/commands.h"
 #include "cli/growth_options.h"
+#include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/growth_report.h"
 
 namespace leakspy::cli {
@@ -21,7 +23,7 @@ struct GrowthCommandOptions {
 
 void growth(const GrowthCommandOptions& options) {
   GrowthInput input = load_growth(options.path, options.growth);
-  write_output("-", [&](std::ostream& out) {
+  write_output(kStdoutPath, [&](std::ostream& out) {
     if (options.json) {
       out << render::growth_json(input.model, input.analysis, options.rows)
                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
@@ -41,7 +43,8 @@ void add_growth_command(CLI::App& app) {
                          "Each call site's live bytes over time, with a verdict: leak, plateau, sawtooth, "
                          "released late, stable");
   command->add_option("capture", options->path, "The capture file")->required();
-  command->add_option("-n,--rows", options->rows, "How many call sites to show (default 20; 0: all)");
+  add_whole_number_option(command, "-n,--rows", options->rows, "How many call sites to show (default 20; 0: all)",
+                          size_t{0});
   command->add_flag("--json", options->json, "The same report as JSON, with each site's series");
   add_growth_options(command, options->growth);
   command->callback([options] { growth(*options); });

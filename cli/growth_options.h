@@ -15,21 +15,16 @@ namespace leakspy::cli {
 
 struct GrowthOptions {
   uint32_t slices = 30;
-  std::string every;  // a duration; empty: --slices
+  double every_seconds = 0;  // slices of this length; 0: --slices
   std::string heap = "host";
   bool native_sites = false;
   analyze::VerdictThresholds thresholds;
-  // Thresholds typed as quantities, parsed when the command runs.
-  std::string min_duration;
-  std::string leak_min_slope;
-  std::string stable_max_growth;
 };
 
 // Adds the options to `command`, writing into `options` (which must outlive it).
 void add_growth_options(CLI::App* command, GrowthOptions& options, const std::string& default_heap = "host");
 
 // Reads `path` with the slices the options ask for and analyzes its growth.
-// Throws Error(Usage) for a malformed quantity.
 struct GrowthInput {
   analyze::CaptureModel model;
   analyze::GrowthAnalysis analysis;

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/terminal_escaping.h"
+#include "cli/usage_errors.h"
 #include "common/error.h"
 
 namespace leakspy::cli {
@@ -45,8 +46,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(parsed_argc, argv);
   } catch (const CLI::ParseError& error) {
-    int code = app.exit(error);
-    return code == 0 ? cli::kExitOk : cli::kExitUsage;
+    // --help and --version are "errors" too, that print to stdout and exit 0.
+    if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(error);
+    std::cerr << "leakspy: " << cli::usage_message(app, error) << "\n";
+    return cli::kExitUsage;
   } catch (const Error& error) {
     std::cerr << "leakspy: " << error.what() << "\n";
     return cli::exit_code_for(error.kind());

@@ -21,6 +21,7 @@
 #include "cli/agent_library.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/option_values.h"
 #include "cli/recording_output.h"
 #include "cli/target_files.h"
 #include "common/error.h"
@@ -155,10 +156,10 @@ void record(const RecordOptions& options) {
 void add_record_command(CLI::App& app) {
   auto options = std::make_shared<RecordOptions>();
   CLI::App* command = app.add_subcommand("record", "Attach to a running process and record it, then detach");
-  command->add_option("-p,--pid", options->pid, "The process to record")->required();
-  command->add_option("-o,--output", options->output, "Capture file (default: leakspy-PID.lspy)");
-  command->add_option("--duration", options->duration, "Stop recording and detach after this many seconds")
-      ->check(CLI::PositiveNumber);
+  add_whole_number_option(command, "-p,--pid", options->pid, "The process to record", 1)->required();
+  add_capture_output_option(command, "-o,--output", options->output, "Capture file (default: leakspy-PID.lspy)");
+  add_positive_duration_option(command, "--duration", options->duration,
+                               "Stop recording and detach after this long (30, 2m, 1h)");
   command->add_flag("--native", options->native,
                     "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
   command->callback([options] { record(*options); });

@@ -1,11 +1,8 @@
 #pragma once
-// What the report commands (top, flamegraph, export) share: reading the
-// capture into the model, with a progress bar when stderr is a terminal, and
-// writing their output to a file or stdout.
+// What the report commands share on the way in: reading the capture into the
+// model, with a progress bar when stderr is a terminal. (Their output:
+// cli/report_output.h.)
 
-#include <fstream>
-#include <functional>
-#include <ostream>
 #include <string>
 
 #include "analyze/capture_model.h"
@@ -17,9 +14,5 @@ namespace leakspy::cli {
 // same pass records time slices (growth, timeline, check, diff flame graphs).
 analyze::CaptureModel load_report_model(const std::string& path, const std::string& heap,
                                         const analyze::SlicePlan& slices = {});
-
-// Calls write(stream) with stdout for "-", else with `path` opened for
-// writing; throws Error(OutputUnwritable) when it cannot be written.
-void write_output(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 }  // namespace leakspy::cli

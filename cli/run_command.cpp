@@ -11,6 +11,8 @@
 #include "capture/capture_writer.h"
 #include "cli/agent_library.h"
 #include "cli/commands.h"
+#include "cli/option_values.h"
+#include "cli/program_arguments.h"
 #include "cli/recording_output.h"
 #include "common/error.h"
 #include "recorder/agent_listener.h"
@@ -138,9 +140,9 @@ void run(const RunOptions& options) {
 void add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* command = app.add_subcommand("run", "Record a program from its start");
-  command->add_option("-o,--output", options->output, "Capture file (default: leakspy-PROGRAM-PID.lspy)");
-  command->add_option("--duration", options->duration, "Stop recording after this many seconds")
-      ->check(CLI::PositiveNumber);
+  add_capture_output_option(command, "-o,--output", options->output,
+                            "Capture file (default: leakspy-PROGRAM-PID.lspy)");
+  add_positive_duration_option(command, "--duration", options->duration, "Stop recording after this long (30, 2m, 1h)");
   command->add_flag("--native", options->native,
                     "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
   command->add_flag("--subprocesses", options->subprocesses,
@@ -155,9 +157,7 @@ void add_run_command(CLI::App& app) {
   command->prefix_command();
   command->footer("Usage: leakspy run [-o FILE] [--duration S] [--subprocesses] [--root DIR] [--] PROGRAM [ARGS...]");
   command->callback([options, command] {
-    options->command = command->remaining();
-    if (!options->command.empty() && !arguments_after_separator.empty()) options->command.push_back("--");
-    for (const std::string& argument : arguments_after_separator) options->command.push_back(argument);
+    options->command = program_command_line(*command);
     run(*options);
   });
 }

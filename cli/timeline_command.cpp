@@ -7,7 +7,9 @@
 
 #include "cli/commands.h"
 #include "cli/growth_options.h"
+#include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/timeline_svg.h"
 
 namespace leakspy::cli {
@@ -34,7 +36,7 @@ void timeline(const TimelineCommandOptions& options) {
   svg.sites = options.sites;
   svg.width = options.width;
   write_output(output, [&](std::ostream& out) { render::write_timeline_svg(out, input.model, input.analysis, svg); });
-  if (output != "-") std::cerr << "leakspy: wrote " << output << "\n";
+  say_written(output);
 }
 
 }  // namespace
@@ -46,9 +48,10 @@ void add_timeline_command(CLI::App& app) {
   command->add_option("capture", options->path, "The capture file")->required();
   command->add_option("-o,--output", options->output,
                       "The SVG file (default: CAPTURE-timeline.svg in the current directory; - for stdout)");
-  command->add_option("--sites", options->sites, "How many call sites to stack (default 5)")->check(CLI::Range(0, 20));
+  add_whole_number_option(command, "--sites", options->sites, "How many call sites to stack (default 5)", size_t{0},
+                          size_t{20});
   command->add_option("--title", options->title, "Title (default: Live memory over time)");
-  command->add_option("--width", options->width, "Width in pixels (default 1200)")->check(CLI::Range(800, 20000));
+  add_whole_number_option(command, "--width", options->width, "Width in pixels (default 1200)", 800, 20000);
   add_growth_options(command, options->growth, "all");
   command->callback([options] { timeline(*options); });
 }

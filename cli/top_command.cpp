@@ -4,7 +4,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/option_values.h"
 #include "cli/report_input.h"
+#include "cli/report_output.h"
 #include "render/top_report.h"
 
 namespace leakspy::cli {
@@ -29,7 +31,7 @@ void top(const TopCommandOptions& options) {
   top_options.site = options.native_sites ? analyze::SiteRule::Native : analyze::SiteRule::PythonLine;
   analyze::CaptureModel model = load_report_model(options.path, options.heap);
   render::TopReport report = render::make_top_report(model, top_options);
-  write_output("-", [&](std::ostream& out) {
+  write_output(kStdoutPath, [&](std::ostream& out) {
     if (options.json) {
       out << render::top_json(model, report, top_options).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
           << '\n';
@@ -45,10 +47,9 @@ void add_top_command(CLI::App& app) {
   auto options = std::make_shared<TopCommandOptions>();
   CLI::App* command = app.add_subcommand("top", "The call sites holding or allocating the most memory");
   command->add_option("capture", options->path, "The capture file")->required();
-  command->add_option("-n,--rows", options->rows, "How many call sites to show (default 20)")
-      ->check(CLI::PositiveNumber);
-  command->add_option("--by", options->by, "Rank by live (at the end, default), peak, allocated or count")
-      ->check(CLI::IsMember({"live", "peak", "allocated", "count"}));
+  add_whole_number_option(command, "-n,--rows", options->rows, "How many call sites to show (default 20)", size_t{1});
+  add_choice_option(command, "--by", options->by, {"live", "peak", "allocated", "count"},
+                    "Rank by live (at the end, default), peak, allocated or count");
   command->add_option("--heap", options->heap,
                       "Heaps to count: host (malloc and python, default), mmap, cuda, all, or a heap's name");
   command->add_flag("--json", options->json, "The same report as JSON");

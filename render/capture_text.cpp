@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/hex_text.h"
+#include "render/report_summary.h"
 #include "render/units.h"
 
 namespace leakspy::render {
@@ -241,8 +242,11 @@ void RecordCounter::print(std::ostream& out, const capture::ReadSummary& summary
     out << "implicit frees: " << trailer_.implicit_frees << ", late events: " << trailer_.late_events
         << ", forced orders: " << trailer_.forced_orders << ", stacks lost: " << trailer_.stacks_lost << '\n';
     out << "target: " << capture::target_end_name(trailer_.target_end);
-    if (trailer_.target_end == capture::TargetEnd::Exited) out << " with status " << trailer_.exit_status;
-    if (trailer_.target_end == capture::TargetEnd::Signaled) out << " by signal " << trailer_.exit_status;
+    std::optional<int> status = known_exit_status(trailer_);
+    if (trailer_.target_end == capture::TargetEnd::Exited) {
+      out << (status ? " with status " + std::to_string(*status) : std::string(" (its exit status is not known)"));
+    }
+    if (trailer_.target_end == capture::TargetEnd::Signaled && status) out << " by signal " << *status;
     out << '\n';
   }
 }

@@ -62,6 +62,12 @@ std::string totals_text(const analyze::CaptureModel& model) {
          " allocated in " + human_count(totals.allocations) + " allocations";
 }
 
+std::optional<int> known_exit_status(const capture::Trailer& trailer) {
+  bool ended = trailer.target_end == capture::TargetEnd::Exited || trailer.target_end == capture::TargetEnd::Signaled;
+  if (!ended || trailer.exit_status < 0) return std::nullopt;
+  return trailer.exit_status;
+}
+
 std::string recording_text(const analyze::CaptureModel& model) {
   const capture::CaptureHeader& header = model.header;
   std::string text = "pid " + std::to_string(header.pid);
@@ -76,7 +82,11 @@ std::string recording_text(const analyze::CaptureModel& model) {
   if (model.trailer) {
     switch (model.trailer->target_end) {
       case capture::TargetEnd::Exited:
-        text += ", exited with status " + std::to_string(model.trailer->exit_status);
+        if (std::optional<int> status = known_exit_status(*model.trailer)) {
+          text += ", exited with status " + std::to_string(*status);
+        } else {
+          text += ", exited during the recording";
+        }
         break;
       case capture::TargetEnd::Signaled:
         text += ", killed by signal " + std::to_string(model.trailer->exit_status);

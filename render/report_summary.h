@@ -4,6 +4,7 @@
 // numbers (dropped events, attached mid-run, a truncated capture).
 // Pure functions; thread-safe.
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -22,7 +23,14 @@ std::string programs_text(const analyze::CaptureModel& model);
 // "3.91 MiB live at the end, peak 3.91 MiB at 170 ms, 4.27 MiB allocated in 5,001 allocations"
 std::string totals_text(const analyze::CaptureModel& model);
 
-// "pid 31979 on host, 176 ms from the program's start, exited with status 0"
+// The exit code or signal number of a target that ended, when the recorder
+// knew it: `record --pid` is not its target's parent, cannot wait for it, and
+// writes -1 when the target exits (docs/capture-format.md).
+std::optional<int> known_exit_status(const capture::Trailer& trailer);
+
+// "pid 31979 on host, 176 ms from the program's start, exited with status 0";
+// "..., from the moment leakspy attached, exited during the recording" when
+// its status is not known.
 std::string recording_text(const analyze::CaptureModel& model);
 
 // Warnings a reader must see: truncation, dropped events, attached mid-run, the agent's warnings.

@@ -336,6 +336,12 @@ TEST_F(AttachTest, TargetExitingDuringTheRecordingKeepsACompleteCapture) {
   ASSERT_TRUE(summary.has_trailer);
   EXPECT_EQ(summary.trailer.target_end, capture::TargetEnd::Exited);
   EXPECT_GT(summary.events, 100u);
+  // Issue 16: reports say what is known of the end ("exited with status -1"
+  // was a status record --pid cannot know: it is not the target's parent).
+  test::ProcessResult top = run_process({test::leakspy_binary(), "top", capture("exits")});
+  EXPECT_NE(top.out.find(" from the moment leakspy attached, exited during the recording\n"), std::string::npos)
+      << top.out;
+  EXPECT_EQ(top.out.find("status -1"), std::string::npos) << top.out;
 }
 
 TEST_F(AttachTest, RootRecordsAnotherUsersProcess) {

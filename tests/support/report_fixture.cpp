@@ -124,6 +124,7 @@ void write_report_fixture(const std::string& path, const ReportFixtureOptions& o
   std::copy(std::begin(events_by_kind), std::end(events_by_kind), trailer.events_by_kind);
   trailer.dropped_events = 7;
   trailer.target_end = capture::TargetEnd::Exited;
+  trailer.exit_status = options.exit_status;
   out.writer().finish(trailer);
 }
 

@@ -16,6 +16,7 @@ namespace leakspy::test {
 struct ReportFixtureOptions {
   bool attached_mid_run = false;
   bool with_symbols = true;  // false: as if the recorder could not symbolize (or the capture was cut short)
+  int exit_status = 0;       // -1: an exit whose status was not known (what record --pid writes)
 };
 
 void write_report_fixture(const std::string& path, const ReportFixtureOptions& options = {});

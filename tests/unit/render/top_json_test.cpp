@@ -9,6 +9,21 @@
 namespace leakspy::render {
 namespace {
 
+// Issue 16: an attached target that exited was "exited with status -1";
+// record --pid cannot know the status of a process it is not the parent of.
+TEST_F(RenderTest, AnExitWhoseStatusIsNotKnownIsSaidSo) {
+  analyze::CaptureModel known = model("host");
+  EXPECT_EQ(recording_text(known), "pid 4242 on build-host, 10 ms from the program's start, exited with status 0");
+  EXPECT_EQ(top_json(known, make_top_report(known, {}), {})["capture"]["exit_status"], 0);
+
+  analyze::CaptureModel attached = model("host", {.attached_mid_run = true, .exit_status = -1});
+  EXPECT_EQ(recording_text(attached),
+            "pid 4242 on build-host, 10 ms from the moment leakspy attached, exited during the recording");
+  nlohmann::json json = top_json(attached, make_top_report(attached, {}), {});
+  EXPECT_EQ(json["capture"]["target_end"], "exited");
+  EXPECT_EQ(json["capture"]["exit_status"], -1);  // schema 1 keeps its integer
+}
+
 TEST_F(RenderTest, TopJsonAgreesWithTheTable) {
   analyze::CaptureModel host = model("host");
   TopOptions options;

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/check_gate.h"
 #include "tests/support/process.h"
 #include "tests/support/python_interpreters.h"
 #include "tests/support/source_lines.h"
@@ -45,11 +46,7 @@ class GrowthTest : public ::testing::Test {
     EXPECT_EQ(result.exit_code, 0) << result.err;
     return path(name);
   }
-  static test::ProcessResult leakspy(const std::vector<std::string>& arguments) {
-    std::vector<std::string> argv = {test::leakspy_binary()};
-    argv.insert(argv.end(), arguments.begin(), arguments.end());
-    return test::run_process(argv, 120);
-  }
+  static test::ProcessResult leakspy(const std::vector<std::string>& arguments) { return test::run_leakspy(arguments); }
   static json growth(const std::string& capture) {
     test::ProcessResult result = leakspy({"growth", capture, "--json", "-n", "0", "--min-duration", kMinDuration});
     EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -70,15 +67,7 @@ class GrowthTest : public ::testing::Test {
     ADD_FAILURE() << "no site in " << function << " in " << sites.dump(1).substr(0, 4000);
     return json::object();
   }
-  // `leakspy check`: its exit code, with the JSON report read back.
-  int check(const std::string& capture, json* report) {
-    std::string file = capture + ".check.json";
-    test::ProcessResult result = leakspy({"check", capture, "--json", file, "--min-duration", kMinDuration});
-    std::ifstream in(file);
-    EXPECT_TRUE(in.good()) << result.err;
-    if (in.good()) *report = json::parse(in);
-    return result.exit_code;
-  }
+  static int check(const std::string& capture, json* report) { return test::run_check(capture, kMinDuration, report); }
   static std::string read_file(const std::string& file) {
     std::ifstream in(file, std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/check_gate.h"
 #include "tests/support/process.h"
 #include "tests/support/python_interpreters.h"
 #include "tests/support/source_lines.h"
@@ -26,11 +27,7 @@ class ProgramEndTest : public ::testing::Test {
   void TearDown() override { std::system(("rm -rf " + directory_).c_str()); }
   std::string path(const std::string& name) const { return directory_ + "/" + name; }
 
-  static test::ProcessResult leakspy(const std::vector<std::string>& arguments) {
-    std::vector<std::string> argv = {test::leakspy_binary()};
-    argv.insert(argv.end(), arguments.begin(), arguments.end());
-    return test::run_process(argv, 120);
-  }
+  static test::ProcessResult leakspy(const std::vector<std::string>& arguments) { return test::run_leakspy(arguments); }
   std::string record(const std::vector<std::string>& program, const std::string& name) {
     std::vector<std::string> argv = {"run", "-o", path(name), "--"};
     argv.insert(argv.end(), program.begin(), program.end());
@@ -38,15 +35,7 @@ class ProgramEndTest : public ::testing::Test {
     EXPECT_EQ(result.exit_code, 0) << result.err;
     return path(name);
   }
-  // `leakspy check`: its exit code, with the JSON report read back.
-  int check(const std::string& capture, json* report) {
-    std::string file = capture + ".check.json";
-    test::ProcessResult result = leakspy({"check", capture, "--json", file, "--min-duration", kMinDuration});
-    std::ifstream in(file);
-    EXPECT_TRUE(in.good()) << result.err;
-    if (in.good()) *report = json::parse(in);
-    return result.exit_code;
-  }
+  static int check(const std::string& capture, json* report) { return test::run_check(capture, kMinDuration, report); }
   static json top(const std::string& capture) {
     test::ProcessResult result = leakspy({"top", capture, "--json", "-n", "5"});
     EXPECT_EQ(result.exit_code, 0) << result.err;

@@ -26,11 +26,7 @@ class SubprocessTest : public ::testing::Test {
   void TearDown() override { std::system(("rm -rf " + directory_).c_str()); }
   std::string path(const std::string& name) const { return directory_ + "/" + name; }
 
-  static test::ProcessResult leakspy(const std::vector<std::string>& arguments) {
-    std::vector<std::string> argv = {test::leakspy_binary()};
-    argv.insert(argv.end(), arguments.begin(), arguments.end());
-    return test::run_process(argv, 120);
-  }
+  static test::ProcessResult leakspy(const std::vector<std::string>& arguments) { return test::run_leakspy(arguments); }
   // `leakspy run [options] -- program`; the run's stderr in `run_err`.
   std::string record(const std::vector<std::string>& options, const std::vector<std::string>& program,
                      const std::string& name) {

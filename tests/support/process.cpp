@@ -190,6 +190,12 @@ int BackgroundProcess::wait(double timeout_seconds) {
 }
 
 std::string leakspy_binary() { return LEAKSPY_BINARY; }
+
+ProcessResult run_leakspy(const std::vector<std::string>& arguments) {
+  std::vector<std::string> argv = {leakspy_binary()};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return run_process(argv, 120);
+}
 std::string target_path(const std::string& name) { return std::string(LEAKSPY_TARGETS_DIR) + "/" + name; }
 
 std::string make_temp_dir() {

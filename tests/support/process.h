@@ -55,6 +55,8 @@ class BackgroundProcess {
 };
 
 std::string leakspy_binary();
+// Runs the leakspy binary with `arguments` (at most two minutes).
+ProcessResult run_leakspy(const std::vector<std::string>& arguments);
 std::string target_path(const std::string& name);
 // A fresh directory under the test's temporary directory.
 std::string make_temp_dir();

@@ -246,7 +246,8 @@ void RecordCounter::print(std::ostream& out, const capture::ReadSummary& summary
     if (trailer_.target_end == capture::TargetEnd::Exited) {
       out << (status ? " with status " + std::to_string(*status) : std::string(" (its exit status is not known)"));
     }
-    if (trailer_.target_end == capture::TargetEnd::Signaled && status) out << " by signal " << *status;
+    // target_end_name says "killed by a signal": name it.
+    if (trailer_.target_end == capture::TargetEnd::Signaled && status) out << " (signal " << *status << ")";
     out << '\n';
   }
 }

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/clock.h"
 #include "common/error.h"
 
 namespace leakspy::capture {
@@ -77,6 +78,14 @@ void CaptureWriter::flush() {
   write_frame(kChunkFrame, compressed_.data(), static_cast<uint32_t>(n), static_cast<uint32_t>(encoder_.size()));
   ++chunks_;
   encoder_.reset_chunk();
+  last_flush_ns_ = clock_ns();
+}
+
+void CaptureWriter::flush_if_older(uint64_t max_age_ns) {
+  if (encoder_.size() == 0) return;
+  uint64_t now = clock_ns();
+  if (last_flush_ns_ == 0) last_flush_ns_ = now;  // the first records: their age counts from here
+  if (now - last_flush_ns_ >= max_age_ns) flush();
 }
 
 void CaptureWriter::finish(const Trailer& trailer) {

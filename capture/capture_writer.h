@@ -41,6 +41,10 @@ class CaptureWriter {
   }
   // Writes the pending records as a chunk now (a no-op when there are none).
   void flush();
+  // Writes the pending records as a chunk when the last chunk was written
+  // `max_age_ns` or longer ago: a slow stream of events reaches the file
+  // within about that time, so that a killed recorder loses little.
+  void flush_if_older(uint64_t max_age_ns);
   // Writes the trailer and the end mark, and puts the capture at its path
   // (CaptureFile::commit). Nothing may be written afterwards.
   void finish(const Trailer& trailer);
@@ -63,6 +67,7 @@ class CaptureWriter {
   size_t chunk_bytes_;
   uint64_t bytes_written_ = 0;
   uint64_t chunks_ = 0;
+  uint64_t last_flush_ns_ = 0;  // CLOCK_MONOTONIC
   bool finished_ = false;
 };
 

@@ -25,6 +25,7 @@ namespace {
 constexpr double kStopGraceSeconds = 5.0;      // for the agents to flush after Stop
 constexpr double kExitGraceSeconds = 2.0;      // for the streams to end after the target exits
 constexpr int kLateHelloMs = 100;              // for a child's hello at the very end
+constexpr int kFlushLookMs = 250;              // RecordingSession::flush_old_records, this often at least
 
 void send_stop(const UniqueFd& connection) {
   wire::MessageHeader stop{static_cast<uint32_t>(wire::MessageType::Stop), 0};
@@ -203,7 +204,9 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
     double wake = 0;
     if (deadline > 0 && !result.stop_requested) wake = deadline;
     if (give_up_at > 0) wake = wake > 0 ? std::min(wake, give_up_at) : give_up_at;
-    int timeout_ms = wake > 0 ? std::max(0, static_cast<int>((wake - now) * 1000) + 1) : 1000;
+    // At most a quarter second between looks at the capture's unwritten records.
+    int timeout_ms = wake > 0 ? std::min(kFlushLookMs, std::max(0, static_cast<int>((wake - now) * 1000) + 1))
+                              : kFlushLookMs;
     int ready = ::poll(fds.data(), fds.size(), timeout_ms);
     if (ready < 0 && errno != EINTR) break;
 
@@ -263,6 +266,7 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
       double end = monotonic_seconds() + kExitGraceSeconds;
       give_up_at = give_up_at > 0 ? std::min(give_up_at, end) : end;
     }
+    session.flush_old_records();
     now = monotonic_seconds();
     if (deadline > 0 && now >= deadline) request_stop();
     if (give_up_at > 0 && now >= give_up_at) {

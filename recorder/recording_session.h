@@ -98,6 +98,10 @@ class RecordingSession {
   capture::RecordEncoder& records_of(uint32_t process);
   capture::RecordEncoder& event_records_of(uint32_t process, uint32_t thread, uint64_t monotonic_ns);
   void maybe_flush() { writer_.maybe_flush(); }
+  // What a killed recorder may lose at most: records older than this are
+  // written out (the recording loop asks several times a second).
+  static constexpr uint64_t kMaxUnwrittenNs = 500'000'000;
+  void flush_old_records() { writer_.flush_if_older(kMaxUnwrittenNs); }
   StringId intern(const std::string& text);
   uint32_t heap_named(const std::string& name, uint64_t flags);
   uint32_t new_thread() { return next_thread_++; }

@@ -310,5 +310,39 @@ TEST_F(RunTest, AKilledLeakspyLeavesThePartialCaptureBesideThePath) {
   EXPECT_FALSE(summary.has_trailer);
 }
 
+// Issue 16: a slow stream of events reaches the file within a second, so a
+// SIGKILL of leakspy loses at most the last second. The target allocates
+// every 5 ms: at that rate a chunk fills by size only after minutes.
+TEST_F(RunTest, AKilledLeakspyLosesAtMostTheLastSecondOfASlowStream) {
+  test::BackgroundProcess leakspy(
+      {test::leakspy_binary(), "run", "-o", capture("slow"), "--", test::target_path("leak_to_the_end"), "60"});
+  // The partial file appears when recording starts; then 2.5 s of recording.
+  std::string partial;
+  auto started = std::chrono::steady_clock::now();
+  while (partial.empty() && std::chrono::steady_clock::now() - started < std::chrono::seconds(30)) {
+    for (const std::string& name : names()) {
+      if (name.rfind("slow.lspy.partial-", 0) == 0) partial = directory_ + "/" + name;
+    }
+    if (partial.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(partial.empty()) << "no partial capture appeared";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the quantity under test, not a handshake
+  timespec killed{};
+  clock_gettime(CLOCK_REALTIME, &killed);
+  leakspy.send_signal(SIGKILL);
+  leakspy.wait(20);
+
+  CaptureSummary summary = test::summarize_capture(partial);
+  ::kill(static_cast<pid_t>(summary.header.pid), SIGKILL);  // the program runs on without leakspy
+  EXPECT_FALSE(summary.has_trailer);
+  ASSERT_GT(summary.events, 0u) << "nothing reached the file";
+  double killed_at = static_cast<double>(killed.tv_sec) + static_cast<double>(killed.tv_nsec) * 1e-9 -
+                     static_cast<double>(summary.header.start_unix_ns) * 1e-9;
+  double last_event = static_cast<double>(summary.last_time) * static_cast<double>(summary.header.time_unit_ns) * 1e-9;
+  std::printf("killed at %.3f s, last event in the file at %.3f s: %.3f s lost\n", killed_at, last_event,
+              killed_at - last_event);
+  EXPECT_LT(killed_at - last_event, 1.0);
+}
+
 }  // namespace
 }  // namespace leakspy

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace leakspy::test {
 
 namespace {
@@ -27,7 +29,10 @@ struct Collector : capture::RecordVisitor {
     summary.exits.push_back(exit.cause);
     summary.events_before_exit.push_back(summary.events);
   }
-  void on_time(uint64_t units) { time = units; }
+  void on_time(uint64_t units) {
+    time = units;
+    summary.last_time = std::max(summary.last_time, units);
+  }
   void on_event(const capture::EventRecord& event) {
     ++summary.events_by_kind[static_cast<size_t>(event.kind)];
     ++summary.events;

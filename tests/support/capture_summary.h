@@ -25,6 +25,7 @@ struct CaptureSummary {
   capture::Trailer trailer;
   uint64_t events_by_kind[5] = {};
   uint64_t events = 0;
+  uint64_t last_time = 0;  // of the last Time record, in the header's time units
   std::map<uint32_t, capture::NodeRecord> nodes;
   std::map<uint32_t, capture::ModuleRecord> modules;
   std::map<uint32_t, std::string> strings;

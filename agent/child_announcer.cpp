@@ -3,12 +3,12 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
 
 #include "capture/wire.h"
+#include "common/clock.h"
 
 namespace leakspy::agent {
 
@@ -30,14 +30,12 @@ void announce_unrecorded_child(bool forked) {
   int fd = static_cast<int>(syscall(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd < 0) return;
   if (syscall(SYS_connect, fd, reinterpret_cast<sockaddr*>(&address), length) == 0) {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
     struct {
       wire::MessageHeader header;
       wire::Hello hello;
     } message{{static_cast<uint32_t>(wire::MessageType::Hello), sizeof(wire::Hello)},
               {wire::kWireVersion, static_cast<uint32_t>(syscall(SYS_getpid)),
-               static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec),
+               clock_ns(),
                wire::kHelloNotRecorded | (forked ? wire::kHelloForked : 0u), 0}};
     ssize_t ignored = syscall(SYS_sendto, fd, &message, sizeof(message), MSG_NOSIGNAL, nullptr, 0);
     (void)ignored;

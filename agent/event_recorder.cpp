@@ -170,7 +170,8 @@ void record_event(ThreadRing* ring, capture::EventKind kind, uint8_t heap, uintp
     ringless_drops.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  check_exit_before_event(ring);
+  // A teardown is its releases: the mark need only come before the first.
+  if (capture::event_releases(kind)) check_exit_before_event(ring);
   append_entry(ring, static_cast<uint8_t>(kind), heap, address, size, stack);
 }
 

@@ -9,8 +9,8 @@
 // - the agent's atexit handler (main returned, or exit() called from a
 //   module the hooks do not cover);
 // - a Python interpreter that began to finalize: while a Python session
-//   runs, every event first asks the interpreter (record_event), so that the
-//   mark lands before the first free of the finalization.
+//   runs, every release first asks the interpreter (record_event), so that
+//   the mark lands before the first free of the finalization.
 
 #include <atomic>
 

@@ -115,7 +115,10 @@ Message WireDecoder::decode(const MessageHeader& header, const uint8_t* payload)
       if ((hello.flags & ~(kHelloAttached | kHelloNotRecorded | kHelloForked)) != 0) {
         protocol_error("hello flags " + text(hello.flags));
       }
-      if (hello.ring_capacity == 0) protocol_error("a hello with rings of 0 events");
+      // An unrecorded child's hello is all it sends: it has no rings.
+      if (hello.ring_capacity == 0 && (hello.flags & kHelloNotRecorded) == 0) {
+        protocol_error("a hello with rings of 0 events");
+      }
       return HelloMessage{hello.pid, hello.monotonic_ns, (hello.flags & kHelloAttached) != 0, hello.ring_capacity,
                           (hello.flags & kHelloNotRecorded) != 0, (hello.flags & kHelloForked) != 0};
     }

@@ -12,8 +12,11 @@
 #include <cstring>
 #include <set>
 #include <memory>
+#include <optional>
+#include <variant>
 #include <vector>
 
+#include "capture/wire_decoder.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "recorder/message_stream.h"
@@ -25,6 +28,7 @@ namespace {
 constexpr double kStopGraceSeconds = 5.0;      // for the agents to flush after Stop
 constexpr double kExitGraceSeconds = 2.0;      // for the streams to end after the target exits
 constexpr int kLateHelloMs = 100;              // for a child's hello at the very end
+constexpr int kMaxLateHellos = 256;            // connections waiting at the end that are read at most
 constexpr int kFlushLookMs = 250;              // RecordingSession::flush_old_records, this often at least
 
 void send_stop(const UniqueFd& connection) {
@@ -61,6 +65,21 @@ pid_t parent_of(pid_t pid) {
   char state = 0;
   if (end == nullptr || std::sscanf(end + 1, " %c %d", &state, &parent) != 2) return 0;
   return parent;
+}
+
+// The hello a connection starts with, checked by the one wire decoder;
+// nothing when the first message is no valid hello.
+std::optional<wire::HelloMessage> decode_hello(const wire::MessageHeader& header, const uint8_t* payload) {
+  if (header.type != static_cast<uint32_t>(wire::MessageType::Hello)) return std::nullopt;
+  try {
+    wire::WireDecoder decoder;
+    wire::Message message = decoder.decode(header, payload);
+    if (const auto* hello = std::get_if<wire::HelloMessage>(&message)) return *hello;
+  } catch (const Error& error) {
+    // Broken, or an agent of another build (AgentFailed): no hello to take.
+    if (error.kind() != ErrorKind::AgentProtocol && error.kind() != ErrorKind::AgentFailed) throw;
+  }
+  return std::nullopt;
 }
 
 // What `pid` runs now (/proc/PID/exe), or "a program".
@@ -109,14 +128,17 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
   auto known = [&](pid_t pid) { return pids.count(pid) != 0; };
   // The first message of a connection is its hello: an unrecorded child
   // says so, is counted and hung up on; any other starts a recorded process.
+  // A descendant that sends no valid hello is hung up on (only the target's
+  // own stream ends the recording on a protocol error).
   auto begin_stream = [&](Connection& connection, const wire::MessageHeader& header, const uint8_t* payload) {
-    wire::Hello hello{};
-    if (header.type == static_cast<uint32_t>(wire::MessageType::Hello) && header.length == sizeof(hello)) {
-      std::memcpy(&hello, payload, sizeof(hello));
-    }
     bool target = connection.pid == options.target_pid;
-    if (!target && ((hello.flags & wire::kHelloNotRecorded) != 0 || !options.subprocesses || !connection.verified)) {
-      session.note_unrecorded_child(connection.pid, (hello.flags & wire::kHelloForked) != 0);
+    std::optional<wire::HelloMessage> hello = decode_hello(header, payload);
+    if (!target && !hello) {
+      connection.done = true;
+      return;
+    }
+    if (!target && (hello->not_recorded || !options.subprocesses || !connection.verified)) {
+      session.note_unrecorded_child(connection.pid, hello->forked);
       connection.done = true;
       return;
     }
@@ -223,6 +245,11 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
           });
         } catch (const Error& error) {
           if (error.kind() != ErrorKind::AgentProtocol) throw;
+          if (connection.process == kNoProcess && connection.pid != options.target_pid) {
+            connection.done = true;  // a descendant's bad bytes before any stream: hang up on it alone
+            connections.erase(connections.begin() + static_cast<ptrdiff_t>(i));
+            continue;
+          }
           // Nothing more is read: what came before the bad message is whole.
           result.protocol_error = error.what();
           session.note_protocol_error(error.what());
@@ -278,21 +305,23 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
   // once, and a short program's children outlive it by moments) are counted
   // too: every connection still waiting, each given a moment for its hello.
   pid_t peer = 0;
-  while (UniqueFd late = listener.accept_waiting(
-             [&](pid_t pid) { return recorded_ancestor(pid, known) != 0 || gone(pid); }, &peer)) {
+  for (int late_count = 0; late_count < kMaxLateHellos; ++late_count) {
+    UniqueFd late = listener.accept_waiting(
+        [&](pid_t pid) { return recorded_ancestor(pid, known) != 0 || gone(pid); }, &peer);
+    if (!late) break;
     Connection connection(std::move(late), peer);
     pollfd ready{connection.fd.get(), POLLIN, 0};
     if (::poll(&ready, 1, kLateHelloMs) <= 0 || !connection.stream.read_available()) continue;
-    connection.stream.drain([&](const wire::MessageHeader& header, const uint8_t* payload) {
-      wire::Hello hello{};
-      if (connection.done || header.type != static_cast<uint32_t>(wire::MessageType::Hello) ||
-          header.length != sizeof(hello)) {
-        return;
-      }
-      std::memcpy(&hello, payload, sizeof(hello));
-      session.note_unrecorded_child(peer, (hello.flags & wire::kHelloForked) != 0);
-      connection.done = true;
-    });
+    try {
+      connection.stream.drain([&](const wire::MessageHeader& header, const uint8_t* payload) {
+        std::optional<wire::HelloMessage> hello = decode_hello(header, payload);
+        if (connection.done || !hello || !hello->not_recorded) return;
+        session.note_unrecorded_child(peer, hello->forked);
+        connection.done = true;
+      });
+    } catch (const Error& error) {
+      if (error.kind() != ErrorKind::AgentProtocol) throw;  // a bad header: not an announcement
+    }
   }
   return result;
 }

@@ -196,7 +196,8 @@ TEST_F(RunTest, TargetKilledMidRunLeavesACleanCapture) {
       {test::leakspy_binary(), "run", "-o", capture("killed"), test::target_path("allocate_forever")});
   ASSERT_TRUE(leakspy.wait_for_output("ready"));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  ASSERT_EQ(std::system(("pkill -KILL -f '^" + test::target_path("allocate_forever") + "$'").c_str()), 0);
+  // Only this leakspy's program (its child): other tests run the same one.
+  ASSERT_EQ(std::system(("pkill -KILL -P " + std::to_string(leakspy.pid())).c_str()), 0);
   EXPECT_EQ(leakspy.wait(20), 128 + SIGKILL) << "run exits as its program did";
 
   CaptureSummary summary = test::summarize_capture(capture("killed"));
@@ -299,14 +300,15 @@ TEST_F(RunTest, AKilledLeakspyLeavesThePartialCaptureBesideThePath) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   leakspy.send_signal(SIGKILL);
   leakspy.wait(20);
-  // The program runs on (its agent unhooks once it finds leakspy gone).
-  std::system(("pkill -KILL -f '^" + test::target_path("allocate_forever") + "$'").c_str());
   EXPECT_EQ(read(capture("partial")), "previous");
   std::vector<std::string> found = names();
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0], "partial.lspy");
   EXPECT_EQ(found[1].rfind("partial.lspy.partial-", 0), 0u) << found[1];
   CaptureSummary summary = test::summarize_capture(directory_ + "/" + found[1]);
+  // The program runs on (its agent unhooks once it finds leakspy gone): its
+  // pid is the capture's, so no other test's program is touched.
+  ::kill(static_cast<pid_t>(summary.header.pid), SIGKILL);
   EXPECT_FALSE(summary.has_trailer);
 }
 

@@ -65,10 +65,10 @@ void scrub_environment() {
   }
 }
 
-// A fork of a recorded process: not recorded (only its exec is, with
-// --subprocesses); the recorder hears of it.
+// A fork of a recorded process: recorded on with --subprocesses (a session of
+// its own), else the recorder hears of it.
 void child_after_fork() {
-  if (agent::abandon_session_in_child()) agent::announce_unrecorded_child(true);
+  if (agent::session_after_fork() == agent::ForkedSession::Dropped) agent::announce_unrecorded_child(true);
 }
 
 __attribute__((constructor)) void start_from_preload() {
@@ -85,6 +85,7 @@ __attribute__((constructor)) void start_from_preload() {
     scrub_environment();
     return;
   }
+  agent::set_follows_forks(every_program);
   char path[sizeof(attach_socket_path)] = {};
   std::strncpy(path, socket, sizeof(path) - 1);
   agent::StartResult result = agent::open_session(path, 0);

@@ -22,6 +22,8 @@ void remember_recorder_address(const char* address) {
   std::strncpy(recorder_address, address, sizeof(recorder_address) - 1);
 }
 
+const char* remembered_recorder_address() { return recorder_address; }
+
 void announce_unrecorded_child(bool forked) {
   if (recorder_address[0] == '\0') return;
   sockaddr_un address{};

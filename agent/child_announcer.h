@@ -11,6 +11,8 @@ namespace leakspy::agent {
 // Remembers where the recorder listens (the session's address). Not
 // async-signal-safe; call before any fork can happen.
 void remember_recorder_address(const char* address);
+// The address remembered ("" before any).
+const char* remembered_recorder_address();
 // Announces the calling process as an unrecorded child.
 void announce_unrecorded_child(bool forked);
 

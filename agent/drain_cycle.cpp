@@ -41,10 +41,6 @@ void read_thread_name(uint32_t tid, char (&name)[16]) {
 
 bool Drainer::init() {
   if (updates_ != nullptr) return true;
-  // The asymmetric fence of the in-flight protocol (Drainer::cycle). Without
-  // it (kernels before 4.14) the writer falls back to sealing two epochs
-  // behind, and a producer preempted inside its window can arrive late.
-  membarrier_ok_ = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
   updates_ = static_cast<ReadUpdate*>(map_pages(sizeof(ReadUpdate) * RingRegistry::kMaxRings));
   event_headers_ = static_cast<wire::EventsHeader*>(map_pages(sizeof(wire::EventsHeader) * RingRegistry::kMaxRings));
   thread_messages_ = static_cast<wire::WireThread*>(map_pages(sizeof(wire::WireThread) * RingRegistry::kMaxRings));
@@ -54,6 +50,11 @@ bool Drainer::init() {
 }
 
 void Drainer::reset() {
+  // The asymmetric fence of the in-flight protocol (Drainer::cycle). Without
+  // it (kernels before 4.14) the writer falls back to sealing two epochs
+  // behind, and a producer preempted inside its window can arrive late.
+  // Registered at every start: a forked child's address space is new.
+  membarrier_ok_ = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
   next_node_ = 1;
   forget_reported_heaps();
   forget_notes();

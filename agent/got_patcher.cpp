@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 
 #include "agent/agent_memory.h"
@@ -107,14 +108,20 @@ bool read_dynamic(const ElfW(Dyn)* dynamic, uintptr_t bias, DynamicInfo* out) {
   return out->symtab != nullptr && out->strtab != nullptr && out->plt_is_rela;
 }
 
+// The first letters of the hooked names, taken from the list itself.
+constexpr std::array<bool, 256> kHookedFirstLetters = [] {
+  std::array<bool, 256> letters{};
+#define LEAKSPY_FIRST_LETTER(name, ret, params) letters[static_cast<unsigned char>(#name[0])] = true;
+  LEAKSPY_HOOKED_FUNCTIONS(LEAKSPY_FIRST_LETTER)
+#undef LEAKSPY_FIRST_LETTER
+  return letters;
+}();
+
 // The hook of an imported name, or -1. A function whose real definition was
 // not found (real_functions.cpp) is never hooked: its wrapper has nothing to call.
 int hooked_function_index(const char* name) {
   // Cheap filter first: most imported names are not ours.
-  if (name[0] != 'm' && name[0] != 'c' && name[0] != 'r' && name[0] != 'f' && name[0] != 'p' && name[0] != 'a' &&
-      name[0] != 'v' && name[0] != 'd' && name[0] != 'e') {
-    return -1;
-  }
+  if (!kHookedFirstLetters[static_cast<unsigned char>(name[0])]) return -1;
   for (int i = 0; i < kHookedFunctionCount; ++i) {
     if (std::strcmp(name, kHookTable[i].name) == 0) return real_function(i) != nullptr ? i : -1;
   }

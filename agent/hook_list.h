@@ -25,7 +25,9 @@
   X(mremap, void*, (void* old_address, size_t old_size, size_t new_size, int flags, void* new_address)) \
   X(dlopen, void*, (const char* file, int mode))                                 \
   X(dlclose, int, (void* handle))                                               \
-  X(exit, void, (int status))
+  X(exit, void, (int status))                                                   \
+  X(_exit, void, (int status))                                                  \
+  X(__cxa_atexit, int, (void (*function)(void*), void* argument, void* dso_handle))
 
 namespace leakspy::agent {
 

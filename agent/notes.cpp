@@ -52,6 +52,8 @@ bool report_notes(Transport& transport) {
   return true;
 }
 
+void release_note_lock_after_fork() { posting.clear(std::memory_order_release); }
+
 void forget_notes() {
   while (posting.test_and_set(std::memory_order_acquire)) {
   }

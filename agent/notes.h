@@ -15,5 +15,8 @@ void post_note(capture::NoteSeverity severity, const char* text);
 bool report_notes(Transport& transport);
 // A new session: forget the notes of the last one.
 void forget_notes();
+// In a forked child: the queue's lock may have been held by a thread of the
+// parent that the child does not have. Async-signal-safe.
+void release_note_lock_after_fork();
 
 }  // namespace leakspy::agent

@@ -10,6 +10,8 @@
 
 #include "agent/agent_log.h"
 #include "agent/agent_state.h"
+#include "agent/agent_thread.h"
+#include "agent/child_announcer.h"
 #include "agent/doorbell.h"
 #if LEAKSPY_WITH_CUDA
 #include "agent/cuda/cuda_session.h"
@@ -43,6 +45,12 @@ constinit std::atomic<bool> exit_requested{false};
 // Written by the writer when a session ends; the exit path waits on it (futex).
 constinit std::atomic<uint32_t> session_generation{0};
 
+// Whether a fork goes on being recorded (session_after_fork).
+constinit std::atomic<bool> follows_forks{false};
+// The process whose session runs: a vfork child shares this memory without
+// being that process.
+constinit std::atomic<int> session_pid{0};
+
 constinit Transport transport;
 constinit Drainer drainer;
 constinit ModuleReporter modules;
@@ -51,6 +59,8 @@ constexpr uint64_t kBusyWaitNs = 1'000'000;   // between cycles while events flo
 constexpr uint64_t kIdleWaitNs = 10'000'000;  // between cycles while the target is quiet
 constexpr uint64_t kBusyCycleEvents = 1024;
 constexpr uint64_t kHookRetryNs = 50'000'000;
+constexpr int kAcceptWaitMs = 1000;
+constexpr uint64_t kForkConnectDelayNs = 20'000'000;  // before a forked child's writer connects  // at exit, for a recorder that has not yet taken the stream
 
 void sleep_ns(uint64_t ns) {
   timespec duration{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
@@ -92,6 +102,35 @@ void end_session(wire::GoodbyeReason reason, bool connected) {
   syscall(SYS_futex, &session_generation, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
 }
 
+// Connects, then sends the hello and the module list. False (closed again)
+// when the recorder cannot be reached.
+bool greet_recorder(const char* socket_path, uint32_t hello_flags) {
+  if (!transport.connect(socket_path)) return false;
+  wire::Hello hello{wire::kWireVersion, static_cast<uint32_t>(getpid()), clock_ns(), hello_flags,
+                    RingRegistry::kRingCapacity};
+  bool ok = transport.add_copy(wire::MessageType::Hello, &hello, sizeof(hello)) &&
+            modules.report_changes(transport, read_load_counters()) && transport.flush();
+  if (!ok) transport.close();
+  return ok;
+}
+
+// A forked child's writer: its own connection, then the usual loop. It
+// connects only after a moment (sooner when the child exits): a fork that
+// execs at once (a shell running a command) is then recorded as the program
+// it execs, not also as a copy of its parent. Meanwhile the child's events
+// wait in its ring (a full ring holds its thread back until the writer runs).
+void forked_writer_body() {
+  uint64_t deadline = clock_ns() + kForkConnectDelayNs;
+  for (uint64_t now = clock_ns(); now < deadline && !exit_requested.load(std::memory_order_acquire); now = clock_ns()) {
+    wait_doorbell(deadline - now);
+  }
+  if (!greet_recorder(remembered_recorder_address(), wire::kHelloForked)) {
+    end_session(wire::GoodbyeReason::Failure, false);
+    return;
+  }
+  run_writer_loop();
+}
+
 }  // namespace
 
 bool claim_session() {
@@ -108,22 +147,13 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags, bool cla
     session_state.store(Idle);
     return StartResult::InitFailed;
   }
-  if (!transport.connect(socket_path)) {
-    session_state.store(Idle);
-    return StartResult::ConnectFailed;
-  }
   exit_requested.store(false);
   python::native_frames.store(false, std::memory_order_relaxed);
   rings.reset_all();
   drainer.reset();
   modules.reset();
-  wire::Hello hello{wire::kWireVersion, static_cast<uint32_t>(getpid()), clock_ns(), hello_flags,
-                    RingRegistry::kRingCapacity};
-  bool ok = transport.add_copy(wire::MessageType::Hello, &hello, sizeof(hello)) &&
-            modules.report_changes(transport, read_load_counters()) &&
-            transport.flush();
-  if (!ok) {
-    transport.close();
+  session_pid.store(getpid(), std::memory_order_relaxed);
+  if (!greet_recorder(socket_path, hello_flags)) {
     session_state.store(Idle);
     return StartResult::ConnectFailed;
   }
@@ -150,6 +180,11 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags, bool cla
 void run_writer_loop() {
   wire::GoodbyeReason reason = wire::GoodbyeReason::StopRequested;
   bool connected = true;
+  bool configured = false;  // the recorder took the stream: its first message is a Configure
+  auto apply = [](const wire::WireConfigure& configuration) {
+    python::native_frames.store((configuration.flags & wire::kConfigureNativeFrames) != 0, std::memory_order_relaxed);
+    if ((configuration.flags & wire::kConfigureFollowForks) != 0) set_follows_forks(true);
+  };
   for (;;) {
     CycleResult result = drainer.cycle(transport, false);
     LoadCounters loaded = read_load_counters();  // one look at the loader a cycle, for all who need it
@@ -165,7 +200,8 @@ void run_writer_loop() {
     wire::WireConfigure configuration{};
     ControlMessage control = transport.poll_control(&configuration);
     if (control == ControlMessage::Configure) {
-      python::native_frames.store((configuration.flags & wire::kConfigureNativeFrames) != 0, std::memory_order_relaxed);
+      apply(configuration);
+      configured = true;
     }
     if (control == ControlMessage::Stop) break;
     if (control == ControlMessage::Closed) {
@@ -173,6 +209,11 @@ void run_writer_loop() {
       break;
     }
     if (exit_requested.load(std::memory_order_acquire)) {
+      // The recorder tells a descendant from a stranger while the process
+      // lives (its parent); a child that exits at once waits to be taken.
+      if (!configured && transport.wait_control(&configuration, kAcceptWaitMs) == ControlMessage::Configure) {
+        apply(configuration);
+      }
       reason = wire::GoodbyeReason::ProcessExit;
       break;
     }
@@ -186,6 +227,7 @@ void cancel_session() { end_session(wire::GoodbyeReason::Failure, true); }
 
 void finish_session_at_exit() {
   if (session_state.load(std::memory_order_acquire) != Running) return;
+  if (session_pid.load(std::memory_order_relaxed) != getpid()) return;
   mark_exit(capture::ExitCause::Exit);  // when no earlier sign of the exit came
   uint32_t generation = session_generation.load(std::memory_order_acquire);
   exit_requested.store(true, std::memory_order_release);
@@ -201,12 +243,33 @@ void finish_session_at_exit() {
   }
 }
 
-bool abandon_session_in_child() {
-  bool was_running = session_state.load(std::memory_order_relaxed) == Running;
-  tracking.store(false, std::memory_order_relaxed);
+void set_follows_forks(bool follows) { follows_forks.store(follows, std::memory_order_relaxed); }
+
+ForkedSession session_after_fork() {
+  if (session_state.load(std::memory_order_relaxed) != Running) return ForkedSession::None;
   transport.close();  // the child's copy only; the parent's connection is untouched
-  session_state.store(Idle, std::memory_order_relaxed);
-  return was_running;
+  if (!follows_forks.load(std::memory_order_relaxed)) {
+    tracking.store(false, std::memory_order_relaxed);
+    session_state.store(Idle, std::memory_order_relaxed);
+    return ForkedSession::Dropped;
+  }
+  // Tracking stays on: what the child does from here is recorded into the
+  // forking thread's ring, which its writer sends once connected.
+  session_pid.store(getpid(), std::memory_order_relaxed);
+  rings.adopt_after_fork(this_thread().ring, static_cast<uint32_t>(syscall(SYS_gettid)),
+                         current_epoch.load(std::memory_order_relaxed));
+  release_note_lock_after_fork();
+  python::settle_python_after_fork();
+  drainer.reset();
+  modules.reset();
+  exit_requested.store(false, std::memory_order_relaxed);
+  arm_exit_mark();  // the child's exit is its own
+  if (!start_agent_thread("leakspy-agent", forked_writer_body)) {
+    tracking.store(false, std::memory_order_relaxed);
+    session_state.store(Idle, std::memory_order_relaxed);
+    return ForkedSession::Dropped;
+  }
+  return ForkedSession::Followed;
 }
 
 }  // namespace leakspy::agent

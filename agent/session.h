@@ -29,10 +29,23 @@ void release_session_claim();
 void run_writer_loop();
 // Ends a session that open_session started when its writer thread could not be.
 void cancel_session();
-// Called at process exit: asks the writer to flush and waits for it (bounded).
+// Called at process exit: marks the exit, asks the writer to flush and waits
+// for it (bounded). Does nothing in a process that shares the memory of the
+// recorded one without being it (a vfork child).
 void finish_session_at_exit();
-// Called in the child after fork(): tracking off, the socket closed, no
-// writer. Returns whether a session was running (in the parent).
-bool abandon_session_in_child();
+// Whether a fork of the process goes on being recorded (`--subprocesses`).
+void set_follows_forks(bool follows);
+
+enum class ForkedSession {
+  None,      // no session was running in the parent
+  Followed,  // the child records on: a session of its own, its own connection
+  Dropped,   // the child is not recorded: tracking off, the socket closed
+};
+// Called in the child after fork(), on the thread that forked. Only
+// async-signal-safe work until the child's writer thread runs: the parent's
+// unsent events dropped, the child's thread kept, progress forgotten (the
+// child's stream sends the trace tree, modules and code it inherited again).
+// The writer connects on its own thread and goes on as run_writer_loop.
+ForkedSession session_after_fork();
 
 }  // namespace leakspy::agent

@@ -92,6 +92,23 @@ void RingRegistry::reset_all() {
   }
 }
 
+void RingRegistry::adopt_after_fork(ThreadRing* survivor, uint32_t tid, uint64_t current_epoch) {
+  reset_all();
+  uint32_t used = high_water();
+  for (uint32_t i = 0; i < used; ++i) {
+    ThreadRing& ring = rings_[i];
+    ring.in_flight.store(0, std::memory_order_relaxed);
+    ring.overflowing = false;
+    if (&ring != survivor && ring.state.load(std::memory_order_relaxed) != RingState::Free) recycle(&ring);
+  }
+  if (survivor == nullptr) return;
+  survivor->cached_read_index = survivor->read_index.load(std::memory_order_relaxed);
+  survivor->check_at = survivor->cached_read_index;
+  survivor->last_epoch = 0;  // the child's stream starts with an epoch mark
+  survivor->safe_epoch = current_epoch;
+  survivor->tid = tid;
+}
+
 bool ring_reserve_slow(ThreadRing* ring, uint32_t count) {
   uint64_t write = ring->write_index.load(std::memory_order_relaxed);
   // Pairs with the release store of read_index in the writer's drain.

@@ -70,6 +70,11 @@ class RingRegistry {
   void recycle(ThreadRing* ring);
   // Forgets every ring's contents (a new recording starts).
   void reset_all();
+  // In a forked child (one thread, the one that called fork): every ring's
+  // contents are the parent's to send, so they are dropped; the other
+  // threads' rings are free again, and `survivor` (the calling thread's, or
+  // nullptr) is the child's thread `tid`, announced anew. Async-signal-safe.
+  void adopt_after_fork(ThreadRing* survivor, uint32_t tid, uint64_t current_epoch);
 
  private:
   ThreadRing* rings_ = nullptr;

@@ -1,5 +1,7 @@
 #include "agent/transport.h"
 
+#include <poll.h>
+
 #include <cerrno>
 #include <cstring>
 #include <sys/socket.h>
@@ -119,6 +121,13 @@ ControlMessage Transport::poll_control(wire::WireConfigure* configuration) {
     return got == static_cast<ssize_t>(sizeof(*configuration)) ? ControlMessage::Configure : ControlMessage::Closed;
   }
   return ControlMessage::None;
+}
+
+ControlMessage Transport::wait_control(wire::WireConfigure* configuration, int timeout_ms) {
+  if (fd_ < 0) return ControlMessage::Closed;
+  pollfd readable{fd_, POLLIN, 0};
+  if (::poll(&readable, 1, timeout_ms) <= 0) return ControlMessage::None;
+  return poll_control(configuration);
 }
 
 }  // namespace leakspy::agent

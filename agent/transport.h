@@ -31,6 +31,8 @@ class Transport {
   // Looks for a message from the recorder without blocking. For Configure,
   // *configuration receives its payload.
   ControlMessage poll_control(wire::WireConfigure* configuration);
+  // Like poll_control, waiting up to `timeout_ms` for a message to come.
+  ControlMessage wait_control(wire::WireConfigure* configuration, int timeout_ms);
 
  private:
   void* scratch(uint32_t bytes);

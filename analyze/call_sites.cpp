@@ -78,33 +78,39 @@ std::vector<LocationId> site_of_each_stack(const CaptureModel& model, SiteRule r
   return sites;
 }
 
-std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, SiteRule rule) {
+std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, SiteRule rule, SiteGrouping grouping) {
   std::vector<LocationId> sites = site_of_each_stack(model, rule);
-  std::unordered_map<uint32_t, size_t> index;
+  std::unordered_map<uint64_t, size_t> index;  // site << 32 | pid (by process) -> its entry
   std::vector<CallSite> result;
-  std::vector<std::set<uint32_t>> pids;  // per site
+  std::vector<std::set<uint32_t>> pids;  // per entry
   for (size_t stack = 0; stack < model.stacks.size(); ++stack) {
     const StackTotals& totals = model.stacks[stack];
     if (totals.empty()) continue;
     LocationId site = stack < sites.size() ? sites[stack] : SymbolTable::kNoStack;
-    auto [it, inserted] = index.try_emplace(site.value(), result.size());
+    uint32_t process = stack < model.nodes.size() ? model.nodes[stack].process : 0;
+    uint32_t pid = process < model.processes.size() ? model.processes[process].pid : 0;
+    uint32_t own_pid = grouping == SiteGrouping::ByProcess ? pid : 0;
+    auto [it, inserted] = index.try_emplace(uint64_t{site.value()} << 32 | own_pid, result.size());
     if (inserted) {
-      result.push_back({site, {}, 0, 0});
+      result.push_back({site, {}, 0, 0, own_pid, {}});
       pids.emplace_back();
     }
     CallSite& entry = result[it->second];
     entry.totals.add(totals);
     ++entry.stacks;
-    uint32_t process = stack < model.nodes.size() ? model.nodes[stack].process : 0;
-    if (process < model.processes.size()) pids[it->second].insert(model.processes[process].pid);
+    if (process < model.processes.size()) pids[it->second].insert(pid);
   }
-  for (size_t i = 0; i < result.size(); ++i) result[i].processes = static_cast<uint32_t>(std::max<size_t>(1, pids[i].size()));
+  for (size_t i = 0; i < result.size(); ++i) {
+    result[i].pids.assign(pids[i].begin(), pids[i].end());
+    result[i].processes = static_cast<uint32_t>(std::max<size_t>(1, pids[i].size()));
+  }
   const SymbolTable& symbols = model.symbols;
   std::sort(result.begin(), result.end(), [&](const CallSite& a, const CallSite& b) {
     uint64_t va = metric_value(a.totals, metric);
     uint64_t vb = metric_value(b.totals, metric);
     if (va != vb) return va > vb;
-    return symbols.label(a.location) < symbols.label(b.location);
+    if (a.location != b.location) return symbols.label(a.location) < symbols.label(b.location);
+    return a.pid < b.pid;
   });
   return result;
 }

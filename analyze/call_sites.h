@@ -27,6 +27,13 @@ struct CallSite {
   StackTotals totals;
   uint32_t stacks = 0;     // how many distinct stacks reach it
   uint32_t processes = 0;  // in how many processes (distinct pids: an exec keeps its pid)
+  uint32_t pid = 0;        // SiteGrouping::ByProcess: the process's (0 otherwise)
+  std::vector<uint32_t> pids;  // the processes', ascending
+};
+
+enum class SiteGrouping {
+  AllProcesses,  // one site over every process of the capture
+  ByProcess,     // one per site and pid (top --by-process)
 };
 
 // Whether a Python file is a library's rather than the program's: under
@@ -39,6 +46,7 @@ std::vector<LocationId> site_of_each_stack(const CaptureModel& model, SiteRule r
 
 // Every site with any allocation or live bytes, highest `metric` first (ties
 // by label, so the order is deterministic).
-std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, SiteRule rule = SiteRule::PythonLine);
+std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, SiteRule rule = SiteRule::PythonLine,
+                                 SiteGrouping grouping = SiteGrouping::AllProcesses);
 
 }  // namespace leakspy::analyze

@@ -22,6 +22,7 @@ class ModelReader : public capture::RecordVisitor {
   ModelReader(CaptureModel& model, EventReplay& replay, EventPipe* pipe, ReadBudget& budget)
       : model_(model), replay_(replay), pipe_(pipe), budget_(budget) {
     if (model.heaps.text() == "all") selected_.fill(true);
+    processes_[0].selected = selects_pid(model.header.pid);  // a version 1 capture's one process
     // The well-known heaps, in case a capture does not declare them.
     declare_heap(capture::kHeapMalloc, "malloc", false);
     declare_heap(capture::kHeapMmap, "mmap", true);
@@ -63,6 +64,7 @@ class ModelReader : public capture::RecordVisitor {
                           info.command_line.size() * sizeof(std::string));
     model_.processes.push_back(std::move(info));
     processes_.resize(std::max(processes_.size(), model_.processes.size()));
+    processes_[process.index].selected = selects_pid(process.pid);
   }
   void on_process_end(const capture::ProcessEndRecord& end) {
     if (end.index >= model_.processes.size() || model_.processes[end.index].end) return;
@@ -137,7 +139,7 @@ class ModelReader : public capture::RecordVisitor {
     uint32_t heap = event.heap.value();
     if (heap >= capture::kMaxHeaps) return;
     gpu_levels_.on_event(heap, event.kind, event.address, event.size);
-    if (!selected_[heap]) return;
+    if (!selected_[heap] || !processes_[event_process_].selected) return;
     ++counted_events_;
     QueuedEvent queued;
     // Processes have address spaces of their own: the same address in two
@@ -185,6 +187,7 @@ class ModelReader : public capture::RecordVisitor {
   static constexpr uint64_t kNodeSlotBytes =
       sizeof(TraceNode) + sizeof(StackTotals) + 2 * sizeof(uint32_t) + EventReplay::kStackBytes;
 
+  bool selects_pid(uint32_t pid) const { return model_.selected_pid == 0 || pid == model_.selected_pid; }
   void resize_nodes(size_t size) {
     budget_.charge_tables((size - model_.nodes.size()) * kNodeSlotBytes);
     model_.nodes.resize(size);
@@ -229,6 +232,7 @@ class ModelReader : public capture::RecordVisitor {
   struct ProcessState {
     bool exited = false;  // its Exit record came: its events are teardown
     bool ended = false;
+    bool selected = true;  // its events count (--process)
     uint64_t rss = 0;
   };
   // By process index; one before any Process record (a version 1 capture).
@@ -291,11 +295,12 @@ void CaptureModel::resolve_node_locations() {
   }
 }
 
-CaptureModel read_capture_model(const std::string& path, const HeapSelection& heaps,
+CaptureModel read_capture_model(const std::string& path, const EventSelection& selection,
                                 const capture::ProgressCallback& progress, bool replay_thread,
                                 const SlicePlan& slices, uint64_t memory_limit) {
   CaptureModel model;
-  model.heaps = heaps;
+  model.heaps = selection.heaps;
+  model.selected_pid = selection.pid;
   capture::CaptureReader reader(path);
   model.header = reader.header();
   ReadBudget budget(path, memory_limit != 0 ? memory_limit : ReadBudget::default_limit(reader.file_bytes()));

@@ -56,6 +56,7 @@ struct CaptureModel {
   std::optional<capture::Trailer> trailer;  // absent when the capture was cut short
 
   HeapSelection heaps;
+  uint32_t selected_pid = 0;               // --process: only that pid's events count (0: every process's)
   std::vector<std::string> counted_heaps;  // names of the heaps the numbers cover
   std::vector<std::string> declared_heaps; // names of every heap the capture declares
   std::vector<std::string> heap_names;     // by heap id; "" for an id never declared
@@ -115,6 +116,15 @@ struct CaptureModel {
   std::vector<LocationId> chain_locations_;
 };
 
+// Which events count: those of the selected heaps, and with a pid, only those
+// of the processes with that pid (an exec keeps its pid: both images).
+struct EventSelection {
+  EventSelection(HeapSelection selected_heaps, uint32_t selected_pid = 0)  // NOLINT: a heap selection alone converts
+      : heaps(std::move(selected_heaps)), pid(selected_pid) {}
+  HeapSelection heaps;
+  uint32_t pid = 0;
+};
+
 // Reads `path` once. Throws Error(CaptureUnreadable) for a file that is not
 // a readable capture; a truncated one is read to its last whole chunk
 // (model.read says so). With `replay_thread` (and a second core), events are
@@ -125,7 +135,7 @@ struct CaptureModel {
 // What the capture decodes into (tables, live blocks, slices) may take at
 // most `memory_limit` bytes, 0 meaning ReadBudget::default_limit() of the
 // file's size; past it, Error(CaptureUnreadable) (read_budget.h).
-CaptureModel read_capture_model(const std::string& path, const HeapSelection& heaps,
+CaptureModel read_capture_model(const std::string& path, const EventSelection& selection,
                                 const capture::ProgressCallback& progress = {}, bool replay_thread = true,
                                 const SlicePlan& slices = {}, uint64_t memory_limit = 0);
 

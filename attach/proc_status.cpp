@@ -1,6 +1,8 @@
 #include "attach/proc_status.h"
 
 #include <fstream>
+#include <filesystem>
+#include <map>
 #include <sstream>
 
 namespace leakspy::attach {
@@ -63,12 +65,36 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
   ProcStat stat;
   long long skipped = 0;
   unsigned long long flags = 0;
-  fields >> stat.state;
-  for (int i = 0; i < 5; ++i) fields >> skipped;  // ppid pgrp session tty_nr tpgid
+  fields >> stat.state >> stat.parent;
+  for (int i = 0; i < 4; ++i) fields >> skipped;  // pgrp session tty_nr tpgid
   fields >> flags;
   constexpr unsigned long long kProcessExiting = 0x4;  // PF_EXITING in the kernel's sched.h
   stat.exiting = (flags & kProcessExiting) != 0;
   return stat;
+}
+
+std::vector<pid_t> descendants_of(pid_t pid) {
+  std::multimap<pid_t, pid_t> children;  // parent -> child
+  std::error_code error;
+  for (const std::filesystem::directory_entry& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t child = static_cast<pid_t>(std::stol(name));
+    std::optional<ProcStat> stat = read_proc_stat(child);
+    if (stat && stat->state != 'Z' && stat->state != 'X') children.emplace(stat->parent, child);
+  }
+  std::vector<pid_t> found;
+  std::vector<pid_t> parents = {pid};
+  while (!parents.empty()) {
+    pid_t parent = parents.back();
+    parents.pop_back();
+    auto [begin, end] = children.equal_range(parent);
+    for (auto it = begin; it != end; ++it) {
+      found.push_back(it->second);
+      parents.push_back(it->second);
+    }
+  }
+  return found;
 }
 
 std::string process_name(pid_t pid) {

@@ -32,8 +32,13 @@ class ProcStatus {
 struct ProcStat {
   char state = '?';
   bool exiting = false;
+  pid_t parent = 0;
 };
 std::optional<ProcStat> read_proc_stat(pid_t pid);
+
+// Every living descendant of `pid` (children, theirs, ...), parents before
+// their children, as /proc shows them now.
+std::vector<pid_t> descendants_of(pid_t pid);
 
 // The command name of a process ("comm"), or "?".
 std::string process_name(pid_t pid);

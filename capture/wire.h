@@ -253,9 +253,10 @@ struct WireNote {
 static_assert(sizeof(WireNote) == 8);
 
 inline constexpr uint32_t kConfigureNativeFrames = 1u << 0;  // Python: keep every native frame
+inline constexpr uint32_t kConfigureFollowForks = 1u << 1;   // record forks of the process too
 
 struct WireConfigure {
-  uint32_t flags;  // kConfigureNativeFrames
+  uint32_t flags;  // kConfigureNativeFrames, kConfigureFollowForks
   uint32_t reserved;
 };
 static_assert(sizeof(WireConfigure) == 8);

@@ -18,12 +18,13 @@ struct ExportCommandOptions {
   std::string output = kStdoutPath;
   std::string metric = "live";
   std::string heap = "host";
+  uint32_t process = 0;
   bool reverse = false;
 };
 
 void export_stacks(const ExportCommandOptions& options) {
   analyze::Metric metric = analyze::parse_metric(options.metric);
-  analyze::CaptureModel model = load_report_model(options.path, options.heap);
+  analyze::CaptureModel model = load_report_model(options.path, options.heap, {}, options.process);
   analyze::FlameTree tree = analyze::FlameTree::build(model, metric, options.reverse);
   write_output(options.output, [&](std::ostream& out) {
     if (options.format == "collapsed") {
@@ -47,6 +48,7 @@ void add_export_command(CLI::App& app) {
   add_choice_option(command, "--metric", options->metric, {"live", "peak", "allocated", "count"},
                     "live (at the end, default), peak, allocated or count");
   command->add_flag("--reverse", options->reverse, "Leaf-rooted stacks: the allocating function first");
+  add_process_option(command, options->process);
   command->add_option("--heap", options->heap,
                       "Heaps to count: host (malloc and python, default), mmap, cuda, all, or a heap's name");
   command->callback([options] { export_stacks(*options); });

@@ -26,6 +26,7 @@ struct FlamegraphCommandOptions {
   std::string output;
   std::string metric = "live";
   std::string heap = "host";
+  uint32_t process = 0;
   std::string title;
   int width = 1200;
   bool reverse = false;
@@ -52,7 +53,7 @@ void write_svg(const std::string& output, const std::function<void(std::ostream&
 // From CAPTURE to OTHER: each capture's own tree, merged by what the frames are.
 void capture_diff_flamegraph(const FlamegraphCommandOptions& options, analyze::Metric metric,
                              const std::string& output) {
-  analyze::CaptureModel before = load_report_model(options.path, options.heap);
+  analyze::CaptureModel before = load_report_model(options.path, options.heap, {}, options.process);
   analyze::CaptureModel after = load_report_model(options.diff_with, options.heap);
   analyze::FlameTree before_tree = analyze::FlameTree::build(before, metric, options.reverse);
   analyze::FlameTree after_tree = analyze::FlameTree::build(after, metric, options.reverse);
@@ -71,7 +72,7 @@ void window_diff_flamegraph(const FlamegraphCommandOptions& options, const std::
   double to = options.to;
   analyze::SlicePlan plan;
   plan.snapshot_seconds = {from, to};
-  analyze::CaptureModel model = load_report_model(options.path, options.heap, plan);
+  analyze::CaptureModel model = load_report_model(options.path, options.heap, plan, options.process);
   const analyze::TimeSlices& slices = *model.slices;
   analyze::FlameTree before =
       analyze::FlameTree::build_from_values(model, slices.snapshot(0), analyze::Metric::Live, options.reverse);
@@ -113,7 +114,7 @@ void flamegraph(const FlamegraphCommandOptions& options) {
     }
     return;
   }
-  analyze::CaptureModel model = load_report_model(options.path, options.heap);
+  analyze::CaptureModel model = load_report_model(options.path, options.heap, {}, options.process);
   analyze::FlameTree tree = analyze::FlameTree::build(model, metric, options.reverse);
   write_svg(output, [&](std::ostream& out) { render::write_flamegraph_svg(out, model, tree, svg_options(options)); });
 }
@@ -131,6 +132,7 @@ void add_flamegraph_command(CLI::App& app) {
                     "live (at the end, default), peak, allocated or count");
   command->add_flag("--reverse", options->reverse,
                     "Leaf-rooted: the allocating functions at the bottom, their callers above");
+  add_process_option(command, options->process);
   command->add_option("--heap", options->heap,
                       "Heaps to count: host (malloc and python, default), mmap, cuda, all, or a heap's name");
   command->add_option("--title", options->title, "Title (default: named after the metric)");

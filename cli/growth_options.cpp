@@ -16,6 +16,7 @@ void add_growth_options(CLI::App* command, GrowthOptions& options, const std::st
   command->add_option(
       "--heap", options.heap,
       "Heaps to count: host (malloc and python), mmap, cuda, all, or a heap's name (default " + default_heap + ")");
+  add_process_option(command, options.process);
   command->add_flag("--native", options.native_sites,
                     "Python: name each site by its innermost native frame instead of the Python line");
   analyze::VerdictThresholds& t = options.thresholds;
@@ -62,7 +63,7 @@ GrowthInput load_growth(const std::string& path, const GrowthOptions& options) {
   } else {
     plan.slices = options.slices;
   }
-  GrowthInput input{load_report_model(path, options.heap, plan), {}};
+  GrowthInput input{load_report_model(path, options.heap, plan, options.process), {}};
   input.analysis = analyze::analyze_growth(
       input.model, options.thresholds,
       options.native_sites ? analyze::SiteRule::Native : analyze::SiteRule::PythonLine);

@@ -17,6 +17,7 @@ struct GrowthOptions {
   uint32_t slices = 30;
   double every_seconds = 0;  // slices of this length; 0: --slices
   std::string heap = "host";
+  uint32_t process = 0;  // --process: only that pid's events (0: all)
   bool native_sites = false;
   analyze::VerdictThresholds thresholds;
 };

@@ -1,4 +1,4 @@
-// leakspy record --pid PID [-o FILE] [--duration S]: attaches to a running
+// leakspy record --pid PID [-o FILE] [--duration S] [--subprocesses]: attaches to a running
 // process, records until the duration ends, Ctrl-C or SIGTERM, and detaches,
 // leaving the process running as before (docs/design.md, "Attach").
 
@@ -41,6 +41,7 @@ struct RecordOptions {
   std::string output;
   double duration = 0;
   bool native = false;
+  bool subprocesses = false;
 };
 
 std::string executable_of(pid_t pid) {
@@ -83,6 +84,47 @@ std::string silent_agent_message(pid_t pid) {
          "): the capture ends there; " + unhooks;
 }
 
+// --subprocesses: the agent goes into every descendant living now (their
+// agents connect to the same socket; the recording loop takes them as the
+// target's descendants), and each recorded process follows its forks.
+// A descendant that cannot be recorded is said, and the others go on.
+void attach_descendants(pid_t pid, const TargetSetup& target, recorder::RecordingSession& session) {
+  std::vector<pid_t> descendants = attach::descendants_of(pid);
+  size_t attached = 0;
+  for (pid_t descendant : descendants) {
+    try {
+      attach::inject_agent(descendant, target.agent_path, target.listener.address());
+      ++attached;
+    } catch (const Error& error) {
+      // Forked since the agent began following forks: recorded already.
+      if (error.kind() == ErrorKind::AlreadyRecording && attach::read_proc_stat(descendant) &&
+          attach::read_proc_stat(descendant)->parent == pid) {
+        continue;
+      }
+      session.note_warning("child process " + std::to_string(descendant) + " (" + attach::process_name(descendant) +
+                           ") is not recorded: " + error.what());
+    }
+  }
+  if (attached > 0) {
+    std::cerr << "leakspy: attached to " << attached << " child process" << (attached == 1 ? "" : "es") << " of "
+              << pid << " too\n";
+  }
+}
+
+// Without --subprocesses: the children the process has now are said, with
+// the option that records them (its later forks announce themselves).
+void note_descendants_not_recorded(pid_t pid, recorder::RecordingSession& session) {
+  std::vector<pid_t> descendants = attach::descendants_of(pid);
+  if (descendants.empty()) return;
+  std::string pids;
+  for (size_t i = 0; i < descendants.size() && i < 8; ++i) pids += (i ? ", " : "") + std::to_string(descendants[i]);
+  if (descendants.size() > 8) pids += ", ...";
+  session.note_warning("process " + std::to_string(pid) + " has " + std::to_string(descendants.size()) +
+                       " child process" + (descendants.size() == 1 ? "" : "es") + " (" + pids +
+                       ") that are not recorded: record them too with leakspy record --pid " + std::to_string(pid) +
+                       " --subprocesses");
+}
+
 UniqueFd open_pidfd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
 
 void record(const RecordOptions& options) {
@@ -112,7 +154,7 @@ void record(const RecordOptions& options) {
             << (injection.reused_agent ? ", reusing the agent loaded by an earlier recording" : "")
             << "; recording until " << (options.duration > 0 ? "the duration ends or " : "") << "Ctrl-C\n";
 
-  recorder::configure_agent(connection, {options.native});
+  recorder::configure_agent(connection, {options.native, options.subprocesses});
   recorder::SessionOptions session_options;
   session_options.output_path = output;
   session_options.output_file = std::move(file);
@@ -123,14 +165,23 @@ void record(const RecordOptions& options) {
   session_options.on_note = print_note;
   session_options.open_as_target = open_files_as_target(options.pid);
   recorder::RecordingSession session(std::move(session_options));
-  session.set_unrecorded_advice("leakspy record does not follow child processes yet; leakspy run --subprocesses does");
+  session.set_unrecorded_advice(options.subprocesses
+                                    ? "leakspy's agent could not start in them"
+                                    : "record them too with leakspy record --pid " + std::to_string(options.pid) +
+                                          " --subprocesses");
+  if (options.subprocesses) {
+    attach_descendants(options.pid, target, session);
+  } else {
+    note_descendants_not_recorded(options.pid, session);
+  }
 
   recorder::LoopOptions loop_options;
   loop_options.duration_seconds = options.duration;
   loop_options.target_pidfd = pidfd.get();
   loop_options.signals = &signals;
   loop_options.target_pid = options.pid;
-  loop_options.configuration = {options.native};
+  loop_options.configuration = {options.native, options.subprocesses};
+  loop_options.subprocesses = options.subprocesses;
   loop_options.follows_exec = false;
   recorder::LoopResult loop =
       recorder::run_recording_loop(target.listener, std::move(connection), session, loop_options);
@@ -162,6 +213,8 @@ void add_record_command(CLI::App& app) {
                                "Stop recording and detach after this long (30, 2m, 1h)");
   command->add_flag("--native", options->native,
                     "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
+  command->add_flag("--subprocesses", options->subprocesses,
+                    "Record the process's descendants too: those running now and those it forks from now on");
   command->callback([options] { record(*options); });
 }
 

@@ -5,9 +5,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "analyze/quantities.h"
 #include "analyze/read_budget.h"
+#include "cli/option_values.h"
 #include "common/error.h"
 #include "render/progress_bar.h"
 
@@ -25,12 +27,12 @@ uint64_t read_memory_limit() {
 }  // namespace
 
 analyze::CaptureModel load_report_model(const std::string& path, const std::string& heap,
-                                        const analyze::SlicePlan& slices) {
+                                        const analyze::SlicePlan& slices, uint32_t process) {
   analyze::HeapSelection heaps = analyze::HeapSelection::parse(heap);
   render::ProgressBar bar(std::cerr, "reading " + std::filesystem::path(path).filename().string(),
                           ::isatty(STDERR_FILENO) == 1);
   analyze::CaptureModel model =
-      analyze::read_capture_model(path, heaps, [&](uint64_t done, uint64_t total) { bar.update(done, total); }, true,
+      analyze::read_capture_model(path, {heaps, process}, [&](uint64_t done, uint64_t total) { bar.update(done, total); }, true,
                                   slices, read_memory_limit());
   bar.update(model.read.file_bytes, model.read.file_bytes);  // the end mark after the last chunk is read too
   bar.finish();
@@ -40,11 +42,24 @@ analyze::CaptureModel load_report_model(const std::string& path, const std::stri
     throw Error(ErrorKind::Usage, "--heap " + heaps.text() + ": " + path + " has no heap of that name (its heaps: " +
                                       names + "; or use host, mmap, cuda or all)");
   }
+  std::set<uint32_t> pids;
+  for (const analyze::ProcessInfo& recorded : model.processes) pids.insert(recorded.pid);
+  if (process != 0 && pids.count(process) == 0) {
+    std::string listed;
+    for (uint32_t pid : pids) listed += (listed.empty() ? "" : ", ") + std::to_string(pid);
+    throw Error(ErrorKind::Usage, "--process " + std::to_string(process) + ": " + path +
+                                      " recorded no process with that pid (its processes: " + listed + ")");
+  }
   if (model.read.truncated) {
     std::cerr << "leakspy: warning: " << path << " is truncated (" << model.read.truncation
               << "); the report covers everything up to its last whole chunk\n";
   }
   return model;
+}
+
+void add_process_option(CLI::App* command, uint32_t& process) {
+  add_whole_number_option(command, "--process", process,
+                          "Count only the process with this pid (a capture of several: run --subprocesses)", uint32_t{1});
 }
 
 }  // namespace leakspy::cli

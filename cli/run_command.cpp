@@ -85,7 +85,7 @@ void run(const RunOptions& options) {
                     ") before leakspy's agent connected: a statically linked or setuid program ignores LD_PRELOAD");
   }
 
-  recorder::configure_agent(connection, {options.native});
+  recorder::configure_agent(connection, {options.native, options.subprocesses});
   recorder::SessionOptions session_options;
   session_options.output_path = output;
   session_options.output_file = std::move(file);
@@ -95,8 +95,8 @@ void run(const RunOptions& options) {
   session_options.on_note = print_note;
   recorder::RecordingSession session(std::move(session_options));
   session.set_unrecorded_advice(
-      options.subprocesses ? "leakspy records a child once it execs a program, and does not follow a fork that goes on "
-                             "running its parent's program yet (multiprocessing's fork start method, gunicorn workers)"
+      options.subprocesses ? "leakspy's agent could not load into them (a statically linked or setuid program, or an "
+                             "environment without LD_PRELOAD)"
                            : "record the programs they run with leakspy run --subprocesses");
 
   recorder::LoopOptions loop_options;
@@ -104,7 +104,7 @@ void run(const RunOptions& options) {
   loop_options.target_pidfd = target.pidfd.get();
   loop_options.signals = &signals;
   loop_options.target_pid = target.pid;
-  loop_options.configuration = {options.native};
+  loop_options.configuration = {options.native, options.subprocesses};
   loop_options.subprocesses = options.subprocesses;
   recorder::LoopResult loop =
       recorder::run_recording_loop(listener, std::move(connection), session, loop_options);

@@ -1,5 +1,5 @@
 // leakspy top CAPTURE [-n 20] [--by live|peak|allocated|count] [--heap host|mmap|all]
-//                     [--json] [--bytes]: the call sites that hold or allocate the most.
+//                     [--process PID] [--by-process] [--json] [--bytes]: the call sites that hold or allocate the most.
 
 #include <iostream>
 
@@ -18,6 +18,8 @@ struct TopCommandOptions {
   size_t rows = 20;
   std::string by = "live";
   std::string heap = "host";
+  uint32_t process = 0;
+  bool by_process = false;
   bool json = false;
   bool exact_bytes = false;
   bool native_sites = false;
@@ -28,8 +30,9 @@ void top(const TopCommandOptions& options) {
   top_options.by = analyze::parse_metric(options.by);
   top_options.rows = options.rows;
   top_options.exact_bytes = options.exact_bytes;
+  top_options.by_process = options.by_process;
   top_options.site = options.native_sites ? analyze::SiteRule::Native : analyze::SiteRule::PythonLine;
-  analyze::CaptureModel model = load_report_model(options.path, options.heap);
+  analyze::CaptureModel model = load_report_model(options.path, options.heap, {}, options.process);
   render::TopReport report = render::make_top_report(model, top_options);
   write_output(kStdoutPath, [&](std::ostream& out) {
     if (options.json) {
@@ -52,6 +55,9 @@ void add_top_command(CLI::App& app) {
                     "Rank by live (at the end, default), peak, allocated or count");
   command->add_option("--heap", options->heap,
                       "Heaps to count: host (malloc and python, default), mmap, cuda, all, or a heap's name");
+  add_process_option(command, options->process);
+  command->add_flag("--by-process", options->by_process,
+                    "A row per call site and process, instead of one per call site over all processes");
   command->add_flag("--json", options->json, "The same report as JSON");
   command->add_flag("--bytes", options->exact_bytes, "Byte counts in full instead of KiB/MiB");
   command->add_flag("--native", options->native_sites,

@@ -113,7 +113,9 @@ void configure_agent(const UniqueFd& connection, const AgentConfiguration& confi
     wire::MessageHeader header;
     wire::WireConfigure body;
   } message{{static_cast<uint32_t>(wire::MessageType::Configure), sizeof(wire::WireConfigure)},
-            {configuration.native_frames ? wire::kConfigureNativeFrames : 0u, 0}};
+            {(configuration.native_frames ? wire::kConfigureNativeFrames : 0u) |
+                 (configuration.follows_forks ? wire::kConfigureFollowForks : 0u),
+             0}};
   // One write, so the agent finds the payload right behind the header.
   ssize_t ignored = ::send(connection.get(), &message, sizeof(message), MSG_NOSIGNAL);
   (void)ignored;
@@ -233,8 +235,14 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
     if (ready < 0 && errno != EINTR) break;
 
     if (ready > 0) {
-      for (size_t i = connections.size(); i-- > 0;) {
-        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      // In the order they connected: a fork's stream before the stream of
+      // the program it execs, when both are read in one round.
+      size_t i = 0;
+      for (size_t slot = 0; slot < listener_index; ++slot) {
+        if (!(fds[slot].revents & (POLLIN | POLLHUP | POLLERR))) {
+          ++i;
+          continue;
+        }
         Connection& connection = *connections[i];
         bool open = connection.stream.read_available();
         try {
@@ -260,6 +268,8 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
           connections.erase(connections.begin() + static_cast<ptrdiff_t>(i));
         } else if (!open) {
           close_connection(i);
+        } else {
+          ++i;
         }
       }
       if (fds[listener_index].revents & POLLIN) {

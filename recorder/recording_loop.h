@@ -29,6 +29,7 @@ namespace leakspy::recorder {
 
 struct AgentConfiguration {
   bool native_frames = false;  // Python targets: keep the interpreter's native frames too
+  bool follows_forks = false;  // the agent records the process's forks too (--subprocesses)
 };
 
 struct LoopOptions {

@@ -1,5 +1,6 @@
 #include "render/report_summary.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "render/units.h"
@@ -41,16 +42,35 @@ std::string command_text(const capture::CaptureHeader& header) {
   return text.empty() ? display_argument(header.executable) : text;
 }
 
+// The programs in order of their start; a child that runs a program already
+// listed (a fork, a pool's worker) counts there: "app.py (3 processes)".
 std::string programs_text(const analyze::CaptureModel& model) {
-  std::string text;
+  struct Program {
+    std::string text;
+    size_t processes;
+    bool exec;  // the image of the one before, after an exec
+  };
+  std::vector<Program> programs;
   for (const analyze::ProcessInfo& process : model.processes) {
-    if (!text.empty()) text += process.origin == capture::ProcessOrigin::Exec ? " -exec-> " : ", ";
-    std::string program;
+    std::string text;
     for (const std::string& argument : process.command_line) {
-      if (!program.empty()) program += ' ';
-      program += display_argument(argument);
+      if (!text.empty()) text += ' ';
+      text += display_argument(argument);
     }
-    text += program.empty() ? display_argument(process.executable) : program;
+    if (text.empty()) text = display_argument(process.executable);
+    bool exec = process.origin == capture::ProcessOrigin::Exec;
+    auto same = std::find_if(programs.begin(), programs.end(), [&](const Program& listed) { return listed.text == text; });
+    if (!exec && same != programs.end()) {
+      ++same->processes;
+    } else {
+      programs.push_back({text, 1, exec});
+    }
+  }
+  std::string text;
+  for (const Program& program : programs) {
+    if (!text.empty()) text += program.exec ? " -exec-> " : ", ";
+    text += program.text;
+    if (program.processes > 1) text += " (" + std::to_string(program.processes) + " processes)";
   }
   return text;
 }

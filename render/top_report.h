@@ -19,6 +19,7 @@ struct TopOptions {
   size_t rows = 20;
   bool exact_bytes = false;  // text: byte counts in full instead of KiB/MiB
   analyze::SiteRule site = analyze::SiteRule::PythonLine;
+  bool by_process = false;  // a row per site and process
 };
 
 struct TopReport {

@@ -18,7 +18,9 @@ std::string pad_left(const std::string& text, size_t width) {
 
 TopReport make_top_report(const analyze::CaptureModel& model, const TopOptions& options) {
   TopReport report;
-  std::vector<analyze::CallSite> sites = analyze::call_sites(model, options.by, options.site);
+  std::vector<analyze::CallSite> sites = analyze::call_sites(
+      model, options.by, options.site,
+      options.by_process ? analyze::SiteGrouping::ByProcess : analyze::SiteGrouping::AllProcesses);
   report.sites = sites.size();
   for (const analyze::CallSite& site : sites) {
     if (analyze::metric_value(site.totals, options.by) == 0) continue;
@@ -55,8 +57,13 @@ void print_top_table(std::ostream& out, const analyze::CaptureModel& model, cons
   for (size_t row = 0; row < cells.size(); ++row) {
     for (size_t i = 0; i < 4; ++i) out << pad_left(cells[row][i], widths[i]) << "  ";
     out << model.symbols.label(report.rows[row].location);
-    // The same line in several processes (workers, an exec chain's programs) is one row.
-    if (report.rows[row].processes > 1) out << "  [" << report.rows[row].processes << " processes]";
+    // The same line in several processes (workers, an exec chain's programs)
+    // is one row, unless asked for a row per process.
+    if (options.by_process && model.processes.size() > 1) {
+      out << "  [pid " << report.rows[row].pid << "]";
+    } else if (report.rows[row].processes > 1) {
+      out << "  [" << report.rows[row].processes << " processes]";
+    }
     out << '\n';
   }
 }

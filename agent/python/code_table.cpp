@@ -102,4 +102,20 @@ const CodeRecord* CodeTable::record(uint32_t id) const {
   return record.ready.load(std::memory_order_acquire) ? &record : nullptr;
 }
 
+void CodeTable::settle_after_fork() {
+  if (records_ == nullptr) return;
+  uint32_t count = next_id_.load(std::memory_order_relaxed);
+  if (count > kMaxCodes) count = kMaxCodes;
+  constexpr char kUnknown[] = "<unknown: interned as the process forked>";
+  for (uint32_t id = 1; id < count; ++id) {
+    CodeRecord& record = records_[id];
+    if (record.ready.load(std::memory_order_relaxed) != 0) continue;
+    record.first_line = 0;
+    record.filename_length = 0;
+    record.name_length = sizeof(kUnknown) - 1;
+    std::memcpy(record.name, kUnknown, sizeof(kUnknown) - 1);
+    record.ready.store(1, std::memory_order_release);
+  }
+}
+
 }  // namespace leakspy::agent::python

@@ -43,6 +43,11 @@ class CodeTable {
   // Writer side: ids [1, count()) have been handed out.
   uint32_t count() const { return next_id_.load(std::memory_order_acquire); }
   const CodeRecord* record(uint32_t id) const;
+  // In a forked child: a record a thread of the parent was filling at the
+  // fork is never finished (that thread is not in the child), and would hold
+  // back every later one; it is finished as an unknown function.
+  // Async-signal-safe.
+  void settle_after_fork();
 
  private:
   // Claims an id for `key`, fills its record with `fill(record)` and

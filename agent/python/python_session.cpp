@@ -86,4 +86,6 @@ bool report_python_code(Transport& transport) {
 
 void forget_reported_python_code() { reported_code = 1; }
 
+void settle_python_after_fork() { code_table.settle_after_fork(); }
+
 }  // namespace leakspy::agent::python

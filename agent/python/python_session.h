@@ -20,5 +20,7 @@ void stop_python_support(bool process_exit);
 // Writer: sends the code objects interned since the last call.
 bool report_python_code(Transport& transport);
 void forget_reported_python_code();
+// In a forked child, before its session goes on: see CodeTable::settle_after_fork.
+void settle_python_after_fork();
 
 }  // namespace leakspy::agent::python

@@ -85,11 +85,17 @@ TEST_F(ProgramEndTest, APythonProgramThatReleasesBeforeItsExitPasses) {
   EXPECT_TRUE(gate["leaks"].empty());
 }
 
-TEST_F(ProgramEndTest, ACLeakFreedByAnAtexitHandlerFailsCheckAtItsLine) {
+// The handler runs from exit(), or after main returns (the agent wraps main:
+// its own atexit handler, registered first, would run after the program's).
+class CProgramEndTest : public ProgramEndTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(CProgramEndTest, ACLeakFreedByAnAtexitHandlerFailsCheckAtItsLine) {
   std::string program = test::target_path("leak_to_the_end");
   std::string source = std::string(LEAKSPY_SOURCE_DIR) + "/tests/targets/leak_to_the_end.c";
   int line = test::line_marked(source, "// LEAK");
-  std::string capture = record({program, kSeconds}, "c-leak.lspy");
+  std::vector<std::string> argv = {program, kSeconds};
+  if (GetParam() == "return") argv.push_back("--return");
+  std::string capture = record(argv, "c-leak.lspy");
   json gate;
   EXPECT_EQ(check(capture, &gate), 20) << gate.dump(1).substr(0, 3000);
   ASSERT_FALSE(gate["leaks"].empty());
@@ -105,6 +111,9 @@ TEST_F(ProgramEndTest, ACLeakFreedByAnAtexitHandlerFailsCheckAtItsLine) {
   EXPECT_EQ(live % 4096, 0u);
   EXPECT_EQ(live / 4096, report["sites"][0]["allocations"].get<uint64_t>()) << "no page was freed before the exit";
 }
+
+INSTANTIATE_TEST_SUITE_P(Ends, CProgramEndTest, ::testing::Values("exit", "return"),
+                         [](const auto& test_case) { return test_case.param; });
 
 TEST_F(ProgramEndTest, ACProgramThatFreesBeforeItsExitPasses) {
   std::string capture = record({test::target_path("leak_to_the_end"), kSeconds, "--free"}, "c-clean.lspy");

@@ -77,14 +77,17 @@ TEST_F(SubprocessTest, AShellsChildIsCountedWithoutSubprocessesAndRecordedWithIt
   EXPECT_TRUE(report["caveats"].empty()) << report["caveats"].dump(1);
 }
 
-// multiprocessing's spawn start method runs each worker as a new
-// interpreter: both workers are recorded, and their leaking line is one row
-// that says "2 processes".
-TEST_F(SubprocessTest, SpawnedPoolWorkersLeakingAtOneLineAreOneRowOfTwoProcesses) {
+// multiprocessing's start methods: spawn runs each worker as a new
+// interpreter (an exec), fork forks the parent, forkserver forks a spawned
+// server. Either way both workers are recorded, and their leaking line is
+// one row that says "2 processes".
+class PoolStartMethodTest : public SubprocessTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(PoolStartMethodTest, PoolWorkersLeakingAtOneLineAreOneRowOfTwoProcesses) {
   if (python_.empty()) GTEST_SKIP() << "Debian's python3 is not installed";
   std::string script = test::python_target("pool_worker_leak.py");
   int line = test::line_marked(script, "# LEAK");
-  std::string capture = record({"--subprocesses"}, {python_, script, "spawn"}, "pool.lspy");
+  std::string capture = record({"--subprocesses"}, {python_, script, GetParam()}, "pool.lspy");
   json report = top_json(capture);
   // Among the top sites: the spawned interpreters' start-up imports (their
   // `-c` line) hold more than the leak in so short a run.
@@ -94,6 +97,7 @@ TEST_F(SubprocessTest, SpawnedPoolWorkersLeakingAtOneLineAreOneRowOfTwoProcesses
   }
   ASSERT_FALSE(leak.is_null()) << report["sites"].dump(1);
   EXPECT_EQ(leak["processes"], 2) << leak.dump(1);
+  EXPECT_EQ(leak["pids"].size(), 2u) << leak.dump(1);
   // 400 tasks, one 10,000-byte buffer each (plus the bytearray's header);
   // the pool kills its workers at the end, which costs the last moments of
   // their events (up to a drain cycle).
@@ -104,7 +108,54 @@ TEST_F(SubprocessTest, SpawnedPoolWorkersLeakingAtOneLineAreOneRowOfTwoProcesses
       << text.out;
 }
 
-// Forks that never exec are not followed: the recording says how many.
+INSTANTIATE_TEST_SUITE_P(StartMethods, PoolStartMethodTest, ::testing::Values("fork", "spawn", "forkserver"),
+                         [](const auto& test_case) { return test_case.param; });
+
+// A C program forks 3 children that do not exec; one leaks exactly 100 x
+// 4096 bytes. With --subprocesses each child is a process of the capture,
+// and the leak is exactly that, in that child: one row of --by-process,
+// nothing live at the line in the others (--process).
+TEST_F(SubprocessTest, ForkedChildrenAreRecordedAndTheLeakIsTheOneChildsExactly) {
+  std::string source = std::string(LEAKSPY_SOURCE_DIR) + "/tests/targets/fork_children.c";
+  int line = test::line_marked(source, "// LEAK");
+  std::string capture = record({"--subprocesses"}, {test::target_path("fork_children")}, "forks.lspy");
+  EXPECT_EQ(run_err_.find("not recorded"), std::string::npos) << run_err_;
+  test::ProcessResult top = leakspy({"top", capture, "--by-process", "--json"});
+  ASSERT_EQ(top.exit_code, 0) << top.err;
+  json report = json::parse(top.out);
+  const json& processes = report["capture"]["processes"];
+  ASSERT_EQ(processes.size(), 4u) << processes.dump(1);
+  std::vector<json> leak_rows;
+  for (const json& site : report["sites"]) {
+    if (site["line"] == line && site["live_bytes"].get<uint64_t>() > 0) leak_rows.push_back(site);
+  }
+  ASSERT_EQ(leak_rows.size(), 1u) << report["sites"].dump(1);
+  EXPECT_EQ(leak_rows[0]["live_bytes"], 100u * 4096);
+  ASSERT_EQ(leak_rows[0]["pids"].size(), 1u);
+  uint32_t leaking = leak_rows[0]["pids"][0];
+  for (size_t i = 1; i < processes.size(); ++i) {
+    EXPECT_EQ(processes[i]["origin"], "child") << processes[i].dump();
+    EXPECT_EQ(processes[i]["parent"], 0) << processes[i].dump();
+    uint32_t pid = processes[i]["pid"];
+    test::ProcessResult one = leakspy({"top", capture, "--process", std::to_string(pid), "--by", "allocated", "--json"});
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    uint64_t live = 0, allocated = 0;
+    json sites = json::parse(one.out)["sites"];
+    for (const json& site : sites) {
+      if (site["line"] != line) continue;
+      live += site["live_bytes"].get<uint64_t>();
+      allocated += site["allocated_bytes"].get<uint64_t>();
+    }
+    EXPECT_EQ(live, pid == leaking ? 100u * 4096 : 0u) << "process " << pid;
+    EXPECT_EQ(allocated, 100u * 4096) << "process " << pid;  // every child allocates, two free
+  }
+  test::ProcessResult missing = leakspy({"top", capture, "--process", "1"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("recorded no process with that pid"), std::string::npos) << missing.err;
+}
+
+// Without --subprocesses, forks that never exec are not recorded: the
+// recording says how many.
 TEST_F(SubprocessTest, ForkedChildrenThatDoNotExecAreCounted) {
   std::string capture = record({}, {test::target_path("fork_children")}, "forks.lspy");
   const std::string warning = "3 child processes were not recorded (3 of them forked and never exec'd a program)";

@@ -2,7 +2,8 @@
 // site (keep_page), then calls exit(); an atexit handler frees every page,
 // as a C++ program's static destructors would. So the leak is released only
 // by the program's teardown.
-//   leak_to_the_end SECONDS [--free]   --free: free the pages before exit()
+//   leak_to_the_end SECONDS [--free|--return]   --free: free the pages before
+//   exit(); --return: return from main instead of calling exit()
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -43,5 +44,6 @@ int main(int argc, char** argv) {
     struct timespec settle = {0, 200000000};
     nanosleep(&settle, NULL);
   }
+  if (argc > 2 && strcmp(argv[2], "--return") == 0) return 0;
   exit(0);
 }

@@ -79,6 +79,7 @@ CaptureFile& CaptureFile::operator=(CaptureFile&& other) noexcept {
     path_ = std::move(other.path_);
     noun_ = std::move(other.noun_);
     partial_ = std::exchange(other.partial_, std::string());
+    keep_partial_ = other.keep_partial_;
     fd_ = std::move(other.fd_);
     path_existed_ = other.path_existed_;
     device_ = other.device_;
@@ -90,7 +91,7 @@ CaptureFile& CaptureFile::operator=(CaptureFile&& other) noexcept {
 CaptureFile::~CaptureFile() { remove_partial(); }
 
 void CaptureFile::remove_partial() noexcept {
-  if (!partial_.empty()) ::unlink(partial_.c_str());
+  if (!partial_.empty() && !keep_partial_) ::unlink(partial_.c_str());
   partial_.clear();
 }
 

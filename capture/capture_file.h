@@ -52,6 +52,10 @@ class CaptureFile {
 
   // Flushes the file to disk and renames it over path().
   void commit();
+  // Leaves the file at partial_path() once this is gone, as it is: a capture
+  // that cannot be completed (the disk is full) keeps what it holds without
+  // replacing path().
+  void keep_partial() { keep_partial_ = true; }
 
  private:
   void remove_partial() noexcept;
@@ -59,6 +63,7 @@ class CaptureFile {
   std::string path_;
   std::string noun_;
   std::string partial_;  // "" when adopted or committed
+  bool keep_partial_ = false;
   UniqueFd fd_;
   bool path_existed_ = false;  // and then, the checked file:
   dev_t device_ = 0;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include <cerrno>
@@ -56,6 +57,7 @@ CaptureReader::CaptureReader(const std::string& path) : path_(path) {
     throw Error(ErrorKind::CaptureUnreadable, path + " is cut short inside its header");
   }
   header_ = decode_header(payload.data(), payload.size(), version);
+  frame_header_size_ = version >= 3 ? kFrameHeaderSize : kFrameHeaderSizeBeforeV3;
   summary_.bytes_read = offset_;
 
   zstd_ = ZSTD_createDCtx();
@@ -91,42 +93,108 @@ void CaptureReader::corrupt(const std::string& why) const {
                                                 std::to_string(summary_.bytes_read) + ": " + why);
 }
 
+namespace {
+
+// Whether `bytes` (at least kFrameHeaderSize + 4 of them) start a frame as
+// the writer makes them: a chunk of sane sizes whose payload is a zstd
+// frame, or the end mark.
+bool looks_like_frame(const uint8_t* bytes) {
+  uint32_t kind = get_u32(bytes);
+  uint32_t compressed = get_u32(bytes + 4);
+  uint32_t raw = get_u32(bytes + 8);
+  if (kind == kEndFrame) return compressed == 0 && raw == 0;
+  return kind == kChunkFrame && raw <= kMaxChunkRawSize && compressed > 0 &&
+         compressed <= ZSTD_compressBound(kMaxChunkRawSize) && get_u32(bytes + kFrameHeaderSize) == kZstdFrameMagic;
+}
+
+}  // namespace
+
+bool CaptureReader::skip_to_next_frame(uint64_t from) {
+  constexpr size_t kWindow = 1u << 20;
+  constexpr size_t kNeed = kFrameHeaderSize + 4;
+  std::vector<uint8_t> window(kWindow + kNeed);
+  for (uint64_t position = from; position + kNeed <= summary_.file_bytes; position += kWindow) {
+    ssize_t got = ::pread(fd_.get(), window.data(), window.size(), static_cast<off_t>(position));
+    if (got < static_cast<ssize_t>(kNeed)) break;
+    for (size_t i = 0; i + kNeed <= static_cast<size_t>(got) && i < kWindow; ++i) {
+      if (!looks_like_frame(window.data() + i)) continue;
+      uint64_t found = position + i;
+      ++summary_.damaged_chunks;
+      summary_.damaged_bytes += found - from;
+      if (::lseek(fd_.get(), static_cast<off_t>(found), SEEK_SET) < 0) break;
+      offset_ = found;
+      return true;
+    }
+  }
+  ++summary_.damaged_chunks;
+  summary_.damaged_bytes += summary_.file_bytes - from;
+  mark_truncated("damaged from byte " + std::to_string(from) + " to its end: no whole chunk follows");
+  return false;
+}
+
 bool CaptureReader::next_chunk() {
-  if (done_) return false;
-  uint8_t frame[kFrameHeaderSize];
-  if (!read_exact(frame, sizeof(frame))) {
-    mark_truncated(offset_ == summary_.bytes_read
-                       ? "the capture ends after chunk " + std::to_string(summary_.chunks) +
-                             " without its end mark: the recording was cut short"
-                       : "the last chunk is incomplete: the recording was cut short");
-    return false;
-  }
-  uint32_t kind = get_u32(frame);
-  uint32_t compressed = get_u32(frame + 4);
-  uint32_t raw = get_u32(frame + 8);
-  if (kind == kEndFrame) {
-    done_ = true;
+  while (!done_) {
+    uint64_t frame_start = offset_;
+    uint8_t frame[kFrameHeaderSize] = {};
+    if (!read_exact(frame, frame_header_size_)) {
+      mark_truncated(offset_ == summary_.bytes_read
+                         ? "the capture ends after chunk " + std::to_string(summary_.chunks) +
+                               " without its end mark: the recording was cut short"
+                         : "the last chunk is incomplete: the recording was cut short");
+      return false;
+    }
+    uint32_t kind = get_u32(frame);
+    uint32_t compressed = get_u32(frame + 4);
+    uint32_t raw = get_u32(frame + 8);
+    bool salvages = frame_header_size_ == kFrameHeaderSize;  // format 3: strings are numbered per chunk
+    if (kind == kEndFrame) {
+      done_ = true;
+      summary_.bytes_read = offset_;
+      return false;
+    }
+    bool sane = kind == kChunkFrame && raw <= kMaxChunkRawSize && compressed <= ZSTD_compressBound(kMaxChunkRawSize);
+    if (!sane) {
+      if (!salvages) {
+        if (kind != kChunkFrame) corrupt("unknown frame kind " + std::to_string(kind));
+        corrupt("a chunk claims " + std::to_string(raw) + " bytes");
+      }
+      if (!skip_to_next_frame(frame_start)) return false;
+      continue;
+    }
+    compressed_.resize(compressed);
+    if (!read_exact(compressed_.data(), compressed)) {
+      mark_truncated("the last chunk is incomplete: the recording was cut short");
+      return false;
+    }
+    if (raw_.size() < raw) raw_.resize(raw);
+    size_t n = ZSTD_decompressDCtx(zstd_, raw_.data(), raw, compressed_.data(), compressed);
+    if (ZSTD_isError(n) || n != raw) {
+      if (!salvages) {
+        if (ZSTD_isError(n)) corrupt("chunk " + std::to_string(summary_.chunks) + ": " + ZSTD_getErrorName(n));
+        corrupt("chunk " + std::to_string(summary_.chunks) + " has the wrong size");
+      }
+      // Its frame was whole: the next one follows it, unless its sizes
+      // were the damage; then it is looked for.
+      if (offset_ + kFrameHeaderSize + 4 <= summary_.file_bytes) {
+        uint8_t next[kFrameHeaderSize + 4];
+        if (::pread(fd_.get(), next, sizeof(next), static_cast<off_t>(offset_)) == sizeof(next) &&
+            looks_like_frame(next)) {
+          ++summary_.damaged_chunks;
+          summary_.damaged_bytes += offset_ - frame_start;
+          continue;
+        }
+      }
+      if (!skip_to_next_frame(frame_start + 1)) return false;
+      continue;
+    }
+    raw_size_ = n;
+    chunk_string_base_ = salvages ? get_u32(frame + 12) : 0;
+    summary_.raw_bytes += n;
     summary_.bytes_read = offset_;
-    return false;
+    ++summary_.chunks;
+    return true;
   }
-  if (kind != kChunkFrame) corrupt("unknown frame kind " + std::to_string(kind));
-  if (raw > kMaxChunkRawSize || compressed > ZSTD_compressBound(kMaxChunkRawSize)) {
-    corrupt("a chunk claims " + std::to_string(raw) + " bytes");
-  }
-  compressed_.resize(compressed);
-  if (!read_exact(compressed_.data(), compressed)) {
-    mark_truncated("the last chunk is incomplete: the recording was cut short");
-    return false;
-  }
-  if (raw_.size() < raw) raw_.resize(raw);
-  size_t n = ZSTD_decompressDCtx(zstd_, raw_.data(), raw, compressed_.data(), compressed);
-  if (ZSTD_isError(n)) corrupt(std::string("chunk ") + std::to_string(summary_.chunks) + ": " + ZSTD_getErrorName(n));
-  if (n != raw) corrupt("chunk " + std::to_string(summary_.chunks) + " has the wrong size");
-  raw_size_ = n;
-  summary_.raw_bytes += n;
-  summary_.bytes_read = offset_;
-  ++summary_.chunks;
-  return true;
+  return false;
 }
 
 }  // namespace leakspy::capture

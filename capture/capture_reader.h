@@ -25,6 +25,10 @@ struct ReadSummary {
   uint64_t bytes_read = 0;   // up to the end of the last whole frame
   uint64_t file_bytes = 0;
   uint64_t raw_bytes = 0;    // decompressed record bytes
+  // Format 3 on: chunks that failed their checksum or whose frame was
+  // garbage, skipped (the next frame is found again), and the bytes skipped.
+  uint64_t damaged_chunks = 0;
+  uint64_t damaged_bytes = 0;
 };
 
 // Called now and then with (bytes read, file size), for progress bars.
@@ -49,7 +53,7 @@ class CaptureReader {
   ReadSummary read(Visitor& visitor, const ProgressCallback& progress = {}) {
     RecordDecoder<Visitor> decoder(visitor);
     while (next_chunk()) {
-      decoder.decode_chunk(raw_.data(), raw_size_, summary_.chunks - 1);
+      decoder.decode_chunk(raw_.data(), raw_size_, summary_.chunks - 1, chunk_string_base_);
       if (progress) progress(summary_.bytes_read, summary_.file_bytes);
     }
     return summary_;
@@ -57,7 +61,11 @@ class CaptureReader {
 
  private:
   // Loads the next chunk's records into raw_; false at the end of the capture.
+  // A damaged chunk of a format 3 capture is skipped and counted.
   bool next_chunk();
+  // Counts the bytes from `from` up to the next frame as damaged and moves
+  // there; false (the capture is read to its end) when none follows.
+  bool skip_to_next_frame(uint64_t from);
   bool read_exact(void* out, size_t size);  // false on end of file
   void mark_truncated(const std::string& why);
   [[noreturn]] void corrupt(const std::string& why) const;
@@ -70,6 +78,8 @@ class CaptureReader {
   std::vector<uint8_t> compressed_;
   std::vector<uint8_t> raw_;
   size_t raw_size_ = 0;
+  uint32_t chunk_string_base_ = 0;  // of the chunk in raw_ (0: before format 3, ids run on)
+  size_t frame_header_size_ = kFrameHeaderSize;
   uint64_t offset_ = 0;
   bool done_ = false;
 };

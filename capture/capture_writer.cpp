@@ -65,6 +65,7 @@ void CaptureWriter::write_frame(uint32_t kind, const void* payload, uint32_t com
   put_u32(frame, kind);
   put_u32(frame + 4, compressed);
   put_u32(frame + 8, raw);
+  put_u32(frame + 12, chunk_string_base_);
   write_all(frame, sizeof(frame));
   write_all(payload, compressed);
 }
@@ -77,6 +78,7 @@ void CaptureWriter::flush() {
   if (ZSTD_isError(n)) throw Error(ErrorKind::Internal, std::string("zstd: ") + ZSTD_getErrorName(n));
   write_frame(kChunkFrame, compressed_.data(), static_cast<uint32_t>(n), static_cast<uint32_t>(encoder_.size()));
   ++chunks_;
+  chunk_string_base_ = encoder_.strings_written() + 1;
   encoder_.reset_chunk();
   last_flush_ns_ = clock_ns();
 }

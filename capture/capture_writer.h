@@ -48,6 +48,9 @@ class CaptureWriter {
   // Writes the trailer and the end mark, and puts the capture at its path
   // (CaptureFile::commit). Nothing may be written afterwards.
   void finish(const Trailer& trailer);
+  // The capture cannot be finished (its file cannot be written): what was
+  // written stays at partial_path(), readable up to its last whole chunk.
+  void keep_incomplete() { file_.keep_partial(); }
 
   uint64_t bytes_written() const { return bytes_written_; }
   uint64_t chunks_written() const { return chunks_; }
@@ -67,6 +70,7 @@ class CaptureWriter {
   size_t chunk_bytes_;
   uint64_t bytes_written_ = 0;
   uint64_t chunks_ = 0;
+  uint32_t chunk_string_base_ = 1;  // the id of the next chunk's first string
   uint64_t last_flush_ns_ = 0;  // CLOCK_MONOTONIC
   bool finished_ = false;
 };

@@ -26,12 +26,18 @@
 namespace leakspy::capture {
 
 inline constexpr char kMagic[8] = {'L', 'S', 'P', 'Y', 'C', 'A', 'P', '\n'};
-// 2: the Exit, Process, ProcessEnd and Scope records. Readers accept every version from 1.
-inline constexpr uint32_t kFormatVersion = 2;  // the one place the version lives
+// 2: the Exit, Process, ProcessEnd and Scope records. 3: a chunk's frame says
+// the id of its first string (a damaged chunk can be skipped). Readers accept
+// every version from 1.
+inline constexpr uint32_t kFormatVersion = 3;  // the one place the version lives
 inline constexpr uint32_t kChunkFrame = 0x4B4E4843;  // "CHNK"
 inline constexpr uint32_t kEndFrame = 0x444E454C;    // "LEND"
 inline constexpr size_t kFileHeaderSize = 16;         // magic, version, header length
-inline constexpr size_t kFrameHeaderSize = 12;        // kind, compressed size, raw size
+// kind, compressed size, raw size, and from version 3 the chunk's string base
+// (the id its first String record defines).
+inline constexpr size_t kFrameHeaderSize = 16;
+inline constexpr size_t kFrameHeaderSizeBeforeV3 = 12;
+inline constexpr uint32_t kZstdFrameMagic = 0xFD2FB528;  // how a chunk's payload begins
 inline constexpr uint32_t kMaxChunkRawSize = 64u << 20;  // readers refuse larger chunks
 
 // Header flags.

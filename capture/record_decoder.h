@@ -56,8 +56,11 @@ class RecordDecoder {
 
   // Decodes one chunk. Throws Error(CaptureUnreadable) naming the chunk and the
   // offset of the first malformed record; the visitor has seen every record before it.
-  void decode_chunk(const uint8_t* data, size_t size, uint64_t chunk_index) {
+  // `string_base`: the id of the chunk's first String record (format 3 on);
+  // 0 before format 3, where ids run on from the chunk before.
+  void decode_chunk(const uint8_t* data, size_t size, uint64_t chunk_index, uint32_t string_base = 0) {
     chunk_index_ = chunk_index;
+    if (string_base != 0) next_string_id_ = string_base;
     begin_ = data;
     in_ = data;
     end_ = data + size;

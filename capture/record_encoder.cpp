@@ -41,6 +41,7 @@ void RecordEncoder::put_bytes(std::string_view bytes) {
 void RecordEncoder::string(std::string_view text) {
   put_type(RecordType::String);
   put_bytes(text);
+  ++strings_written_;
 }
 
 void RecordEncoder::module(const ModuleRecord& module) {

@@ -21,6 +21,8 @@ class RecordEncoder {
   size_t size() const { return used_; }
 
   void string(std::string_view text);  // the next string id; ids start at 1
+  // How many String records were written, over all chunks.
+  uint32_t strings_written() const { return strings_written_; }
   void module(const ModuleRecord& module);
   void module_unload(ModuleId id);
   void heap(const HeapRecord& heap);
@@ -51,6 +53,7 @@ class RecordEncoder {
   std::vector<uint8_t> buffer_;
   size_t used_ = 0;
   DeltaState delta_;
+  uint32_t strings_written_ = 0;
 };
 
 // The header payload that follows the fixed 16-byte file header.

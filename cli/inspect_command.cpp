@@ -29,6 +29,11 @@ void inspect(const InspectOptions& options) {
     summary = reader.read(printer);
   }
   std::cout.flush();
+  if (summary.damaged_chunks > 0) {
+    std::cerr << "leakspy: warning: " << options.path << " is damaged: " << summary.damaged_chunks
+              << " damaged chunk(s), " << summary.damaged_bytes << " bytes, were skipped (inspect --stats estimates "
+              << "the events lost)\n";
+  }
   if (summary.truncated) {
     std::cerr << "leakspy: warning: " << options.path << " is truncated (" << summary.truncation
               << "); everything up to its last whole chunk was read\n";

@@ -191,7 +191,10 @@ void record(const RecordOptions& options) {
   session.finish(exited ? capture::TargetEnd::Exited : capture::TargetEnd::StillRunning, exited ? -1 : 0);
   print_summary(session, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!loop.protocol_error.empty()) throw_protocol_error(loop.protocol_error, output);
-  if (exited) {
+  if (!session.output_failure().empty()) {
+    std::cerr << "leakspy: detached; process " << options.pid << " runs on as before\n";
+    command_exit_code = kExitOutputUnwritable;
+  } else if (exited) {
     std::cerr << "leakspy: process " << options.pid << " exited during the recording; the capture is complete up to "
               << "its exit\n";
     command_exit_code = kExitTargetExited;

@@ -13,6 +13,16 @@ void print_note(const capture::NoteRecord& note) {
 }
 
 void print_summary(const recorder::RecordingSession& session, double seconds) {
+  if (!session.output_failure().empty()) {
+    std::cerr << "leakspy: " << session.output_failure() << "; the recording stopped there and the agent unhooked";
+    if (session.kept_incomplete()) {
+      std::cerr << "; what was captured up to then is in " << session.partial_path()
+                << " (incomplete: it reads up to its last whole chunk), and " << session.path() << " is untouched\n";
+    } else {
+      std::cerr << "; nothing was captured\n";
+    }
+    return;
+  }
   recorder::SessionStats stats = session.stats();
   std::cerr << "leakspy: wrote " << session.path() << ": " << render::human_count(stats.events) << " events in "
             << render::human_duration(seconds) << ", " << render::human_count(stats.live_blocks) << " blocks ("

@@ -11,6 +11,7 @@
 #include "analyze/read_budget.h"
 #include "cli/option_values.h"
 #include "common/error.h"
+#include "render/capture_text.h"
 #include "render/progress_bar.h"
 
 namespace leakspy::cli {
@@ -49,6 +50,10 @@ analyze::CaptureModel load_report_model(const std::string& path, const std::stri
     for (uint32_t pid : pids) listed += (listed.empty() ? "" : ", ") + std::to_string(pid);
     throw Error(ErrorKind::Usage, "--process " + std::to_string(process) + ": " + path +
                                       " recorded no process with that pid (its processes: " + listed + ")");
+  }
+  if (model.read.damaged_chunks > 0) {
+    std::cerr << "leakspy: warning: " << path << " is damaged: " << render::damage_text(model.read, model.events)
+              << "; the report covers the rest\n";
   }
   if (model.read.truncated) {
     std::cerr << "leakspy: warning: " << path << " is truncated (" << model.read.truncation

@@ -304,6 +304,9 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
       give_up_at = give_up_at > 0 ? std::min(give_up_at, end) : end;
     }
     session.flush_old_records();
+    // Nowhere to write (a full disk): the agents stop and unhook; the
+    // program runs on (docs/design.md, "The recorder").
+    if (!session.output_failure().empty()) request_stop();
     now = monotonic_seconds();
     if (deadline > 0 && now >= deadline) request_stop();
     if (give_up_at > 0 && now >= give_up_at) {

@@ -173,21 +173,23 @@ uint32_t RecordingSession::add_process(pid_t pid, pid_t parent) {
   current_time_ = UINT64_MAX;
   writer_.records().time(to_units(clock_ns(CLOCK_MONOTONIC)));
   writer_.records().process(record);
-  processes_.push_back({pid, std::make_unique<AgentStream>(*this, record.index, pid)});
-  writer_.maybe_flush();
+  std::string name = read_proc_file(pid, "comm");
+  if (!name.empty() && name.back() == '\n') name.pop_back();
+  processes_.push_back({pid, std::make_unique<AgentStream>(*this, record.index, pid), false, name});
+  maybe_flush();
   return record.index;
 }
 
 void RecordingSession::on_message(uint32_t process, const wire::MessageHeader& header, const uint8_t* payload) {
   AgentStream* stream = processes_.at(process).stream.get();
-  if (stream == nullptr) return;  // ended: an exec replaced it while its last bytes were read
+  if (stream == nullptr || !output_failure_.empty()) return;  // ended (an exec replaced it), or nowhere to write
   stream->on_message(header, payload);
-  writer_.maybe_flush();
+  maybe_flush();
 }
 
 void RecordingSession::flush_process(uint32_t process) {
   if (AgentStream* stream = processes_.at(process).stream.get()) stream->finish();
-  writer_.maybe_flush();
+  maybe_flush();
 }
 
 StreamStats RecordingSession::stream_stats(uint32_t process) const {
@@ -204,7 +206,7 @@ void RecordingSession::end_process(uint32_t process, capture::ProcessEndKind how
   current_time_ = UINT64_MAX;
   writer_.records().time(to_units(clock_ns(CLOCK_MONOTONIC)));
   writer_.records().process_end({process, how, status});
-  writer_.maybe_flush();
+  maybe_flush();
   ended_.push_back(std::move(stream));
 }
 
@@ -269,12 +271,40 @@ void RecordingSession::finish(capture::TargetEnd end, int exit_status) {
     if (!unrecorded_advice_.empty()) text += ": " + unrecorded_advice_;
     note_warning(text);
   }
+  note_silent_processes();
   for (const std::unique_ptr<AgentStream>& stream : ended_) stream->add_totals(trailer_);
   trailer_.end_time = to_units(clock_ns(CLOCK_MONOTONIC));
   trailer_.target_end = end;
   trailer_.exit_status = exit_status;
   for (const std::unique_ptr<AgentStream>& stream : ended_) write_symbols(*stream);
-  writer_.finish(trailer_);
+  write_guarded([&] { writer_.finish(trailer_); });
+  if (!output_failure_.empty() && writer_.chunks_written() > 0) {
+    writer_.keep_incomplete();
+    kept_incomplete_ = true;
+  }
+}
+
+// Recorded processes that allocated nothing leakspy saw (a program replaced
+// by an exec does not count: its successor speaks for it).
+void RecordingSession::note_silent_processes() {
+  std::vector<std::string> silent;
+  for (const std::unique_ptr<AgentStream>& stream : ended_) {
+    if (processes_[stream->process()].replaced) continue;
+    capture::Trailer totals;
+    stream->add_totals(totals);
+    if (totals.total_events() == 0) {
+      const std::string& name = processes_[stream->process()].name;
+      silent.push_back((name.empty() ? "" : name + " ") + "(pid " + std::to_string(stream->pid()) + ")");
+    }
+  }
+  if (silent.empty()) return;
+  std::string pids;
+  for (size_t i = 0; i < silent.size() && i < 8; ++i) pids += (i ? ", " : "") + silent[i];
+  if (silent.size() > 8) pids += ", ...";
+  note_warning(std::to_string(silent.size()) + " recorded process" + (silent.size() == 1 ? "" : "es") +
+               " allocated nothing leakspy could see, " + pids +
+               ": idle while recorded, or allocating with calls the agent does not hook (a statically linked "
+               "allocator, raw system calls)");
 }
 
 // The symbol table, so that the capture renders anywhere (docs/capture-format.md,
@@ -298,7 +328,7 @@ void RecordingSession::write_symbols(const AgentStream& stream) {
         record.frames.push_back({intern(frame.function), intern(frame.file), frame.line});
       }
       records_of(stream.process()).symbol(record);
-      writer_.maybe_flush();
+      maybe_flush();
     }
   } catch (const std::exception& error) {
     writer_.records().note({capture::NoteSeverity::Warning, std::string("symbols are incomplete: ") + error.what()});

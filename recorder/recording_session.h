@@ -17,6 +17,7 @@
 #include "capture/capture_writer.h"
 #include "capture/wire.h"
 #include "capture/wire_decoder.h"
+#include "common/error.h"
 #include "recorder/agent_stream.h"
 #include "symbolize/symbol_types.h"
 
@@ -93,15 +94,28 @@ class RecordingSession {
   bool process_open(uint32_t process) const;
   const std::string& path() const { return writer_.path(); }
 
+  // The capture could not be written (a full disk, an I/O error): the error,
+  // else "". From then on nothing more is written and agents' messages are
+  // dropped; the recording loop stops the agents, and finish() leaves what
+  // was written in partial_path(), cut at its last whole chunk.
+  const std::string& output_failure() const { return output_failure_; }
+  // After finish(): whether output_failure() left an incomplete capture there.
+  bool kept_incomplete() const { return kept_incomplete_; }
+  const std::string& partial_path() const { return writer_.partial_path(); }
+
   // What AgentStream writes through: the encoder in `process`'s scope, with
   // the chunk's time and thread said before an event.
   capture::RecordEncoder& records_of(uint32_t process);
   capture::RecordEncoder& event_records_of(uint32_t process, uint32_t thread, uint64_t monotonic_ns);
-  void maybe_flush() { writer_.maybe_flush(); }
+  void maybe_flush() {
+    write_guarded([&] { writer_.maybe_flush(); });
+  }
   // What a killed recorder may lose at most: records older than this are
   // written out (the recording loop asks several times a second).
   static constexpr uint64_t kMaxUnwrittenNs = 500'000'000;
-  void flush_old_records() { writer_.flush_if_older(kMaxUnwrittenNs); }
+  void flush_old_records() {
+    write_guarded([&] { writer_.flush_if_older(kMaxUnwrittenNs); });
+  }
   StringId intern(const std::string& text);
   uint32_t heap_named(const std::string& name, uint64_t flags);
   uint32_t new_thread() { return next_thread_++; }
@@ -118,11 +132,24 @@ class RecordingSession {
     pid_t pid = 0;
     std::unique_ptr<AgentStream> stream;  // null once ended
     bool replaced = false;                // by an exec: nothing of it is live any more
+    std::string name;                     // its command name when it joined
   };
   static capture::CaptureHeader make_header(const SessionOptions& options);
   uint64_t to_units(uint64_t monotonic_ns);
   void sync_chunk_state();
   void write_symbols(const AgentStream& stream);
+  void note_silent_processes();
+  // Runs `write`; a failure to write the capture is kept in output_failure_.
+  template <typename Write>
+  void write_guarded(Write&& write) {
+    if (!output_failure_.empty()) return;
+    try {
+      write();
+    } catch (const Error& error) {
+      if (error.kind() != ErrorKind::OutputUnwritable) throw;
+      output_failure_ = error.what();
+    }
+  }
   void describe_process(capture::ProcessRecord& record, pid_t pid);
 
   SessionOptions options_;
@@ -133,6 +160,8 @@ class RecordingSession {
   capture::CaptureWriter writer_;
   capture::Trailer trailer_;
   std::vector<Process> processes_;
+  std::string output_failure_;
+  bool kept_incomplete_ = false;
   std::vector<std::unique_ptr<AgentStream>> ended_;  // kept for their symbols and totals
   std::unordered_map<std::string, StringId> strings_;
   std::map<std::string, uint32_t> heaps_;  // name -> the capture's id

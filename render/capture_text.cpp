@@ -209,10 +209,22 @@ void RecordPrinter::on_trailer(const capture::Trailer& trailer) {
        << " status=" << trailer.exit_status << '\n';
 }
 
+std::string damage_text(const capture::ReadSummary& read, uint64_t events) {
+  if (read.damaged_chunks == 0) return "";
+  uint64_t whole_bytes = read.bytes_read > read.damaged_bytes ? read.bytes_read - read.damaged_bytes : 0;
+  uint64_t lost = whole_bytes > 0 ? static_cast<uint64_t>(static_cast<double>(events) *
+                                                          static_cast<double>(read.damaged_bytes) /
+                                                          static_cast<double>(whole_bytes))
+                                  : 0;
+  return human_count(read.damaged_chunks) + (read.damaged_chunks == 1 ? " chunk" : " chunks") + " damaged (" +
+         human_bytes(read.damaged_bytes) + " skipped), about " + human_count(lost) + " events lost";
+}
+
 void RecordCounter::print(std::ostream& out, const capture::ReadSummary& summary, const std::string& path) const {
   out << "file: " << path << " (" << human_bytes(summary.file_bytes) << ", " << summary.chunks << " chunks, "
       << human_bytes(summary.raw_bytes) << " uncompressed, "
       << (summary.truncated ? "TRUNCATED: " + summary.truncation : std::string("complete")) << ")\n";
+  if (summary.damaged_chunks > 0) out << "damage: " << damage_text(summary, events_) << '\n';
   out << "records:\n";
   for (size_t kind = 0; kind < 5; ++kind) {
     out << "  " << std::left << std::setw(14) << capture::event_kind_name(static_cast<capture::EventKind>(kind))

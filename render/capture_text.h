@@ -15,6 +15,11 @@ namespace leakspy::render {
 
 void print_header(std::ostream& out, const capture::CaptureHeader& header);
 
+// "2 chunks damaged (14.2 KiB skipped), about 3,100 events lost": the
+// reader skipped them; `events`: what the whole chunks held, from which the
+// loss is estimated by size. "" when nothing was damaged.
+std::string damage_text(const capture::ReadSummary& read, uint64_t events);
+
 // Prints each record as it is read.
 class RecordPrinter : public capture::RecordVisitor {
  public:

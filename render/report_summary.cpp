@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "render/capture_text.h"
 #include "render/units.h"
 
 namespace leakspy::render {
@@ -125,6 +126,10 @@ std::string recording_text(const analyze::CaptureModel& model) {
 std::vector<std::string> caveats(const analyze::CaptureModel& model) {
   std::vector<std::string> lines;
   if (model.read.truncated) lines.push_back("the capture is truncated (" + model.read.truncation + ")");
+  if (model.read.damaged_chunks > 0) {
+    lines.push_back("the capture is damaged: " + damage_text(model.read, model.events) +
+                    "; the numbers cover the rest");
+  }
   if (model.header.attached_mid_run()) {
     lines.push_back("attached mid-run: allocations made before leakspy attached are unknown (" +
                     human_count(model.unknown_frees) + (model.unknown_frees == 1 ? " free" : " frees") +

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -83,9 +84,102 @@ TEST_F(DamagedCapture, MissingEndMarkIsTruncation) {
   EXPECT_TRUE(log.has_trailer);
 }
 
-TEST_F(DamagedCapture, FlippedByteInAChunkIsCorruption) {
-  std::string bytes = write_capture("full.lspy", 2);
-  size_t middle = kFileHeaderSize + 80 + (bytes.size() - kFileHeaderSize - 80) / 3;
+// Where each frame of a capture begins (chunks and the end mark), from its bytes.
+std::vector<size_t> frame_offsets(const std::string& bytes, size_t frame_header_size = kFrameHeaderSize) {
+  auto u32 = [&](size_t at) {
+    uint32_t value = 0;
+    std::memcpy(&value, bytes.data() + at, 4);
+    return value;
+  };
+  std::vector<size_t> frames;
+  for (size_t at = kFileHeaderSize + u32(12); at + frame_header_size <= bytes.size();
+       at += frame_header_size + u32(at + 4)) {
+    frames.push_back(at);
+  }
+  return frames;
+}
+
+// The same capture as an older version wrote it: frames without the string base.
+std::string as_version(std::string bytes, uint32_t version) {
+  std::vector<size_t> frames = frame_offsets(bytes);
+  std::string old = bytes.substr(0, frames.front());
+  old[8] = static_cast<char>(version);
+  for (size_t i = 0; i < frames.size(); ++i) {
+    size_t end = i + 1 < frames.size() ? frames[i + 1] : bytes.size();
+    old += bytes.substr(frames[i], kFrameHeaderSizeBeforeV3);
+    old += bytes.substr(frames[i] + kFrameHeaderSize, end - frames[i] - kFrameHeaderSize);
+  }
+  return old;
+}
+
+// A flipped byte inside a chunk fails its checksum: that chunk is skipped and
+// counted, and every event of the others is read.
+TEST_F(DamagedCapture, AFlippedByteInAMiddleChunkCostsThatChunkOnly) {
+  std::string bytes = write_capture("full.lspy", 3);
+  std::vector<size_t> frames = frame_offsets(bytes);
+  ASSERT_EQ(frames.size(), 5u);  // three chunks of events, the trailer's, the end mark
+  size_t middle = (frames[1] + kFrameHeaderSize + frames[2]) / 2;
+  bytes[middle] = static_cast<char>(bytes[middle] ^ 0x5A);
+  write_file(path("flipped.lspy"), bytes);
+  CaptureReader reader(path("flipped.lspy"));
+  RecordLog log;
+  ReadSummary summary = reader.read(log);
+  EXPECT_EQ(log.events.size(), 2000u);
+  EXPECT_EQ(summary.damaged_chunks, 1u);
+  EXPECT_EQ(summary.damaged_bytes, frames[2] - frames[1]);
+  EXPECT_FALSE(summary.truncated);
+  EXPECT_TRUE(log.has_trailer);
+}
+
+// A garbled frame header (its kind and sizes): the reader finds the next
+// frame again by its shape, and reads on.
+TEST_F(DamagedCapture, AGarbledFrameHeaderIsSkippedToTheNextFrame) {
+  std::string bytes = write_capture("full.lspy", 3);
+  std::vector<size_t> frames = frame_offsets(bytes);
+  for (size_t i = 0; i < 12; ++i) bytes[frames[1] + i] = static_cast<char>(0xEE);
+  write_file(path("garbled.lspy"), bytes);
+  CaptureReader reader(path("garbled.lspy"));
+  RecordLog log;
+  ReadSummary summary = reader.read(log);
+  EXPECT_EQ(log.events.size(), 2000u);
+  EXPECT_EQ(summary.damaged_chunks, 1u);
+  EXPECT_TRUE(log.has_trailer);
+}
+
+// Strings are numbered per chunk (format 3): the names after a lost chunk
+// keep their ids.
+TEST_F(DamagedCapture, StringsAfterALostChunkKeepTheirIds) {
+  {
+    CaptureWriter writer(path("strings.lspy"), sample_header());
+    for (int c = 0; c < 3; ++c) {
+      writer.records().string("name-" + std::to_string(c) + "-a");
+      writer.records().string("name-" + std::to_string(c) + "-b");
+      writer.flush();
+    }
+    writer.finish(Trailer{});
+  }
+  std::string bytes = read_file(path("strings.lspy"));
+  std::vector<size_t> frames = frame_offsets(bytes);
+  bytes[frames[1] + kFrameHeaderSize + 6] ^= 0x11;
+  write_file(path("lost.lspy"), bytes);
+  CaptureReader reader(path("lost.lspy"));
+  RecordLog log;
+  ReadSummary summary = reader.read(log);
+  EXPECT_EQ(summary.damaged_chunks, 1u);
+  std::vector<std::string> strings;
+  for (const std::string& line : log.lines) {
+    if (line.rfind("string ", 0) == 0) strings.push_back(line);
+  }
+  EXPECT_EQ(strings, (std::vector<std::string>{"string 1 name-0-a", "string 2 name-0-b", "string 5 name-2-a",
+                                               "string 6 name-2-b"}));
+}
+
+// Before format 3 a lost chunk would renumber the strings after it: a
+// damaged chunk is an error there, as it always was.
+TEST_F(DamagedCapture, AFlippedByteInAVersion2CaptureIsCorruption) {
+  std::string bytes = as_version(write_capture("full.lspy", 2), 2);
+  std::vector<size_t> frames = frame_offsets(bytes, kFrameHeaderSizeBeforeV3);
+  size_t middle = (frames[0] + kFrameHeaderSizeBeforeV3 + frames[1]) / 2;
   bytes[middle] = static_cast<char>(bytes[middle] ^ 0x5A);
   write_file(path("flipped.lspy"), bytes);
   std::string message = error_of(path("flipped.lspy"));
@@ -133,8 +227,7 @@ TEST_F(DamagedCapture, NewerVersionIsRefusedNamingBothVersions) {
 
 // Version 1 has no Exit record (format.h): its files read as they are.
 TEST_F(DamagedCapture, AVersion1CaptureIsRead) {
-  std::string bytes = write_capture("v1.lspy", 3);
-  bytes[8] = 1;
+  std::string bytes = as_version(write_capture("v1.lspy", 3), 1);
   write_file(path("old.lspy"), bytes);
   CaptureReader reader(path("old.lspy"));
   EXPECT_EQ(reader.header().version, 1u);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -110,14 +111,16 @@ bool looks_like_frame(const uint8_t* bytes) {
 }  // namespace
 
 bool CaptureReader::skip_to_next_frame(uint64_t from) {
-  constexpr size_t kWindow = 1u << 20;
   constexpr size_t kNeed = kFrameHeaderSize + 4;
-  std::vector<uint8_t> window(kWindow + kNeed);
-  for (uint64_t position = from; position + kNeed <= summary_.file_bytes; position += kWindow) {
-    ssize_t got = ::pread(fd_.get(), window.data(), window.size(), static_cast<off_t>(position));
+  // Windows that start small and double: the next frame is most often near,
+  // and a file full of fake frames must not cost a large read per fake.
+  size_t window = 4096;
+  for (uint64_t position = from; position + kNeed <= summary_.file_bytes;) {
+    scan_.resize(window + kNeed);
+    ssize_t got = ::pread(fd_.get(), scan_.data(), scan_.size(), static_cast<off_t>(position));
     if (got < static_cast<ssize_t>(kNeed)) break;
-    for (size_t i = 0; i + kNeed <= static_cast<size_t>(got) && i < kWindow; ++i) {
-      if (!looks_like_frame(window.data() + i)) continue;
+    for (size_t i = 0; i + kNeed <= static_cast<size_t>(got) && i < window; ++i) {
+      if (!looks_like_frame(scan_.data() + i)) continue;
       uint64_t found = position + i;
       ++summary_.damaged_chunks;
       summary_.damaged_bytes += found - from;
@@ -125,6 +128,8 @@ bool CaptureReader::skip_to_next_frame(uint64_t from) {
       offset_ = found;
       return true;
     }
+    position += window;
+    window = std::min<size_t>(window * 2, 1u << 20);
   }
   ++summary_.damaged_chunks;
   summary_.damaged_bytes += summary_.file_bytes - from;

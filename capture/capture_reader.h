@@ -46,7 +46,7 @@ class CaptureReader {
   const std::string& path() const { return path_; }
   uint64_t file_bytes() const { return summary_.file_bytes; }
   // What the chunk buffers hold now (up to a 64 MiB chunk and its frame).
-  uint64_t buffer_bytes() const { return compressed_.capacity() + raw_.capacity(); }
+  uint64_t buffer_bytes() const { return compressed_.capacity() + raw_.capacity() + scan_.capacity(); }
 
   // Reads every record from the first chunk on. May be called once.
   template <typename Visitor>
@@ -77,6 +77,7 @@ class CaptureReader {
   ReadSummary summary_;
   std::vector<uint8_t> compressed_;
   std::vector<uint8_t> raw_;
+  std::vector<uint8_t> scan_;  // skip_to_next_frame's window
   size_t raw_size_ = 0;
   uint32_t chunk_string_base_ = 0;  // of the chunk in raw_ (0: before format 3, ids run on)
   size_t frame_header_size_ = kFrameHeaderSize;

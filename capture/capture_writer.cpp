@@ -26,7 +26,14 @@ CaptureWriter::CaptureWriter(const std::string& path, const CaptureHeader& heade
 CaptureWriter::CaptureWriter(CaptureFile file, const CaptureHeader& header, int compression_level,
                              size_t chunk_bytes)
     : file_(std::move(file)), chunk_bytes_(chunk_bytes) {
-  start(header, compression_level);
+  try {
+    start(header, compression_level);
+  } catch (const Error& error) {
+    // The caller learns it before its first write (RecordingSession goes
+    // on without a capture), or from that write.
+    if (error.kind() != ErrorKind::OutputUnwritable) throw;
+    header_error_ = error.what();
+  }
 }
 
 void CaptureWriter::start(const CaptureHeader& header, int compression_level) {
@@ -72,6 +79,7 @@ void CaptureWriter::write_frame(uint32_t kind, const void* payload, uint32_t com
 
 void CaptureWriter::flush() {
   if (finished_) throw Error(ErrorKind::Internal, "capture written after its trailer");
+  if (!header_error_.empty()) throw Error(ErrorKind::OutputUnwritable, header_error_);
   if (encoder_.size() == 0) return;
   compressed_.resize(ZSTD_compressBound(encoder_.size()));
   size_t n = ZSTD_compress2(zstd_, compressed_.data(), compressed_.size(), encoder_.data(), encoder_.size());

@@ -22,7 +22,9 @@ class CaptureWriter {
  public:
   static constexpr size_t kDefaultChunkBytes = 1 << 20;
 
-  // Writes the capture for `path` (CaptureFile::create) and its header.
+  // Writes the capture for `path` (CaptureFile::create) and its header. A
+  // header that cannot be written (a full disk) is kept as header_error(),
+  // and every later write throws it (Error(OutputUnwritable)).
   CaptureWriter(const std::string& path, const CaptureHeader& header, int compression_level = 3,
                 size_t chunk_bytes = kDefaultChunkBytes);
   // Writes into a file made earlier (so that an unwritable path fails
@@ -52,6 +54,8 @@ class CaptureWriter {
   // written stays at partial_path(), readable up to its last whole chunk.
   void keep_incomplete() { file_.keep_partial(); }
 
+  // Why the header could not be written ("" when it was).
+  const std::string& header_error() const { return header_error_; }
   uint64_t bytes_written() const { return bytes_written_; }
   uint64_t chunks_written() const { return chunks_; }
   const std::string& path() const { return file_.path(); }
@@ -71,6 +75,7 @@ class CaptureWriter {
   uint64_t bytes_written_ = 0;
   uint64_t chunks_ = 0;
   uint32_t chunk_string_base_ = 1;  // the id of the next chunk's first string
+  std::string header_error_;
   uint64_t last_flush_ns_ = 0;  // CLOCK_MONOTONIC
   bool finished_ = false;
 };

@@ -52,6 +52,7 @@ RecordingSession::RecordingSession(SessionOptions options)
       writer_(options_.output_file.valid() ? std::move(options_.output_file)
                                            : capture::CaptureFile::create(options_.output_path),
               header_) {
+  output_failure_ = writer_.header_error();  // a disk full from the start: the recording goes on without a capture
   heaps_["malloc"] = capture::kHeapMalloc;
   heaps_["mmap"] = capture::kHeapMmap;
   writer_.records().heap({HeapId(capture::kHeapMalloc), intern("malloc"), 0});

@@ -93,6 +93,27 @@ TEST_F(FaultTest, AFullDiskStopsRunsRecordingButNotItsProgram) {
   EXPECT_EQ(top.exit_code, 0) << top.err;
 }
 
+// A disk full before the capture's header: nothing is captured, and the
+// program still runs to its end with run waiting for it.
+TEST_F(FaultTest, ADiskFullFromTheStartCostsTheCaptureOnly) {
+  if (::access(kPython, X_OK) != 0) GTEST_SKIP() << "Debian's python3 is not installed";
+  if (!mount_small_disk()) GTEST_SKIP() << "mounting a small tmpfs needs root";
+  {
+    std::ofstream filler(full_ + "/filler", std::ios::binary);
+    std::string block(64 * 1024, 'x');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) filler.flush();
+  }
+  std::string output = full_ + "/x.lspy";
+  test::ProcessResult run = test::run_leakspy({"run", "-o", output, "--", kPython, "-c", kBusyThenSeven});
+  EXPECT_EQ(run.exit_code, 7) << run.err;
+  EXPECT_NE(run.out.find("program done"), std::string::npos);
+  EXPECT_NE(run.err.find("No space left on device; the recording stopped there and the agent unhooked; nothing "
+                         "was captured"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(files_on_disk(), std::vector<std::string>{full_ + "/filler"}) << "no file is left behind";
+}
+
 TEST_F(FaultTest, AFullDiskStopsRecordsRecordingAndDetaches) {
   if (::access(kPython, X_OK) != 0) GTEST_SKIP() << "Debian's python3 is not installed";
   if (!mount_small_disk()) GTEST_SKIP() << "mounting a small tmpfs needs root";

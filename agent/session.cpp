@@ -59,8 +59,8 @@ constexpr uint64_t kBusyWaitNs = 1'000'000;   // between cycles while events flo
 constexpr uint64_t kIdleWaitNs = 10'000'000;  // between cycles while the target is quiet
 constexpr uint64_t kBusyCycleEvents = 1024;
 constexpr uint64_t kHookRetryNs = 50'000'000;
-constexpr int kAcceptWaitMs = 1000;
-constexpr uint64_t kForkConnectDelayNs = 20'000'000;  // before a forked child's writer connects  // at exit, for a recorder that has not yet taken the stream
+constexpr int kAcceptWaitMs = 1000;                    // at exit, for a recorder that has not yet taken the stream
+constexpr uint64_t kForkConnectDelayNs = 20'000'000;  // before a forked child's writer connects
 
 void sleep_ns(uint64_t ns) {
   timespec duration{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
@@ -248,11 +248,12 @@ void set_follows_forks(bool follows) { follows_forks.store(follows, std::memory_
 ForkedSession session_after_fork() {
   if (session_state.load(std::memory_order_relaxed) != Running) return ForkedSession::None;
   transport.close();  // the child's copy only; the parent's connection is untouched
-  if (!follows_forks.load(std::memory_order_relaxed)) {
+  auto drop = [] {
     tracking.store(false, std::memory_order_relaxed);
     session_state.store(Idle, std::memory_order_relaxed);
     return ForkedSession::Dropped;
-  }
+  };
+  if (!follows_forks.load(std::memory_order_relaxed)) return drop();
   // Tracking stays on: what the child does from here is recorded into the
   // forking thread's ring, which its writer sends once connected.
   session_pid.store(getpid(), std::memory_order_relaxed);
@@ -264,12 +265,7 @@ ForkedSession session_after_fork() {
   modules.reset();
   exit_requested.store(false, std::memory_order_relaxed);
   arm_exit_mark();  // the child's exit is its own
-  if (!start_agent_thread("leakspy-agent", forked_writer_body)) {
-    tracking.store(false, std::memory_order_relaxed);
-    session_state.store(Idle, std::memory_order_relaxed);
-    return ForkedSession::Dropped;
-  }
-  return ForkedSession::Followed;
+  return start_agent_thread("leakspy-agent", forked_writer_body) ? ForkedSession::Followed : drop();
 }
 
 }  // namespace leakspy::agent

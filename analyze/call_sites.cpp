@@ -92,7 +92,7 @@ std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, SiteR
     uint32_t own_pid = grouping == SiteGrouping::ByProcess ? pid : 0;
     auto [it, inserted] = index.try_emplace(uint64_t{site.value()} << 32 | own_pid, result.size());
     if (inserted) {
-      result.push_back({site, {}, 0, 0, own_pid, {}});
+      result.push_back({site, {}, 0, own_pid, {}});
       pids.emplace_back();
     }
     CallSite& entry = result[it->second];
@@ -100,10 +100,7 @@ std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, SiteR
     ++entry.stacks;
     if (process < model.processes.size()) pids[it->second].insert(pid);
   }
-  for (size_t i = 0; i < result.size(); ++i) {
-    result[i].pids.assign(pids[i].begin(), pids[i].end());
-    result[i].processes = static_cast<uint32_t>(std::max<size_t>(1, pids[i].size()));
-  }
+  for (size_t i = 0; i < result.size(); ++i) result[i].pids.assign(pids[i].begin(), pids[i].end());
   const SymbolTable& symbols = model.symbols;
   std::sort(result.begin(), result.end(), [&](const CallSite& a, const CallSite& b) {
     uint64_t va = metric_value(a.totals, metric);

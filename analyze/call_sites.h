@@ -9,6 +9,7 @@
 // the stacks, grouped another way: the sites' totals sum to the model's.
 // Pure functions over the model; not thread-safe (labels are cached).
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -25,10 +26,12 @@ enum class SiteRule {
 struct CallSite {
   LocationId location;
   StackTotals totals;
-  uint32_t stacks = 0;     // how many distinct stacks reach it
-  uint32_t processes = 0;  // in how many processes (distinct pids: an exec keeps its pid)
-  uint32_t pid = 0;        // SiteGrouping::ByProcess: the process's (0 otherwise)
-  std::vector<uint32_t> pids;  // the processes', ascending
+  uint32_t stacks = 0;         // how many distinct stacks reach it
+  uint32_t pid = 0;            // SiteGrouping::ByProcess: the process's (0 otherwise)
+  std::vector<uint32_t> pids;  // of the processes it is in, ascending (an exec keeps its pid)
+
+  // In how many processes (at least 1: a capture without process records has one).
+  uint32_t processes() const { return static_cast<uint32_t>(std::max<size_t>(1, pids.size())); }
 };
 
 enum class SiteGrouping {

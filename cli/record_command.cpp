@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "attach/injector.h"
@@ -25,6 +26,7 @@
 #include "cli/recording_output.h"
 #include "cli/target_files.h"
 #include "common/error.h"
+#include "common/listed_text.h"
 #include "recorder/agent_listener.h"
 #include "recorder/recording_loop.h"
 #include "recorder/recording_session.h"
@@ -97,10 +99,8 @@ void attach_descendants(pid_t pid, const TargetSetup& target, recorder::Recordin
       ++attached;
     } catch (const Error& error) {
       // Forked since the agent began following forks: recorded already.
-      if (error.kind() == ErrorKind::AlreadyRecording && attach::read_proc_stat(descendant) &&
-          attach::read_proc_stat(descendant)->parent == pid) {
-        continue;
-      }
+      std::optional<attach::ProcStat> stat = attach::read_proc_stat(descendant);
+      if (error.kind() == ErrorKind::AlreadyRecording && stat && stat->parent == pid) continue;
       session.note_warning("child process " + std::to_string(descendant) + " (" + attach::process_name(descendant) +
                            ") is not recorded: " + error.what());
     }
@@ -116,11 +116,10 @@ void attach_descendants(pid_t pid, const TargetSetup& target, recorder::Recordin
 void note_descendants_not_recorded(pid_t pid, recorder::RecordingSession& session) {
   std::vector<pid_t> descendants = attach::descendants_of(pid);
   if (descendants.empty()) return;
-  std::string pids;
-  for (size_t i = 0; i < descendants.size() && i < 8; ++i) pids += (i ? ", " : "") + std::to_string(descendants[i]);
-  if (descendants.size() > 8) pids += ", ...";
+  std::vector<std::string> pids;
+  for (pid_t descendant : descendants) pids.push_back(std::to_string(descendant));
   session.note_warning("process " + std::to_string(pid) + " has " + std::to_string(descendants.size()) +
-                       " child process" + (descendants.size() == 1 ? "" : "es") + " (" + pids +
+                       " child process" + (descendants.size() == 1 ? "" : "es") + " (" + listed_text(pids) +
                        ") that are not recorded: record them too with leakspy record --pid " + std::to_string(pid) +
                        " --subprocesses");
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/clock.h"
+#include "common/listed_text.h"
 
 namespace leakspy::recorder {
 
@@ -279,10 +280,7 @@ void RecordingSession::finish(capture::TargetEnd end, int exit_status) {
   trailer_.exit_status = exit_status;
   for (const std::unique_ptr<AgentStream>& stream : ended_) write_symbols(*stream);
   write_guarded([&] { writer_.finish(trailer_); });
-  if (!output_failure_.empty() && writer_.chunks_written() > 0) {
-    writer_.keep_incomplete();
-    kept_incomplete_ = true;
-  }
+  if (kept_incomplete()) writer_.keep_incomplete();
 }
 
 // Recorded processes that allocated nothing leakspy saw (a program replaced
@@ -299,11 +297,8 @@ void RecordingSession::note_silent_processes() {
     }
   }
   if (silent.empty()) return;
-  std::string pids;
-  for (size_t i = 0; i < silent.size() && i < 8; ++i) pids += (i ? ", " : "") + silent[i];
-  if (silent.size() > 8) pids += ", ...";
   note_warning(std::to_string(silent.size()) + " recorded process" + (silent.size() == 1 ? "" : "es") +
-               " allocated nothing leakspy could see, " + pids +
+               " allocated nothing leakspy could see, " + listed_text(silent) +
                ": idle while recorded, or allocating with calls the agent does not hook (a statically linked "
                "allocator, raw system calls)");
 }

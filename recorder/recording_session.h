@@ -99,8 +99,9 @@ class RecordingSession {
   // dropped; the recording loop stops the agents, and finish() leaves what
   // was written in partial_path(), cut at its last whole chunk.
   const std::string& output_failure() const { return output_failure_; }
-  // After finish(): whether output_failure() left an incomplete capture there.
-  bool kept_incomplete() const { return kept_incomplete_; }
+  // Whether output_failure() leaves an incomplete capture there: some chunks
+  // were written before it (finish() keeps them).
+  bool kept_incomplete() const { return !output_failure_.empty() && writer_.chunks_written() > 0; }
   const std::string& partial_path() const { return writer_.partial_path(); }
 
   // What AgentStream writes through: the encoder in `process`'s scope, with
@@ -161,7 +162,6 @@ class RecordingSession {
   capture::Trailer trailer_;
   std::vector<Process> processes_;
   std::string output_failure_;
-  bool kept_incomplete_ = false;
   std::vector<std::unique_ptr<AgentStream>> ended_;  // kept for their symbols and totals
   std::unordered_map<std::string, StringId> strings_;
   std::map<std::string, uint32_t> heaps_;  // name -> the capture's id

@@ -22,7 +22,7 @@ nlohmann::json top_json(const analyze::CaptureModel& model, const TopReport& rep
     row["rank"] = i + 1;
     row.update(location_json(model.symbols, site.location));
     row["stacks"] = site.stacks;
-    row["processes"] = site.processes;
+    row["processes"] = site.processes();
     row["pids"] = site.pids;
     if (options.by_process) row["pid"] = site.pid;
     sites.push_back(std::move(row));

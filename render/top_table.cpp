@@ -61,8 +61,8 @@ void print_top_table(std::ostream& out, const analyze::CaptureModel& model, cons
     // is one row, unless asked for a row per process.
     if (options.by_process && model.processes.size() > 1) {
       out << "  [pid " << report.rows[row].pid << "]";
-    } else if (report.rows[row].processes > 1) {
-      out << "  [" << report.rows[row].processes << " processes]";
+    } else if (report.rows[row].processes() > 1) {
+      out << "  [" << report.rows[row].processes() << " processes]";
     }
     out << '\n';
   }

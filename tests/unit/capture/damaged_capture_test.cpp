@@ -37,6 +37,10 @@ class DamagedCapture : public CaptureFileTest {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out << bytes;
   }
+  static ReadSummary read_into(const std::string& file, RecordLog& log) {
+    CaptureReader reader(file);
+    return reader.read(log);
+  }
   std::string error_of(const std::string& file) {
     try {
       CaptureReader reader(file);
@@ -121,9 +125,8 @@ TEST_F(DamagedCapture, AFlippedByteInAMiddleChunkCostsThatChunkOnly) {
   size_t middle = (frames[1] + kFrameHeaderSize + frames[2]) / 2;
   bytes[middle] = static_cast<char>(bytes[middle] ^ 0x5A);
   write_file(path("flipped.lspy"), bytes);
-  CaptureReader reader(path("flipped.lspy"));
   RecordLog log;
-  ReadSummary summary = reader.read(log);
+  ReadSummary summary = read_into(path("flipped.lspy"), log);
   EXPECT_EQ(log.events.size(), 2000u);
   EXPECT_EQ(summary.damaged_chunks, 1u);
   EXPECT_EQ(summary.damaged_bytes, frames[2] - frames[1]);
@@ -138,9 +141,8 @@ TEST_F(DamagedCapture, AGarbledFrameHeaderIsSkippedToTheNextFrame) {
   std::vector<size_t> frames = frame_offsets(bytes);
   for (size_t i = 0; i < 12; ++i) bytes[frames[1] + i] = static_cast<char>(0xEE);
   write_file(path("garbled.lspy"), bytes);
-  CaptureReader reader(path("garbled.lspy"));
   RecordLog log;
-  ReadSummary summary = reader.read(log);
+  ReadSummary summary = read_into(path("garbled.lspy"), log);
   EXPECT_EQ(log.events.size(), 2000u);
   EXPECT_EQ(summary.damaged_chunks, 1u);
   EXPECT_TRUE(log.has_trailer);
@@ -162,9 +164,8 @@ TEST_F(DamagedCapture, StringsAfterALostChunkKeepTheirIds) {
   std::vector<size_t> frames = frame_offsets(bytes);
   bytes[frames[1] + kFrameHeaderSize + 6] ^= 0x11;
   write_file(path("lost.lspy"), bytes);
-  CaptureReader reader(path("lost.lspy"));
   RecordLog log;
-  ReadSummary summary = reader.read(log);
+  ReadSummary summary = read_into(path("lost.lspy"), log);
   EXPECT_EQ(summary.damaged_chunks, 1u);
   std::vector<std::string> strings;
   for (const std::string& line : log.lines) {

@@ -10,6 +10,7 @@
 
 #include "agent/agent_thread.h"
 #include "agent/child_announcer.h"
+#include "agent/exec_environment.h"
 #include "agent/session.h"
 #include "agent/thread_state.h"
 #include "capture/wire.h"
@@ -44,20 +45,7 @@ void scrub_environment() {
   const char* preload = getenv("LD_PRELOAD");
   if (preload == nullptr) return;
   char kept[4096] = {};
-  size_t used = 0;
-  const char* cursor = preload;
-  while (*cursor != '\0') {
-    size_t length = std::strcspn(cursor, ": ");
-    constexpr char kAgentName[] = "libleakspy_agent";
-    bool ours = memmem(cursor, length, kAgentName, sizeof(kAgentName) - 1) != nullptr;
-    if (!ours && length > 0 && used + length + 1 < sizeof(kept)) {
-      if (used > 0) kept[used++] = ':';
-      std::memcpy(kept + used, cursor, length);
-      used += length;
-    }
-    cursor += length;
-    while (*cursor == ':' || *cursor == ' ') ++cursor;
-  }
+  size_t used = agent::preload_without_agent(preload, kept, sizeof(kept));
   if (used == 0) {
     unsetenv("LD_PRELOAD");
   } else {

@@ -4,6 +4,7 @@
 // names the GOT patcher looks for.
 
 #include <dlfcn.h>
+#include <spawn.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -27,7 +28,19 @@
   X(dlclose, int, (void* handle))                                               \
   X(exit, void, (int status))                                                   \
   X(_exit, void, (int status))                                                  \
-  X(__cxa_atexit, int, (void (*function)(void*), void* argument, void* dso_handle))
+  X(__cxa_atexit, int, (void (*function)(void*), void* argument, void* dso_handle)) \
+  X(execve, int, (const char* path, char* const argv[], char* const envp[]))     \
+  X(execv, int, (const char* path, char* const argv[]))                          \
+  X(execvpe, int, (const char* file, char* const argv[], char* const envp[]))    \
+  X(execvp, int, (const char* file, char* const argv[]))                         \
+  X(execl, int, (const char* path, const char* arg, ...))                        \
+  X(execlp, int, (const char* file, const char* arg, ...))                       \
+  X(execle, int, (const char* path, const char* arg, ...))                       \
+  X(fexecve, int, (int fd, char* const argv[], char* const envp[]))              \
+  X(posix_spawn, int, (pid_t* pid, const char* path, const posix_spawn_file_actions_t* actions, \
+                       const posix_spawnattr_t* attributes, char* const argv[], char* const envp[])) \
+  X(posix_spawnp, int, (pid_t* pid, const char* file, const posix_spawn_file_actions_t* actions, \
+                        const posix_spawnattr_t* attributes, char* const argv[], char* const envp[]))
 
 namespace leakspy::agent {
 

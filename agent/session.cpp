@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 
 #include "agent/agent_log.h"
 #include "agent/agent_state.h"
@@ -18,6 +19,7 @@
 #endif
 #include "agent/drain_cycle.h"
 #include "agent/event_recorder.h"
+#include "agent/exec_hooks.h"
 #include "agent/exit_mark.h"
 #include "agent/fast_unwinder.h"
 #include "agent/got_patcher.h"
@@ -73,6 +75,7 @@ bool init_once() {
   init_agent_log();
   if (!resolve_real_functions()) return false;
   leakspy_real_dlopen = reinterpret_cast<void*>(real.dlopen);
+  remember_agent_path();
   done = rings.init() && traces.init() && init_stack_capture() && init_fast_unwinder() &&
          init_thread_exit_tracking() && drainer.init();
   return done;
@@ -244,6 +247,23 @@ void finish_session_at_exit() {
 }
 
 void set_follows_forks(bool follows) { follows_forks.store(follows, std::memory_order_relaxed); }
+
+bool recorded_pid_text(char (&text)[16]) {
+  if (session_state.load(std::memory_order_acquire) != Running) return false;
+  if (follows_forks.load(std::memory_order_relaxed)) {
+    static_assert(sizeof(wire::kEveryPid) <= sizeof(text));
+    std::memcpy(text, wire::kEveryPid, sizeof(wire::kEveryPid));
+    return true;
+  }
+  unsigned pid = static_cast<unsigned>(session_pid.load(std::memory_order_relaxed));
+  if (pid == 0) return false;
+  char digits[16];
+  size_t count = 0;
+  for (; pid > 0; pid /= 10) digits[count++] = static_cast<char>('0' + pid % 10);
+  for (size_t i = 0; i < count; ++i) text[i] = digits[count - 1 - i];
+  text[count] = '\0';
+  return true;
+}
 
 ForkedSession session_after_fork() {
   if (session_state.load(std::memory_order_relaxed) != Running) return ForkedSession::None;

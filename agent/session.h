@@ -35,6 +35,11 @@ void cancel_session();
 void finish_session_at_exit();
 // Whether a fork of the process goes on being recorded (`--subprocesses`).
 void set_follows_forks(bool follows);
+// LEAKSPY_PID's value for a program this process starts or execs while a
+// session runs: wire::kEveryPid when forks are followed, else the recorded
+// process's pid (a program another process runs then knows it is not
+// recorded). False when no session runs. Async-signal-safe.
+bool recorded_pid_text(char (&text)[16]);
 
 enum class ForkedSession {
   None,      // no session was running in the parent

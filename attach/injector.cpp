@@ -6,6 +6,8 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <functional>
 #include <vector>
 
 #include "attach/elf_symbols.h"
@@ -21,8 +23,10 @@ namespace leakspy::attach {
 namespace {
 
 constexpr int kSafePointAttempts = 50;
-constexpr auto kDlopenTimeout = std::chrono::seconds(30);
-constexpr auto kStartTimeout = std::chrono::seconds(5);
+// How long a call into the target may take before leakspy says why it waits
+// (it never abandons one: remote_call.h).
+constexpr auto kDlopenPatience = std::chrono::seconds(10);
+constexpr auto kStartPatience = std::chrono::seconds(5);
 constexpr char kAgentFileName[] = "libleakspy_agent";
 constexpr const char* kStartFunction = wire::kAgentStartFunction;
 constexpr uint64_t kGlibcDlopenInternalFlag = 0x80000000;  // __RTLD_DLOPEN, for __libc_dlopen_mode
@@ -49,6 +53,16 @@ class UrgentWhileStopped {
   int old_ = 0;
   bool raised_ = false;
 };
+
+// Says, once, why leakspy still waits for a call into the target.
+std::function<void()> overdue_notice(pid_t pid, pid_t thread, const char* call, std::chrono::seconds patience) {
+  return [=] {
+    std::fprintf(stderr,
+                 "leakspy: thread %d of process %d has been in %s for %llds; waiting for it to return (a thread left "
+                 "inside the call would crash its process)\n",
+                 static_cast<int>(thread), static_cast<int>(pid), call, static_cast<long long>(patience.count()));
+  };
+}
 
 struct TargetFunction {
   uintptr_t address = 0;
@@ -111,12 +125,14 @@ std::optional<std::string> load_agent(ProcessTracer& tracer, pid_t thread, Runti
                                       const std::vector<Mapping>& maps, const TargetFunction& dlopen_function,
                                       const std::string& agent_path) {
   uint64_t handle = call_in_target(tracer, thread, dlopen_function.address,
-                                   {agent_path, uint64_t{RTLD_NOW} | dlopen_function.extra_flags}, kDlopenTimeout);
+                                   {agent_path, uint64_t{RTLD_NOW} | dlopen_function.extra_flags}, kDlopenPatience,
+                                   overdue_notice(tracer.pid(), thread, "dlopen of leakspy's agent", kDlopenPatience));
   if (handle != 0) return std::nullopt;
   std::optional<uintptr_t> dlerror_function = find_function(symbols, maps, kLibc, "dlerror");
   if (!dlerror_function) dlerror_function = find_function(symbols, maps, kLibdl, "dlerror");
   if (!dlerror_function) return "dlopen failed and said nothing";
-  uint64_t message = call_in_target(tracer, thread, *dlerror_function, {}, kStartTimeout);
+  uint64_t message = call_in_target(tracer, thread, *dlerror_function, {}, kStartPatience,
+                                    overdue_notice(tracer.pid(), thread, "dlerror", kStartPatience));
   return message == 0 ? "dlopen failed and said nothing" : read_target_string(tracer, message, 1024);
 }
 
@@ -156,7 +172,8 @@ InjectionResult inject_agent(pid_t pid, const std::string& agent_path, const std
     throw Error(ErrorKind::AgentFailed, agent->path + " in the target has no " + kStartFunction +
                                             ": it is not leakspy's agent, or from an incompatible version");
   }
-  uint64_t started = call_in_target(tracer, thread, agent->bias + start->value, {socket_path}, kStartTimeout);
+  uint64_t started = call_in_target(tracer, thread, agent->bias + start->value, {socket_path}, kStartPatience,
+                                    overdue_notice(pid, thread, kStartFunction, kStartPatience));
   result.stopped_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   if (started == static_cast<uint64_t>(wire::StartResult::AlreadyRecording)) {
     throw Error(ErrorKind::AlreadyRecording, "process " + std::to_string(pid) +

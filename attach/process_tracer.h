@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,11 +59,14 @@ class ProcessTracer : public RemoteMemory {
   // that arrive meanwhile are kept for detach.
   bool step_until(pid_t tid, uintptr_t address, int max_steps, std::chrono::milliseconds timeout);
 
-  // Resumes `tid` and waits for its next stop. Returns the stop's signal
-  // (0 for a ptrace event stop); another signal than the one expected is
-  // kept for delivery at detach and the thread resumed again. Throws
-  // Error(ProcessExiting) if the thread or process ends, or after `timeout`.
-  int continue_until_signal(pid_t tid, int expected_signal, std::chrono::milliseconds timeout);
+  // Resumes `tid` and waits until it stops with `expected_signal`; another
+  // signal is kept for delivery at detach and the thread resumed again. It
+  // waits as long as that takes (a call leakspy made into the thread cannot
+  // be abandoned: the thread would go on and crash at its end), calling
+  // `overdue` once after `patience`. Throws Error(ProcessExiting) if the
+  // thread or process ends.
+  void continue_until_signal(pid_t tid, int expected_signal, std::chrono::milliseconds patience,
+                             const std::function<void()>& overdue);
 
   // What became of the process when it ended while attached ("was killed by
   // SIGSEGV", "exited with status 3"), or "" while it lives.

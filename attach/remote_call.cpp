@@ -25,7 +25,8 @@ void set_argument(user_regs_struct& registers, int index, uint64_t value) {
 }  // namespace
 
 uint64_t call_in_target(ProcessTracer& tracer, pid_t tid, uintptr_t function,
-                        const std::vector<RemoteArgument>& arguments, std::chrono::milliseconds timeout) {
+                        const std::vector<RemoteArgument>& arguments, std::chrono::milliseconds patience,
+                        const std::function<void()>& overdue) {
   if (arguments.size() > kArgumentRegisters) throw Error(ErrorKind::Internal, "a remote call takes 6 arguments at most");
   const user_regs_struct saved = tracer.registers(tid);
   const std::vector<uint8_t> saved_extended = tracer.extended_state(tid);
@@ -66,7 +67,7 @@ uint64_t call_in_target(ProcessTracer& tracer, pid_t tid, uintptr_t function,
   }
   tracer.set_registers(tid, call);
 
-  tracer.continue_until_signal(tid, SIGSEGV, timeout);
+  tracer.continue_until_signal(tid, SIGSEGV, patience, overdue);
   user_regs_struct after = tracer.registers(tid);
 
   tracer.write_memory(stack_pointer, saved_stack.data(), saved_stack.size());

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -25,11 +26,15 @@ namespace leakspy::attach {
 using RemoteArgument = std::variant<uint64_t, std::string>;
 
 // Calls `function(arguments...)` (at most 6) on stopped thread `tid` and
-// returns what it returned in rax. Throws Error(UnsupportedTarget) if the
-// call crashes or takes longer than `timeout`, Error(ProcessExiting) if the
+// returns what it returned in rax. The call takes as long as it takes: a
+// thread left inside it would return to address 0 and take its process
+// down, so it is never abandoned; `overdue` is called once if it takes
+// longer than `patience` (to say why leakspy waits). Throws
+// Error(UnsupportedTarget) if the call crashes, Error(ProcessExiting) if the
 // target dies meanwhile.
 uint64_t call_in_target(ProcessTracer& tracer, pid_t tid, uintptr_t function,
-                        const std::vector<RemoteArgument>& arguments, std::chrono::milliseconds timeout);
+                        const std::vector<RemoteArgument>& arguments, std::chrono::milliseconds patience,
+                        const std::function<void()>& overdue = {});
 
 // Reads a NUL-terminated string of at most `limit` bytes from the target.
 std::string read_target_string(const ProcessTracer& tracer, uintptr_t address, size_t limit);

@@ -120,7 +120,7 @@ void note_descendants_not_recorded(pid_t pid, recorder::RecordingSession& sessio
   for (pid_t descendant : descendants) pids.push_back(std::to_string(descendant));
   session.note_warning("process " + std::to_string(pid) + " has " + std::to_string(descendants.size()) +
                        " child process" + (descendants.size() == 1 ? "" : "es") + " (" + listed_text(pids) +
-                       ") that are not recorded: record them too with leakspy record --pid " + std::to_string(pid) +
+                       ") that " + (descendants.size() == 1 ? "is" : "are") + " not recorded: record them too with leakspy record --pid " + std::to_string(pid) +
                        " --subprocesses");
 }
 
@@ -181,7 +181,6 @@ void record(const RecordOptions& options) {
   loop_options.target_pid = options.pid;
   loop_options.configuration = {options.native, options.subprocesses};
   loop_options.subprocesses = options.subprocesses;
-  loop_options.follows_exec = false;
   recorder::LoopResult loop =
       recorder::run_recording_loop(target.listener, std::move(connection), session, loop_options);
 

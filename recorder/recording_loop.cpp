@@ -192,16 +192,9 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
     if (ready > 0 || stats.said_goodbye) return;  // a connection waits: the next program's, most likely
     // Alive, its agent gone without a goodbye, nothing connecting: it exec'd
     // a program the agent is not in.
-    std::string program = program_of(options.target_pid);
-    if (options.follows_exec) {
-      session.note_warning("process " + std::to_string(options.target_pid) + " exec'd " + program +
-                           ", which leakspy's agent could not load into (a statically linked or setuid "
-                           "program, or an environment without LD_PRELOAD): it ran unrecorded from there");
-    } else {
-      session.note_warning("process " + std::to_string(options.target_pid) + " exec'd " + program +
-                           ": leakspy record does not follow exec yet, so the recording ends there");
-      agent_ended = true;
-    }
+    session.note_warning("process " + std::to_string(options.target_pid) + " exec'd " + program_of(options.target_pid) +
+                         ", which leakspy's agent could not load into (a statically linked or setuid "
+                         "program, or an environment without LD_PRELOAD): it ran unrecorded from there");
   };
 
   for (;;) {

@@ -41,9 +41,6 @@ struct LoopOptions {
   // Record the programs the target's descendants run, not only its own
   // (their agents connect when the environment says so: run --subprocesses).
   bool subprocesses = false;
-  // The target's agent comes back after an exec (run's preloaded agent);
-  // an attached one does not (record), and the recording ends at an exec.
-  bool follows_exec = true;
 };
 
 struct LoopResult {

@@ -112,27 +112,84 @@ TEST_F(ExecFollowTest, ANativeProgramBehindEnvIsRecordedWithItsLeak) {
   EXPECT_EQ(report["capture"]["processes"].back()["origin"], "exec");
 }
 
-// An attached agent is not in the program an exec starts: the recording
-// ends at the exec, and says so.
-TEST_F(ExecFollowTest, RecordEndsAtAnExecAndSaysWhy) {
+// A program that execs with an environment of its own (no LD_PRELOAD in it)
+// is followed all the same: the agent puts its variables back.
+TEST_F(ExecFollowTest, AnExecWithAnEnvironmentOfItsOwnIsFollowed) {
   if (python_.empty()) GTEST_SKIP() << "Debian's python3 is not installed";
-  test::BackgroundProcess target({python_, test::python_target("exec_on_request.py")});
+  json report = record_top(
+      {python_, test::python_target("exec_on_request.py"), "--now", "exec-clean-env", python_, script_, "1"},
+      "clean.lspy");
+  expect_program_recorded(report, "python3");
+}
+
+// `leakspy record --pid PID -o CAPTURE --duration 60 EXTRA`, its messages on
+// its stdout.
+test::BackgroundProcess record_attached(pid_t pid, const std::string& capture, const std::string& extra) {
+  return test::BackgroundProcess({"sh", "-c",
+                                  test::leakspy_binary() + " record --pid " + std::to_string(pid) + " -o " + capture +
+                                      " --duration 60 " + extra + " 2>&1"});
+}
+// Said once the agent's hooks are in (Python support starts after them):
+// what the target does from then on is recorded.
+constexpr char kHooksInstalled[] = "found: recording Python frames";
+
+// `record` attaches to a process started without leakspy; the program that
+// process execs is recorded on, in the same capture.
+TEST_F(ExecFollowTest, RecordFollowsAnExecIntoTheNextProgram) {
+  if (python_.empty()) GTEST_SKIP() << "Debian's python3 is not installed";
+  test::BackgroundProcess target({python_, test::python_target("exec_on_request.py"), "exec", python_, script_, "2"});
   ASSERT_TRUE(target.wait_for_output("ready", 30));
-  // leakspy's stderr on the recorder's stdout, for its "attached" line.
-  std::string command = test::leakspy_binary() + " record --pid " + std::to_string(target.pid()) + " -o " +
-                        path("record.lspy") + " --duration 60 2>&1";
-  test::BackgroundProcess recorder({"sh", "-c", command});
-  ASSERT_TRUE(recorder.wait_for_output("recording until", 30)) << recorder.output();
+  test::BackgroundProcess recorder = record_attached(target.pid(), path("record.lspy"), "");
+  ASSERT_TRUE(recorder.wait_for_output(kHooksInstalled, 30)) << recorder.output();
   target.write_stdin("exec\n");
-  int code = recorder.wait(30);
-  EXPECT_EQ(code, 0) << "it ends at the exec, well before --duration: " << recorder.output();
-  EXPECT_NE(recorder.output().find("leakspy record does not follow exec yet"), std::string::npos)
-      << recorder.output();
-  test::ProcessResult inspect = leakspy({"top", path("record.lspy")});
-  EXPECT_NE(inspect.out.find("exec'd /usr/bin/sleep: leakspy record does not follow exec yet"), std::string::npos)
-      << inspect.out;
-  target.send_signal(SIGKILL);
-  target.wait(10);
+  EXPECT_EQ(target.wait(60), 0);
+  EXPECT_EQ(recorder.wait(30), 16) << "it ends with the exec'd program's exit, well before --duration: "
+                                   << recorder.output();
+  EXPECT_EQ(recorder.output().find("exec'd"), std::string::npos) << recorder.output();
+  test::ProcessResult top = leakspy({"top", path("record.lspy"), "--json", "-n", "3"});
+  ASSERT_EQ(top.exit_code, 0) << top.err;
+  json report = json::parse(top.out);
+  expect_program_recorded(report, "python3");
+}
+
+// With --subprocesses, a child the attached process starts later (subprocess,
+// an environment of its own) is recorded; without, it is named as missed.
+TEST_F(ExecFollowTest, RecordWithSubprocessesRecordsAChildStartedAfterTheAttach) {
+  if (python_.empty()) GTEST_SKIP() << "Debian's python3 is not installed";
+  for (bool subprocesses : {true, false}) {
+    SCOPED_TRACE(subprocesses ? "--subprocesses" : "without --subprocesses");
+    test::BackgroundProcess target(
+        {python_, test::python_target("exec_on_request.py"), "subprocess", python_, script_, "1"});
+    ASSERT_TRUE(target.wait_for_output("ready", 30));
+    std::string capture = path(subprocesses ? "children.lspy" : "alone.lspy");
+    test::BackgroundProcess recorder = record_attached(target.pid(), capture, subprocesses ? "--subprocesses" : "");
+    ASSERT_TRUE(recorder.wait_for_output(kHooksInstalled, 30)) << recorder.output();
+    target.write_stdin("go\n");
+    ASSERT_TRUE(target.wait_for_output("started", 60)) << target.output();
+    target.write_stdin("end\n");
+    EXPECT_EQ(target.wait(30), 0);
+    EXPECT_EQ(recorder.wait(30), 16) << "the target's exit ends the recording: " << recorder.output();
+    test::ProcessResult top = leakspy({"top", capture, "--json", "-n", "5"});
+    ASSERT_EQ(top.exit_code, 0) << top.err;
+    json report = json::parse(top.out);
+    bool leak_found = false;
+    for (const json& site : report["sites"]) leak_found = leak_found || (site["file"] == script_ && site["line"] == line_);
+    const json& processes = report["capture"]["processes"];
+    if (subprocesses) {
+      EXPECT_TRUE(leak_found) << report["sites"].dump(1);
+      ASSERT_EQ(processes.size(), 2u) << processes.dump(1);
+      EXPECT_EQ(processes[1]["origin"], "child");
+      EXPECT_EQ(processes[1]["parent"], 0) << "the index of the attached process";
+    } else {
+      EXPECT_FALSE(leak_found) << report["sites"].dump(1);
+      EXPECT_EQ(processes.size(), 1u) << processes.dump(1);
+      // Named at the attach, or when it announced itself (whichever saw it first).
+      EXPECT_NE(recorder.output().find("not recorded: record them too with leakspy record --pid " +
+                                       std::to_string(target.pid()) + " --subprocesses"),
+                std::string::npos)
+          << recorder.output();
+    }
+  }
 }
 
 }  // namespace

@@ -14,6 +14,9 @@
 #include <fstream>
 #include <thread>
 
+#include "attach/elf_symbols.h"
+#include "attach/process_maps.h"
+#include "attach/remote_call.h"
 #include "attach/safe_point.h"
 #include "common/error.h"
 #include "tests/support/process.h"
@@ -106,6 +109,33 @@ TEST(ProcessTracerTest, ATargetKilledWhileAttachedIsNamedWithItsSignal) {
     EXPECT_EQ(error.kind(), ErrorKind::ProcessExiting);
     EXPECT_NE(std::string(error.what()).find("was killed by SIGKILL"), std::string::npos) << error.what();
   }
+}
+
+// A call into the target that takes longer than leakspy's patience is said
+// to be overdue and waited for, never abandoned: a thread left inside it
+// would return to address 0 when the call ended and take its process down
+// (an attach whose dlopen took over 30 s on a loaded machine did that).
+TEST(ProcessTracerTest, ACallThatOutlastsItsPatienceIsWaitedForAndTheTargetLives) {
+  BackgroundProcess target({test::target_path("blocked_threads")});
+  ASSERT_TRUE(target.wait_for_output("ready\n"));
+  ASSERT_TRUE(all_threads_asleep(target.pid()));
+  std::vector<Mapping> maps = read_maps(target.pid());
+  std::optional<MappedFile> libc = find_mapped_file(maps, "libc.so.6");
+  ASSERT_TRUE(libc.has_value());
+  std::optional<ElfSymbol> sleep_symbol = ElfSymbols(openable_path(target.pid(), *libc)).find("sleep");
+  ASSERT_TRUE(sleep_symbol.has_value());
+  {
+    ProcessTracer tracer(target.pid());
+    int overdue = 0;
+    auto began = std::chrono::steady_clock::now();
+    uint64_t unslept = call_in_target(tracer, tracer.threads().front(), libc->bias + sleep_symbol->value,
+                                      {uint64_t{1}}, std::chrono::milliseconds(100), [&] { ++overdue; });
+    EXPECT_EQ(unslept, 0u) << "sleep(1) ran to its end";
+    EXPECT_EQ(overdue, 1);
+    EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(900));
+  }
+  target.write_stdin("go\n");
+  EXPECT_EQ(target.wait(10), 0) << target.output();
 }
 
 }  // namespace

@@ -105,6 +105,15 @@ void end_session(wire::GoodbyeReason reason, bool connected) {
   syscall(SYS_futex, &session_generation, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
 }
 
+// Whether this session's Configure came before its hooks went in (attach).
+constinit bool configured_before_hooks = false;
+constexpr int kAttachConfigureWaitMs = 1000;
+
+void apply_configuration(const wire::WireConfigure& configuration) {
+  python::native_frames.store((configuration.flags & wire::kConfigureNativeFrames) != 0, std::memory_order_relaxed);
+  if ((configuration.flags & wire::kConfigureFollowForks) != 0) set_follows_forks(true);
+}
+
 // Connects, then sends the hello and the module list. False (closed again)
 // when the recorder cannot be reached.
 bool greet_recorder(const char* socket_path, uint32_t hello_flags) {
@@ -160,6 +169,22 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags, bool cla
     session_state.store(Idle);
     return StartResult::ConnectFailed;
   }
+  // An attached process has no environment that says what to record: its
+  // hooks wait for the recorder's Configure (which answers the hello), so
+  // that a fork or exec right after them is already followed as asked.
+  configured_before_hooks = false;
+  if ((hello_flags & wire::kHelloAttached) != 0) {
+    wire::WireConfigure configuration{};
+    ControlMessage answer = transport.wait_control(&configuration, kAttachConfigureWaitMs);
+    if (answer == ControlMessage::Configure) {
+      apply_configuration(configuration);
+      configured_before_hooks = true;
+    } else if (answer != ControlMessage::None) {  // stopped or gone already: nothing to record
+      transport.close();
+      session_state.store(Idle);
+      return StartResult::ConnectFailed;
+    }
+  }
   install_got_hooks();
   if (got_patch_stats().slots == 0) {
     post_note(capture::NoteSeverity::Warning,
@@ -183,11 +208,7 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags, bool cla
 void run_writer_loop() {
   wire::GoodbyeReason reason = wire::GoodbyeReason::StopRequested;
   bool connected = true;
-  bool configured = false;  // the recorder took the stream: its first message is a Configure
-  auto apply = [](const wire::WireConfigure& configuration) {
-    python::native_frames.store((configuration.flags & wire::kConfigureNativeFrames) != 0, std::memory_order_relaxed);
-    if ((configuration.flags & wire::kConfigureFollowForks) != 0) set_follows_forks(true);
-  };
+  bool configured = configured_before_hooks;  // the recorder took the stream: its first message is a Configure
   for (;;) {
     CycleResult result = drainer.cycle(transport, false);
     LoadCounters loaded = read_load_counters();  // one look at the loader a cycle, for all who need it
@@ -203,7 +224,7 @@ void run_writer_loop() {
     wire::WireConfigure configuration{};
     ControlMessage control = transport.poll_control(&configuration);
     if (control == ControlMessage::Configure) {
-      apply(configuration);
+      apply_configuration(configuration);
       configured = true;
     }
     if (control == ControlMessage::Stop) break;
@@ -215,7 +236,7 @@ void run_writer_loop() {
       // The recorder tells a descendant from a stranger while the process
       // lives (its parent); a child that exits at once waits to be taken.
       if (!configured && transport.wait_control(&configuration, kAcceptWaitMs) == ControlMessage::Configure) {
-        apply(configuration);
+        apply_configuration(configuration);
       }
       reason = wire::GoodbyeReason::ProcessExit;
       break;

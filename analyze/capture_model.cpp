@@ -120,20 +120,22 @@ class ModelReader : public capture::RecordVisitor {
   void on_dropped(const capture::DroppedRecord& dropped) { dropped_ += dropped.count; }
   void on_trailer(const capture::Trailer& trailer) { model_.trailer = trailer; }
 
-  // The latest exit of any process is the model's: an exec chain's last
-  // program is the one that exits.
+  // Each process's events end at its exit. The model's exit is the exit of
+  // the process the reports are about: the target's (the latest, since an
+  // exec chain's last program is the one that exits), or the one --process
+  // chose. A worker's exit ends the worker's life, not the recording's.
   void on_exit(const capture::ExitRecord& exit) {
     ProcessState& process = processes_[scope_];
     if (process.exited) return;  // the first of a process counts
     process.exited = true;
-    uint64_t teardown = model_.exit ? model_.exit->teardown_events : 0;
-    model_.exit = CaptureModel::Exit{time_, exit.cause, teardown};
+    if (!is_reported_process(scope_)) return;
+    model_.exit = CaptureModel::Exit{time_, exit.cause, 0};
   }
 
   void on_event(const capture::EventRecord& event) {
     ++events_;
     if (processes_[event_process_].exited) {  // the program's teardown: not part of its life
-      ++model_.exit->teardown_events;
+      ++processes_[event_process_].teardown_events;
       return;
     }
     uint32_t heap = event.heap.value();
@@ -167,6 +169,11 @@ class ModelReader : public capture::RecordVisitor {
       pipe_->push_full(batch_);
       batch_ = nullptr;
     }
+    if (model_.exit) {
+      for (uint32_t index = 0; index < processes_.size(); ++index) {
+        if (is_reported_process(index)) model_.exit->teardown_events += processes_[index].teardown_events;
+      }
+    }
     model_.end_time = model_.exit ? model_.exit->time : std::max(time_, model_.trailer ? model_.trailer->end_time : 0);
     model_.events = events_;
     model_.counted_events = counted_events_;
@@ -188,6 +195,13 @@ class ModelReader : public capture::RecordVisitor {
       sizeof(TraceNode) + sizeof(StackTotals) + 2 * sizeof(uint32_t) + EventReplay::kStackBytes;
 
   bool selects_pid(uint32_t pid) const { return model_.selected_pid == 0 || pid == model_.selected_pid; }
+  // Whether process `index` is (an image of) the one whose exit ends the
+  // reports' window: the chosen one, else the target.
+  bool is_reported_process(uint32_t index) const {
+    uint32_t pid = index < model_.processes.size() ? model_.processes[index].pid : model_.header.pid;
+    uint32_t target = model_.processes.empty() ? model_.header.pid : model_.processes[0].pid;
+    return pid == (model_.selected_pid != 0 ? model_.selected_pid : target);
+  }
   void resize_nodes(size_t size) {
     budget_.charge_tables((size - model_.nodes.size()) * kNodeSlotBytes);
     model_.nodes.resize(size);
@@ -234,6 +248,7 @@ class ModelReader : public capture::RecordVisitor {
     bool ended = false;
     bool selected = true;  // its events count (--process)
     uint64_t rss = 0;
+    uint64_t teardown_events = 0;
   };
   // By process index; one before any Process record (a version 1 capture).
   std::vector<ProcessState> processes_ = std::vector<ProcessState>(1);

@@ -2,7 +2,9 @@
 // a CI gate. Exit 0 when no leak grows faster than allowed, 20 when one does
 // (docs/exit-codes.md); the JSON report's schema is docs/check-report.md.
 
+#include <algorithm>
 #include <iostream>
+#include <vector>
 
 #include "analyze/leak_gate.h"
 #include "cli/commands.h"
@@ -24,24 +26,60 @@ struct CheckCommandOptions {
   GrowthOptions growth;
 };
 
+// Most processes checked one by one (each is a read of the capture): the
+// ones that come first.
+constexpr size_t kMostProcessesChecked = 16;
+
+// Each process of a capture that holds several, read and gated on its own
+// events; none when --process chose one, or there is one.
+struct ProcessInputs {
+  std::vector<GrowthInput> inputs;
+  std::vector<render::ProcessCheck> checks;
+};
+ProcessInputs check_each_process(const CheckCommandOptions& options, const analyze::CaptureModel& whole) {
+  ProcessInputs result;
+  if (options.growth.process != 0) return result;
+  std::vector<uint32_t> pids;
+  for (const analyze::ProcessInfo& process : whole.processes) {
+    if (std::find(pids.begin(), pids.end(), process.pid) == pids.end()) pids.push_back(process.pid);
+  }
+  if (pids.size() < 2) return result;
+  if (pids.size() > kMostProcessesChecked) {
+    std::cerr << "leakspy: the capture holds " << pids.size() << " processes; the first " << kMostProcessesChecked
+              << " are checked one by one (check another with --process PID)\n";
+    pids.resize(kMostProcessesChecked);
+  }
+  result.inputs.reserve(pids.size());  // the checks point into them
+  for (uint32_t pid : pids) {
+    GrowthOptions alone = options.growth;
+    alone.process = pid;
+    GrowthInput& input = result.inputs.emplace_back(load_growth(options.path, alone));
+    result.checks.push_back({pid, &input.model, &input.analysis, analyze::apply_leak_gate(input.analysis, options.max_growth)});
+  }
+  return result;
+}
+
 void check(const CheckCommandOptions& options) {
   GrowthInput input = load_growth(options.path, options.growth);
   analyze::GateResult gate = analyze::apply_leak_gate(input.analysis, options.max_growth);
+  ProcessInputs processes = check_each_process(options, input.model);
   if (!options.json.empty()) {
     write_output(options.json, [&](std::ostream& out) {
-      out << render::check_json(input.model, input.analysis, gate)
+      out << render::check_json(input.model, input.analysis, gate, processes.checks)
                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
           << '\n';
     });
   }
+  auto summary = [&](std::ostream& out) {
+    render::print_check_summary(out, input.model, input.analysis, gate, processes.checks);
+  };
   // With the JSON on stdout, stdout is the JSON's alone: the summary for people goes to stderr.
   if (!options.json.empty() && is_stdout(options.json)) {
-    render::print_check_summary(std::cerr, input.model, input.analysis, gate);
+    summary(std::cerr);
   } else {
-    write_output(kStdoutPath,
-                 [&](std::ostream& out) { render::print_check_summary(out, input.model, input.analysis, gate); });
+    write_output(kStdoutPath, summary);
   }
-  if (gate.status == analyze::GateStatus::Fail) command_exit_code = kExitLeakFound;
+  if (render::check_status(gate, processes.checks) == analyze::GateStatus::Fail) command_exit_code = kExitLeakFound;
 }
 
 }  // namespace

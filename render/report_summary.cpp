@@ -43,6 +43,15 @@ std::string command_text(const capture::CaptureHeader& header) {
   return text.empty() ? display_argument(header.executable) : text;
 }
 
+std::string program_text(const analyze::ProcessInfo& process) {
+  std::string text;
+  for (const std::string& argument : process.command_line) {
+    if (!text.empty()) text += ' ';
+    text += display_argument(argument);
+  }
+  return text.empty() ? display_argument(process.executable) : text;
+}
+
 // The programs in order of their start; a child that runs a program already
 // listed (a fork, a pool's worker) counts there: "app.py (3 processes)".
 std::string programs_text(const analyze::CaptureModel& model) {
@@ -53,12 +62,7 @@ std::string programs_text(const analyze::CaptureModel& model) {
   };
   std::vector<Program> programs;
   for (const analyze::ProcessInfo& process : model.processes) {
-    std::string text;
-    for (const std::string& argument : process.command_line) {
-      if (!text.empty()) text += ' ';
-      text += display_argument(argument);
-    }
-    if (text.empty()) text = display_argument(process.executable);
+    std::string text = program_text(process);
     bool exec = process.origin == capture::ProcessOrigin::Exec;
     auto same = std::find_if(programs.begin(), programs.end(), [&](const Program& listed) { return listed.text == text; });
     if (!exec && same != programs.end()) {

@@ -17,6 +17,9 @@ namespace leakspy::render {
 // The recorded command line, or the executable when there is none.
 std::string command_text(const capture::CaptureHeader& header);
 
+// What one process ran, as typed: "python3 app.py".
+std::string program_text(const analyze::ProcessInfo& process);
+
 // The recorded programs in order: "env A=1 python3 app.py -exec-> /usr/bin/python3 app.py".
 std::string programs_text(const analyze::CaptureModel& model);
 

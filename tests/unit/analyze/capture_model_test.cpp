@@ -278,6 +278,49 @@ TEST_F(ReportModelTest, AddressesMeanWhatTheirProcessSays) {
   EXPECT_EQ(model.exit->teardown_events, 1u);
 }
 
+// A child's exit ends the child's life, not the recording's (a restarted
+// gunicorn worker); chosen with --process, its exit ends the window.
+TEST_F(ReportModelTest, AChildsExitEndsItsOwnLifeOnly) {
+  std::string file = path("child_exit.lspy");
+  {
+    capture::CaptureWriter writer(file, capture::CaptureHeader{});
+    capture::RecordEncoder& records = writer.records();
+    records.string("prog");  // 1
+    records.process({0, 100, 0, capture::ProcessOrigin::Started, StringId(1), {StringId(1)}});
+    records.process({1, 200, 1, capture::ProcessOrigin::Child, StringId(1), {}});
+    records.scope(0);
+    records.thread({ThreadIndex(1), 100, StringId(0)});
+    records.node({StackId(1), StackId(0), 0x1000});
+    records.scope(1);
+    records.thread({ThreadIndex(2), 200, StringId(0)});
+    records.time(100);
+    records.switch_thread(ThreadIndex(2));
+    records.event({EventKind::Alloc, HeapId(0), StackId(1), 20, 0x500});
+    records.time(300);
+    records.scope(1);
+    records.exit({capture::ExitCause::Exit});
+    records.event({EventKind::Free, HeapId(0), StackId(0), 0, 0x500});  // the child's teardown
+    records.process_end({1, capture::ProcessEndKind::Exited, 0});
+    records.time(600);
+    records.switch_thread(ThreadIndex(1));
+    records.event({EventKind::Alloc, HeapId(0), StackId(1), 10, 0x600});
+    records.time(900);
+    capture::Trailer trailer;
+    trailer.end_time = 900;
+    writer.finish(trailer);
+  }
+  CaptureModel whole = read_capture_model(file, HeapSelection::parse("host"));
+  EXPECT_FALSE(whole.exit.has_value()) << "the target did not exit";
+  EXPECT_EQ(whole.end_time, 900u);
+  EXPECT_EQ(whole.totals.live_bytes, 30u) << "the child's teardown is no release, the parent's later block counts";
+  CaptureModel child = read_capture_model(file, EventSelection(HeapSelection::parse("host"), 200));
+  ASSERT_TRUE(child.exit.has_value());
+  EXPECT_EQ(child.exit->time, 300u);
+  EXPECT_EQ(child.exit->teardown_events, 1u);
+  EXPECT_EQ(child.end_time, 300u);
+  EXPECT_EQ(child.totals.live_bytes, 20u);
+}
+
 TEST_F(ReportModelTest, AVersion1CaptureIsOneProcessFromItsHeader) {
   CaptureModel model = fixture_model("host");
   ASSERT_EQ(model.processes.size(), 1u);

@@ -116,6 +116,32 @@ TEST_F(GrowthRenderTest, CheckReportFollowsItsSchema) {
   EXPECT_NE(text.str().find("verdicts use growth within the recorded window"), std::string::npos) << text.str();
 }
 
+// A process that leaks alone fails the check though the whole passes (a
+// --max-growth above the sum of all), and the report says which process.
+TEST_F(GrowthRenderTest, AProcessThatFailsAloneFailsTheCheck) {
+  analyze::GateResult whole = analyze::apply_leak_gate(analysis_, 1e9);
+  ASSERT_EQ(whole.status, analyze::GateStatus::Pass);
+  std::vector<ProcessCheck> processes = {{7, &model_, &analysis_, analyze::apply_leak_gate(analysis_, 0)},
+                                         {8, &model_, &analysis_, analyze::GateResult{}}};
+  EXPECT_EQ(check_status(whole, processes), analyze::GateStatus::Fail);
+  EXPECT_EQ(check_status(whole, {processes[1]}), analyze::GateStatus::Pass);
+  nlohmann::json report = check_json(model_, analysis_, whole, processes);
+  EXPECT_EQ(report["status"], "fail");
+  ASSERT_EQ(report["processes"].size(), 2u);
+  EXPECT_EQ(report["processes"][0]["pid"], 7);
+  EXPECT_EQ(report["processes"][0]["status"], "fail");
+  EXPECT_EQ(report["processes"][0]["leaks"][0]["function"], "remember");
+  EXPECT_EQ(report["processes"][1]["status"], "pass");
+  std::ostringstream text;
+  print_check_summary(text, model_, analysis_, whole, processes);
+  EXPECT_NE(text.str().find("LEAK       [pid 7] remember (/src/server.c:10)"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("processes  2 checked alone: 1 with leaks (7), 1 no leak (8)"), std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find("FAIL       leaks grow 1"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find(" in process 7 "), std::string::npos) << text.str();
+  EXPECT_FALSE(check_json(model_, analysis_, whole).contains("processes")) << "one process: no list";
+}
+
 TEST_F(GrowthRenderTest, GrowthJsonAndTableAgree) {
   nlohmann::json json = growth_json(model_, analysis_, 0);
   std::ostringstream table;

@@ -17,7 +17,7 @@
 #include <set>
 #include <thread>
 
-#include "attach/proc_status.h"
+#include "common/proc_status.h"
 #include "attach/ptrace_diagnosis.h"
 #include "common/error.h"
 

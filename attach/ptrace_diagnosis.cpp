@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <fstream>
 
-#include "attach/proc_status.h"
+#include "common/proc_status.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
 

@@ -16,7 +16,7 @@
 #include <sstream>
 #include <vector>
 
-#include "attach/proc_status.h"
+#include "common/proc_status.h"
 #include "attach/ptrace_diagnosis.h"
 #include "common/error.h"
 #include "common/regular_file.h"

@@ -15,7 +15,7 @@
 #include <sstream>
 
 #include "attach/injector.h"
-#include "attach/proc_status.h"
+#include "common/proc_status.h"
 #include "attach/ptrace_diagnosis.h"
 #include "attach/target_view.h"
 #include "capture/capture_writer.h"
@@ -74,7 +74,7 @@ TargetSetup set_up_target(pid_t pid) {
 
 // The agent did not answer the stop: say why, as /proc tells it.
 std::string silent_agent_message(pid_t pid) {
-  std::optional<attach::ProcStat> stat = attach::read_proc_stat(pid);
+  std::optional<ProcStat> stat = read_proc_stat(pid);
   std::string unhooks = "its agent unhooks itself when it next runs and finds leakspy gone";
   if (stat && (stat->state == 'T' || stat->state == 't')) {
     return "process " + std::to_string(pid) + " is stopped (SIGSTOP, job control or a debugger), so its agent " +
@@ -91,7 +91,7 @@ std::string silent_agent_message(pid_t pid) {
 // target's descendants), and each recorded process follows its forks.
 // A descendant that cannot be recorded is said, and the others go on.
 void attach_descendants(pid_t pid, const TargetSetup& target, recorder::RecordingSession& session) {
-  std::vector<pid_t> descendants = attach::descendants_of(pid);
+  std::vector<pid_t> descendants = descendants_of(pid);
   size_t attached = 0;
   for (pid_t descendant : descendants) {
     try {
@@ -99,9 +99,9 @@ void attach_descendants(pid_t pid, const TargetSetup& target, recorder::Recordin
       ++attached;
     } catch (const Error& error) {
       // Forked since the agent began following forks: recorded already.
-      std::optional<attach::ProcStat> stat = attach::read_proc_stat(descendant);
+      std::optional<ProcStat> stat = read_proc_stat(descendant);
       if (error.kind() == ErrorKind::AlreadyRecording && stat && stat->parent == pid) continue;
-      session.note_warning("child process " + std::to_string(descendant) + " (" + attach::process_name(descendant) +
+      session.note_warning("child process " + std::to_string(descendant) + " (" + process_name(descendant) +
                            ") is not recorded: " + error.what());
     }
   }
@@ -114,7 +114,7 @@ void attach_descendants(pid_t pid, const TargetSetup& target, recorder::Recordin
 // Without --subprocesses: the children the process has now are said, with
 // the option that records them (its later forks announce themselves).
 void note_descendants_not_recorded(pid_t pid, recorder::RecordingSession& session) {
-  std::vector<pid_t> descendants = attach::descendants_of(pid);
+  std::vector<pid_t> descendants = descendants_of(pid);
   if (descendants.empty()) return;
   std::vector<std::string> pids;
   for (pid_t descendant : descendants) pids.push_back(std::to_string(descendant));
@@ -142,13 +142,13 @@ void record(const RecordOptions& options) {
 
   attach::InjectionResult injection = attach::inject_agent(options.pid, target.agent_path, target.listener.address());
   UniqueFd connection =
-      target.listener.accept(options.pid, kConnectTimeoutMs, [&] { return !attach::read_proc_stat(options.pid); });
+      target.listener.accept(options.pid, kConnectTimeoutMs, [&] { return !read_proc_stat(options.pid); });
   if (!connection) {
     throw Error(ErrorKind::AgentFailed, "the agent started in process " + std::to_string(options.pid) +
                                             " but did not connect within " + std::to_string(kConnectTimeoutMs / 1000) +
                                             " s; the process runs on unrecorded");
   }
-  std::cerr << "leakspy: attached to process " << options.pid << " (" << attach::process_name(options.pid) << ") in "
+  std::cerr << "leakspy: attached to process " << options.pid << " (" << process_name(options.pid) << ") in "
             << static_cast<int>(injection.stopped_seconds * 1000) << " ms"
             << (injection.reused_agent ? ", reusing the agent loaded by an earlier recording" : "")
             << "; recording until " << (options.duration > 0 ? "the duration ends or " : "") << "Ctrl-C\n";
@@ -159,7 +159,7 @@ void record(const RecordOptions& options) {
   session_options.output_file = std::move(file);
   session_options.pid = options.pid;
   session_options.attached = true;
-  session_options.command_line = attach::command_line(options.pid);
+  session_options.command_line = command_line(options.pid);
   session_options.executable = executable_of(options.pid);
   session_options.on_note = print_note;
   session_options.open_as_target = open_files_as_target(options.pid);
@@ -185,7 +185,7 @@ void record(const RecordOptions& options) {
       recorder::run_recording_loop(target.listener, std::move(connection), session, loop_options);
 
   // Not leakspy's child: its exit status cannot be known (-1).
-  bool exited = loop.target_exited || !attach::read_proc_stat(options.pid);
+  bool exited = loop.target_exited || !read_proc_stat(options.pid);
   session.finish(exited ? capture::TargetEnd::Exited : capture::TargetEnd::StillRunning, exited ? -1 : 0);
   print_summary(session, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!loop.protocol_error.empty()) throw_protocol_error(loop.protocol_error, output);

@@ -19,6 +19,7 @@
 #include "capture/wire_decoder.h"
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/proc_status.h"
 #include "recorder/message_stream.h"
 
 namespace leakspy::recorder {
@@ -52,19 +53,10 @@ struct Connection {
   bool done = false;  // an unrecorded child said its hello: nothing more to read
 };
 
-// The parent of `pid` (/proc/PID/stat); 0 when unknown.
+// The parent of `pid`; 0 when unknown.
 pid_t parent_of(pid_t pid) {
-  std::string path = "/proc/" + std::to_string(pid) + "/stat";
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return 0;
-  char text[512] = {};
-  if (::read(fd.get(), text, sizeof(text) - 1) <= 0) return 0;
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-  const char* end = std::strrchr(text, ')');
-  int parent = 0;
-  char state = 0;
-  if (end == nullptr || std::sscanf(end + 1, " %c %d", &state, &parent) != 2) return 0;
-  return parent;
+  std::optional<ProcStat> stat = read_proc_stat(pid);
+  return stat ? stat->parent : 0;
 }
 
 // The hello a connection starts with, checked by the one wire decoder;

@@ -10,24 +10,9 @@
 
 #include "common/clock.h"
 #include "common/listed_text.h"
+#include "common/proc_status.h"
 
 namespace leakspy::recorder {
-
-namespace {
-
-// A file of /proc/PID, read whole (cmdline, at most 64 KiB); "" when unreadable.
-std::string read_proc_file(pid_t pid, const char* name) {
-  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return "";
-  std::string text;
-  char block[4096];
-  ssize_t n;
-  while (text.size() < (64u << 10) && (n = ::read(fd.get(), block, sizeof(block))) > 0) text.append(block, n);
-  return text;
-}
-
-}  // namespace
 
 capture::CaptureHeader RecordingSession::make_header(const SessionOptions& options) {
   capture::CaptureHeader header;
@@ -132,13 +117,7 @@ void RecordingSession::describe_process(capture::ProcessRecord& record, pid_t pi
     return;
   }
   // After an exec: what the process runs now.
-  std::string arguments = read_proc_file(pid, "cmdline");
-  for (size_t begin = 0; begin < arguments.size();) {
-    size_t end = arguments.find('\0', begin);
-    if (end == std::string::npos) end = arguments.size();
-    record.command_line.push_back(intern(arguments.substr(begin, end - begin)));
-    begin = end + 1;
-  }
+  for (const std::string& argument : command_line(pid)) record.command_line.push_back(intern(argument));
   char executable[4096];
   std::string link = "/proc/" + std::to_string(pid) + "/exe";
   ssize_t length = ::readlink(link.c_str(), executable, sizeof(executable) - 1);
@@ -175,9 +154,7 @@ uint32_t RecordingSession::add_process(pid_t pid, pid_t parent) {
   current_time_ = UINT64_MAX;
   writer_.records().time(to_units(clock_ns(CLOCK_MONOTONIC)));
   writer_.records().process(record);
-  std::string name = read_proc_file(pid, "comm");
-  if (!name.empty() && name.back() == '\n') name.pop_back();
-  processes_.push_back({pid, std::make_unique<AgentStream>(*this, record.index, pid), false, name});
+  processes_.push_back({pid, std::make_unique<AgentStream>(*this, record.index, pid), false, process_name(pid)});
   maybe_flush();
   return record.index;
 }

@@ -15,7 +15,7 @@ packages=(
   chromium
   heaptrack gdb
   debootstrap
-  redis-server redis-tools gunicorn python3-flask
+  redis-server redis-tools gunicorn python3-flask nginx-light
 )
 
 missing=()

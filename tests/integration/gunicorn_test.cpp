@@ -5,14 +5,13 @@
 // recording names the workers it did not record, and the option.
 // Debian's gunicorn and python3-flask (scripts/setup.sh), on 127.0.0.1.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/free_port.h"
 #include "tests/support/process.h"
 #include "tests/support/python_interpreters.h"
 #include "tests/support/source_lines.h"
@@ -25,22 +24,6 @@ using nlohmann::json;
 constexpr char kPython[] = "/usr/bin/python3";
 constexpr char kGunicorn[] = "/usr/bin/gunicorn";
 
-// A port nothing listens on now (the kernel's pick).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 class GunicornTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -49,7 +32,7 @@ class GunicornTest : public ::testing::Test {
       GTEST_SKIP() << "python3-flask is not installed (scripts/setup.sh installs it)";
     }
     directory_ = test::make_temp_dir();
-    port_ = free_port();
+    port_ = test::free_port();
     ASSERT_NE(port_, 0);
   }
   void TearDown() override {

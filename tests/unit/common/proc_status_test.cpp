@@ -1,8 +1,8 @@
-#include "attach/proc_status.h"
+#include "common/proc_status.h"
 
 #include <gtest/gtest.h>
 
-namespace leakspy::attach {
+namespace leakspy {
 namespace {
 
 using Arguments = std::vector<std::string>;
@@ -25,4 +25,4 @@ TEST(CommandLineTest, AnEmptyArgumentInsideIsKept) {
 TEST(CommandLineTest, NothingButNulsIsNoArgument) { EXPECT_TRUE(split_command_line(std::string(8, '\0')).empty()); }
 
 }  // namespace
-}  // namespace leakspy::attach
+}  // namespace leakspy

@@ -1,6 +1,6 @@
 #pragma once
 // Fields of /proc/PID/status ("Uid:", "TracerPid:", "CapEff:", ...) and of
-// /proc/PID/stat that attaching needs. Offline side; allocates.
+// /proc/PID/stat that attaching and the recorder need. Offline side; allocates.
 
 #include <sys/types.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace leakspy::attach {
+namespace leakspy {
 
 class ProcStatus {
  public:
@@ -49,4 +49,4 @@ std::string process_name(pid_t pid);
 std::vector<std::string> command_line(pid_t pid);
 std::vector<std::string> split_command_line(const std::string& raw);
 
-}  // namespace leakspy::attach
+}  // namespace leakspy

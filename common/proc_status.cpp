@@ -1,11 +1,11 @@
-#include "attach/proc_status.h"
+#include "common/proc_status.h"
 
 #include <fstream>
 #include <filesystem>
 #include <map>
 #include <sstream>
 
-namespace leakspy::attach {
+namespace leakspy {
 
 namespace {
 
@@ -124,4 +124,4 @@ std::vector<std::string> command_line(pid_t pid) {
   return arguments;
 }
 
-}  // namespace leakspy::attach
+}  // namespace leakspy

@@ -154,6 +154,26 @@ TEST_F(SubprocessTest, ForkedChildrenAreRecordedAndTheLeakIsTheOneChildsExactly)
   EXPECT_NE(missing.err.find("recorded no process with that pid"), std::string::npos) << missing.err;
 }
 
+// A C program starts a leaking program with posix_spawn, posix_spawnp, and
+// vfork then execve with an environment of its own (no LD_PRELOAD in it):
+// each child is recorded, and the leak is one row of 3 processes.
+TEST_F(SubprocessTest, ChildrenStartedByPosixSpawnAndVforkAreRecorded) {
+  std::string capture = record({"--subprocesses"},
+                               {test::target_path("spawn_children"), test::target_path("leak_to_the_end"), "0.3"},
+                               "spawned.lspy");
+  EXPECT_EQ(run_err_.find("not recorded"), std::string::npos) << run_err_;
+  json report = top_json(capture);
+  const json& processes = report["capture"]["processes"];
+  ASSERT_EQ(processes.size(), 4u) << processes.dump(1);
+  for (size_t i = 1; i < processes.size(); ++i) {
+    EXPECT_EQ(processes[i]["origin"], "child") << processes[i].dump();
+    EXPECT_NE(processes[i]["executable"].get<std::string>().find("leak_to_the_end"), std::string::npos);
+  }
+  ASSERT_FALSE(report["sites"].empty());
+  EXPECT_EQ(report["sites"][0]["function"], "keep_page") << report["sites"].dump(1);
+  EXPECT_EQ(report["sites"][0]["processes"], 3) << report["sites"][0].dump(1);
+}
+
 // Without --subprocesses, forks that never exec are not recorded: the
 // recording says how many.
 TEST_F(SubprocessTest, ForkedChildrenThatDoNotExecAreCounted) {

@@ -242,12 +242,30 @@ void RecordCounter::print(std::ostream& out, const capture::ReadSummary& summary
   }
   out << '\n';
   out << "dropped events: " << dropped_ << '\n';
-  if (exited_) {
+  // The target's exit (its pid's last image), then the other processes'.
+  uint32_t target_pid = pids_.empty() ? 0 : pids_.begin()->second;
+  const Exit* target_exit = nullptr;
+  size_t other_exits = 0;
+  uint64_t other_teardown = 0;
+  for (const auto& [process, exit] : exits_) {
+    auto pid = pids_.find(process);
+    if (pid == pids_.end() || pid->second == target_pid) {
+      target_exit = &exit;
+    } else {
+      ++other_exits;
+      other_teardown += exit.teardown_events;
+    }
+  }
+  if (target_exit != nullptr) {
     out << "exit: at " << std::fixed << std::setprecision(3)
-        << static_cast<double>(exit_time_) * static_cast<double>(time_unit_ns_) * 1e-9 << " s ("
-        << capture::exit_cause_name(exit_cause_) << "), then " << teardown_events_
+        << static_cast<double>(target_exit->time) * static_cast<double>(time_unit_ns_) * 1e-9 << " s ("
+        << capture::exit_cause_name(target_exit->cause) << "), then " << target_exit->teardown_events
         << " teardown events (not counted by reports)\n";
     out.unsetf(std::ios::fixed);
+  }
+  if (other_exits > 0) {
+    out << "exits of other processes: " << other_exits << ", then " << other_teardown
+        << " teardown events of theirs (not counted by reports)\n";
   }
   if (has_trailer_) {
     out << "unknown frees: " << trailer_.unknown_frees << " (addresses allocated before the recording or by untracked code)\n";

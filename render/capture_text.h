@@ -66,24 +66,32 @@ class RecordCounter : public capture::RecordVisitor {
   void on_module(const capture::ModuleRecord&) { ++counts_["module"]; }
   void on_module_unload(ModuleId) { ++counts_["module-unload"]; }
   void on_heap(const capture::HeapRecord&) { ++counts_["heap"]; }
-  void on_thread(const capture::ThreadRecord&) { ++counts_["thread"]; }
+  void on_thread(const capture::ThreadRecord& thread) {
+    ++counts_["thread"];
+    thread_processes_[thread.index.value()] = scope_;
+  }
+  void on_scope(uint32_t process) { scope_ = process; }
   void on_thread_end(ThreadIndex) { ++counts_["thread-end"]; }
   void on_node(const capture::NodeRecord&) { ++counts_["node"]; }
-  void on_switch(ThreadIndex) { ++counts_["switch"]; }
+  void on_switch(ThreadIndex thread) {
+    ++counts_["switch"];
+    auto found = thread_processes_.find(thread.value());
+    event_process_ = found != thread_processes_.end() ? found->second : 0;
+  }
   void on_event(const capture::EventRecord& event) {
     ++events_by_kind_[static_cast<size_t>(event.kind)];
     ++events_;
-    if (exited_) ++teardown_events_;
+    auto exit = exits_.find(event_process_);
+    if (exit != exits_.end()) ++exit->second.teardown_events;
   }
   void on_time(uint64_t units) {
     ++counts_["time"];
     time_ = units;
   }
+  // Each process's events after its Exit record are its teardown.
   void on_exit(const capture::ExitRecord& exit) {
     ++counts_["exit"];
-    exit_time_ = time_;
-    exit_cause_ = exit.cause;
-    exited_ = true;
+    exits_.emplace(scope_, Exit{time_, exit.cause, 0});
   }
   void on_counters(const capture::CountersRecord&) { ++counts_["counters"]; }
   void on_dropped(const capture::DroppedRecord& dropped) {
@@ -93,7 +101,10 @@ class RecordCounter : public capture::RecordVisitor {
   void on_python_code(const capture::PythonCodeRecord&) { ++counts_["python-code"]; }
   void on_note(const capture::NoteRecord&) { ++counts_["note"]; }
   void on_symbol(const capture::SymbolRecord&) { ++counts_["symbol"]; }
-  void on_process(const capture::ProcessRecord&) { ++counts_["process"]; }
+  void on_process(const capture::ProcessRecord& process) {
+    ++counts_["process"];
+    pids_[process.index] = process.pid;
+  }
   void on_process_end(const capture::ProcessEndRecord&) { ++counts_["process-end"]; }
   void on_trailer(const capture::Trailer& trailer) {
     ++counts_["trailer"];
@@ -112,10 +123,16 @@ class RecordCounter : public capture::RecordVisitor {
   bool has_trailer_ = false;
   uint64_t time_unit_ns_;
   uint64_t time_ = 0;
-  bool exited_ = false;
-  uint64_t exit_time_ = 0;
-  capture::ExitCause exit_cause_ = capture::ExitCause::Exit;
-  uint64_t teardown_events_ = 0;  // after the Exit record
+  struct Exit {
+    uint64_t time = 0;
+    capture::ExitCause cause = capture::ExitCause::Exit;
+    uint64_t teardown_events = 0;  // the process's events after its Exit record
+  };
+  std::map<uint32_t, Exit> exits_;              // by process index
+  std::map<uint32_t, uint32_t> pids_;           // process index -> pid
+  std::unordered_map<uint32_t, uint32_t> thread_processes_;
+  uint32_t scope_ = 0;
+  uint32_t event_process_ = 0;
 };
 
 }  // namespace leakspy::render

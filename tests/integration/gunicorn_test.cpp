@@ -149,6 +149,13 @@ TEST_F(GunicornTest, AWorkerRestartedByMaxRequestsDuringTheRecordingIsRecordedTo
   size_t ended = 0;
   for (const json& process : processes) ended += process["end"] == "exited";
   EXPECT_GE(ended, 1u) << processes.dump(1);
+  // A worker's exit is not the recording's: the master ran on, and reports
+  // cover the whole recording.
+  EXPECT_FALSE(report["capture"].contains("exit")) << report["capture"].dump(1);
+  EXPECT_GE(report["capture"]["duration_seconds"].get<double>(), 7.5);
+  test::ProcessResult stats = test::run_leakspy({"inspect", capture, "--stats"});
+  EXPECT_EQ(stats.out.find("exit: at"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("exits of other processes: "), std::string::npos) << stats.out;
 }
 
 TEST_F(GunicornTest, WithoutSubprocessesTheRecordingNamesTheWorkersItMissed) {

@@ -1,7 +1,10 @@
 #include "common/proc_status.h"
 
-#include <fstream>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -115,6 +118,21 @@ std::vector<std::string> split_command_line(const std::string& raw) {
   // leaves its text followed by the NULs of the old arguments.
   while (!arguments.empty() && arguments.back().empty()) arguments.pop_back();
   return arguments;
+}
+
+uint64_t resident_bytes(pid_t pid) {
+  std::optional<std::string> text = read_text("/proc/" + std::to_string(pid) + "/statm");
+  unsigned long long size = 0;
+  unsigned long long resident = 0;
+  if (!text || std::sscanf(text->c_str(), "%llu %llu", &size, &resident) != 2) return 0;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::string working_directory(pid_t pid) {
+  char target[4096];
+  std::string link = "/proc/" + std::to_string(pid) + "/cwd";
+  ssize_t length = ::readlink(link.c_str(), target, sizeof(target) - 1);
+  return length > 0 ? std::string(target, static_cast<size_t>(length)) : std::string();
 }
 
 std::vector<std::string> command_line(pid_t pid) {

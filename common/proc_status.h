@@ -43,6 +43,12 @@ std::vector<pid_t> descendants_of(pid_t pid);
 // The command name of a process ("comm"), or "?".
 std::string process_name(pid_t pid);
 
+// The resident set of a process in bytes (/proc/PID/statm); 0 if unreadable.
+uint64_t resident_bytes(pid_t pid);
+
+// The working directory of a process (/proc/PID/cwd), as it sees it; "" if unreadable.
+std::string working_directory(pid_t pid);
+
 // /proc/PID/cmdline as arguments, as the process shows it now: a title the
 // program rewrote stays one argument and the empty ones after it are
 // dropped; nothing left gives the command name.

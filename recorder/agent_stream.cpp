@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <variant>
 
+#include "common/proc_status.h"
 #include "recorder/recording_session.h"
 
 namespace leakspy::recorder {
@@ -18,17 +19,15 @@ using capture::EventKind;
 // beyond the ones seen is damage, and must not size the tables.
 constexpr uint32_t kIdSlack = 1u << 20;
 
-uint64_t read_rss_bytes(pid_t pid) {
-  char path[64];
-  std::snprintf(path, sizeof(path), "/proc/%d/statm", pid);
-  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd) return 0;
-  char text[128] = {};
-  if (::read(fd.get(), text, sizeof(text) - 1) <= 0) return 0;
-  unsigned long long size = 0;
-  unsigned long long resident = 0;
-  if (std::sscanf(text, "%llu %llu", &size, &resident) != 2) return 0;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+// A module's path as the agent saw it: dlopen("./libfoo.so") leaves it
+// relative to the process's directory at that moment, anchored here to its
+// directory now (a few milliseconds later), so that the file can be found.
+std::string module_path(std::string reported, pid_t pid) {
+  if (reported.empty() || reported[0] == '/' || reported.find('/') == std::string::npos) return reported;
+  std::string directory = working_directory(pid);
+  if (directory.empty()) return reported;
+  if (reported.rfind("./", 0) == 0) reported.erase(0, 2);
+  return directory + "/" + reported;
 }
 
 }  // namespace
@@ -108,7 +107,7 @@ void AgentStream::handle(const wire::ModuleMessage& module) {
   if (inserted) it->second = session_.new_module();
   capture::ModuleRecord record;
   record.id = ModuleId(it->second);
-  std::string path(module.path);
+  std::string path = module_path(std::string(module.path), pid_);
   record.path = session_.intern(path);
   record.build_id = std::string(module.build_id);
   record.load_bias = module.load_bias;
@@ -211,7 +210,7 @@ uint32_t AgentStream::capture_heap(uint8_t agent_heap) {
 void AgentStream::write_counters() {
   last_counters_ns_ = last_event_ns_;
   capture::CountersRecord counters;
-  counters.rss_bytes = read_rss_bytes(pid_);
+  counters.rss_bytes = resident_bytes(pid_);
   for (const auto& [heap, bytes] : live_.live_bytes_by_heap()) {
     counters.live_bytes.emplace_back(HeapId(capture_heap(static_cast<uint8_t>(heap.value()))), bytes);
   }

@@ -17,6 +17,12 @@ void NativeFrameSet::module_loaded(ModuleFile module) {
     if (it != loaded_.begin() && std::prev(it)->second.end > start) --it;
     while (it != loaded_.end() && it->first < end) it = loaded_.erase(it);
     loaded_[start] = {end, module.id};
+    // Frames seen at these addresses before the module came (see the header).
+    // Return addresses: the call is at frame - 1, so (start, end] holds them.
+    for (auto frame = homeless_.upper_bound(start); frame != homeless_.end() && *frame <= end;) {
+      frames_[*frame] = module.id;
+      frame = homeless_.erase(frame);
+    }
   }
   uint32_t id = module.id;
   modules_[id] = std::move(module);
@@ -38,7 +44,9 @@ void NativeFrameSet::frame_seen(uint64_t frame) {
   auto [it, inserted] = frames_.try_emplace(frame, 0);
   // A return address may be one past the module's last byte (a call as the
   // last instruction): the call itself is at frame - 1.
-  if (inserted) it->second = module_at(frame - 1);
+  if (!inserted) return;
+  it->second = module_at(frame - 1);
+  if (it->second == 0) homeless_.insert(frame);
 }
 
 std::vector<FrameSymbol> NativeFrameSet::symbolize(const SymbolizeOptions& options) const {

@@ -2,11 +2,14 @@
 // The native frames of a recording, each with the module that held it when it
 // was first seen, collected as the trace tree arrives and symbolized once at
 // the end (a module may be unloaded, and another loaded at its addresses,
-// before then). Python frames (capture::kFrameKindMask) are not native and
+// before then). A frame seen before any module held it takes the first
+// module loaded over it: the agent sends a cycle's stack nodes before the
+// modules loaded in that cycle (a library dlopen'ed and used at once). Python frames (capture::kFrameKindMask) are not native and
 // are ignored. Not thread-safe; allocates.
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -35,6 +38,7 @@ class NativeFrameSet {
   std::map<uint64_t, Range> loaded_;               // start of a mapped segment -> its end and module
   std::map<uint32_t, ModuleFile> modules_;         // every module ever loaded, by id
   std::unordered_map<uint64_t, uint32_t> frames_;  // frame -> module id (0: none)
+  std::set<uint64_t> homeless_;                    // frames whose module is 0, until one is loaded over them
 };
 
 }  // namespace leakspy::symbolize

@@ -39,15 +39,31 @@ TEST(NativeFrameSet, AFrameKeepsTheModuleItWasSeenIn) {
   frames.frame_seen(0x7100);
   frames.frame_seen(0x8000);  // one past the end: the call was the module's last instruction
   frames.module_unloaded(1);
-  frames.frame_seen(0x7200);     // nothing mapped there now
+  frames.frame_seen(0x7200);     // nothing mapped there now: the next module's, sent before it
   frames.module_loaded(second);  // dlopen reused the addresses
   frames.frame_seen(0x7300);
   std::vector<FrameSymbol> symbols = frames.symbolize({});
   ASSERT_EQ(symbols.size(), 4u);
   EXPECT_EQ(symbols[0].module_id, 1u);
-  EXPECT_EQ(symbols[1].module_id, 0u);
+  EXPECT_EQ(symbols[1].module_id, 2u);
   EXPECT_EQ(symbols[2].module_id, 2u);
   EXPECT_EQ(symbols[3].module_id, 1u);
+}
+
+// The agent sends a cycle's stack nodes before the modules loaded in that
+// cycle: a library dlopen'ed and allocating at once has its frames seen
+// before its module record. They take the module loaded over them.
+TEST(NativeFrameSet, AFrameSeenBeforeItsModuleTakesIt) {
+  NativeFrameSet frames;
+  frames.frame_seen(0x9117);
+  frames.frame_seen(0x9000);  // the call just before the segment: not its
+  frames.module_loaded({3, "/tmp/libfoo.so", "", 0x8000, {{0x1000, 0x125, 5}}});
+  frames.frame_seen(0x9120);
+  std::vector<FrameSymbol> symbols = frames.symbolize({});
+  ASSERT_EQ(symbols.size(), 3u);
+  EXPECT_EQ(symbols[0].module_id, 0u);
+  EXPECT_EQ(symbols[1].module_id, 3u);
+  EXPECT_EQ(symbols[2].module_id, 3u);
 }
 
 }  // namespace

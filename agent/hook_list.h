@@ -28,6 +28,7 @@
   X(dlclose, int, (void* handle))                                               \
   X(exit, void, (int status))                                                   \
   X(_exit, void, (int status))                                                  \
+  X(_Exit, void, (int status))                                                  \
   X(__cxa_atexit, int, (void (*function)(void*), void* argument, void* dso_handle)) \
   X(execve, int, (const char* path, char* const argv[], char* const envp[]))     \
   X(execv, int, (const char* path, char* const argv[]))                          \

@@ -1,6 +1,6 @@
 // The wrappers of the calls that change the process as a whole, rather than
 // its memory: exit() marks where the program's teardown begins (exit_mark.h);
-// _exit() skips the atexit handlers, so it also waits for the writer to send
+// _exit() (and _Exit) skips the atexit handlers, so it also waits for the writer to send
 // what the process recorded (a multiprocessing worker ends with os._exit);
 // __cxa_atexit (what atexit() calls) puts a mark of the agent's after each
 // handler the program registers, so that main returning marks the exit
@@ -19,6 +19,13 @@ extern "C" void leakspy_hooked_exit(int status) {
 extern "C" void leakspy_hooked__exit(int status) {
   leakspy::agent::finish_session_at_exit();
   leakspy::agent::real._exit(status);
+  __builtin_unreachable();
+}
+
+// C99's name for _exit (std::_Exit), a symbol of its own.
+extern "C" void leakspy_hooked__Exit(int status) {
+  leakspy::agent::finish_session_at_exit();
+  leakspy::agent::real._Exit(status);
   __builtin_unreachable();
 }
 

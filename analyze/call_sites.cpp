@@ -4,7 +4,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "analyze/allocation_functions.h"
+#include "analyze/site_frames.h"
 
 namespace leakspy::analyze {
 
@@ -26,27 +26,30 @@ bool is_library_python_file(std::string_view file) {
 }
 
 std::vector<LocationId> site_of_each_stack(const CaptureModel& model, SiteRule rule) {
-  const SymbolTable& symbols = model.symbols;
+  const SiteFrames frames(model, {});
   constexpr uint32_t kNone = UINT32_MAX;
-  // outside[n]: the innermost non-allocation location on the path from the
-  // root to n; innermost[n]: n's innermost location at all (the fallback for
-  // a stack made only of allocation functions).
+  // outside[n]: the innermost location on the path from the root to n that
+  // allocates for no caller; native_user[n]: of those, the innermost outside
+  // the C++ standard library (site_frames.h); innermost[n]: n's innermost
+  // location at all (the fallback for a stack made only of allocation functions).
   std::vector<uint32_t> outside(model.nodes.size(), kNone);
+  std::vector<uint32_t> native_user(model.nodes.size(), kNone);
   // python[n], user[n]: the innermost Python location on the path from the
   // root to n, and the innermost one in the program's own files.
   std::vector<uint32_t> python(model.nodes.size(), kNone);
   std::vector<uint32_t> user(model.nodes.size(), kNone);
   std::vector<LocationId> sites(model.nodes.size(), SymbolTable::kNoStack);
-  auto own_site = [&](uint32_t node) {
+  auto own_site = [&](uint32_t node, bool users_only) {
     for (LocationId location : model.node_locations(StackId(node))) {
-      const Location& place = symbols.location(location);
-      if (place.kind != LocationKind::Native || !is_allocation_function(place.function)) return location.value();
+      if (!frames.allocates_for_caller(location) && !(users_only && frames.is_library(location))) {
+        return location.value();
+      }
     }
     return kNone;
   };
   auto own_python = [&](uint32_t node, bool users_only) {
     for (LocationId location : model.node_locations(StackId(node))) {
-      const Location& place = symbols.location(location);
+      const Location& place = model.symbols.location(location);
       if (place.kind == LocationKind::Python && !(users_only && is_library_python_file(place.file))) {
         return location.value();
       }
@@ -55,8 +58,10 @@ std::vector<LocationId> site_of_each_stack(const CaptureModel& model, SiteRule r
   };
   for (uint32_t node : model.node_order) {  // parents first
     uint32_t parent = model.nodes[node].parent.value();
-    uint32_t own = own_site(node);
+    uint32_t own = own_site(node, false);
     outside[node] = own != kNone ? own : outside[parent];
+    uint32_t own_user_native = own_site(node, true);
+    native_user[node] = own_user_native != kNone ? own_user_native : native_user[parent];
     if (rule == SiteRule::PythonLine) {
       uint32_t own_line = own_python(node, false);
       python[node] = own_line != kNone ? own_line : python[parent];
@@ -67,6 +72,8 @@ std::vector<LocationId> site_of_each_stack(const CaptureModel& model, SiteRule r
       sites[node] = LocationId(user[node]);
     } else if (python[node] != kNone) {
       sites[node] = LocationId(python[node]);
+    } else if (native_user[node] != kNone) {
+      sites[node] = LocationId(native_user[node]);
     } else if (outside[node] != kNone) {
       sites[node] = LocationId(outside[node]);
     } else {

@@ -1,5 +1,7 @@
 #include "render/report_json.h"
 
+#include "analyze/site_frames.h"
+
 namespace leakspy::render {
 
 namespace {
@@ -46,6 +48,7 @@ nlohmann::json capture_json(const analyze::CaptureModel& model) {
     processes.push_back(std::move(entry));
   }
   capture["processes"] = std::move(processes);
+  capture["allocator_wrappers"] = analyze::SiteFrames(model, {}).wrappers();
   if (model.exit) {
     capture["exit"] = {{"seconds", model.seconds(model.exit->time)},
                        {"cause", capture::exit_cause_name(model.exit->cause)},

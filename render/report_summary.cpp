@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "analyze/site_frames.h"
+#include "common/listed_text.h"
 #include "render/capture_text.h"
 #include "render/units.h"
 
@@ -163,6 +165,10 @@ void print_summary_lines(std::ostream& out, const analyze::CaptureModel& model) 
   }
   out << "totals     " << totals_text(model) << '\n';
   out << "dropped    " << human_count(model.dropped_events) << " events\n";
+  std::vector<std::string> wrappers = analyze::SiteFrames(model, {}).wrappers();
+  if (!wrappers.empty()) {
+    out << "wrappers   " << listed_text(wrappers) << ": they allocate for their callers, so the sites are the callers\n";
+  }
   for (const std::string& caveat : caveats(model)) out << "WARNING    " << caveat << '\n';
 }
 

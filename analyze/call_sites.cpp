@@ -25,8 +25,8 @@ bool is_library_python_file(std::string_view file) {
   return false;
 }
 
-std::vector<LocationId> site_of_each_stack(const CaptureModel& model, SiteRule rule) {
-  const SiteFrames frames(model, {});
+std::vector<LocationId> site_of_each_stack(const CaptureModel& model, const SiteRules& rules) {
+  const SiteFrames frames(model, rules.allocation_functions);
   constexpr uint32_t kNone = UINT32_MAX;
   // outside[n]: the innermost location on the path from the root to n that
   // allocates for no caller; native_user[n]: of those, the innermost outside
@@ -62,7 +62,7 @@ std::vector<LocationId> site_of_each_stack(const CaptureModel& model, SiteRule r
     outside[node] = own != kNone ? own : outside[parent];
     uint32_t own_user_native = own_site(node, true);
     native_user[node] = own_user_native != kNone ? own_user_native : native_user[parent];
-    if (rule == SiteRule::PythonLine) {
+    if (rules.rule == SiteRule::PythonLine) {
       uint32_t own_line = own_python(node, false);
       python[node] = own_line != kNone ? own_line : python[parent];
       uint32_t own_user_line = own_python(node, true);
@@ -85,8 +85,9 @@ std::vector<LocationId> site_of_each_stack(const CaptureModel& model, SiteRule r
   return sites;
 }
 
-std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, SiteRule rule, SiteGrouping grouping) {
-  std::vector<LocationId> sites = site_of_each_stack(model, rule);
+std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, const SiteRules& rules,
+                                 SiteGrouping grouping) {
+  std::vector<LocationId> sites = site_of_each_stack(model, rules);
   std::unordered_map<uint64_t, size_t> index;  // site << 32 | pid (by process) -> its entry
   std::vector<CallSite> result;
   std::vector<std::set<uint32_t>> pids;  // per entry

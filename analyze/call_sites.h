@@ -10,6 +10,7 @@
 // Pure functions over the model; not thread-safe (labels are cached).
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,15 @@ namespace leakspy::analyze {
 enum class SiteRule {
   PythonLine,  // the user's innermost Python line when the stack has Python frames, else as Native
   Native,      // the innermost frame outside the allocation functions
+};
+
+// How sites are chosen: the rule, and more functions that allocate for their
+// callers (--alloc-fn: a wrapper the stacks do not show as one).
+struct SiteRules {
+  SiteRules(SiteRule site_rule = SiteRule::PythonLine, std::vector<std::string> functions = {})  // NOLINT: a rule alone converts
+      : rule(site_rule), allocation_functions(std::move(functions)) {}
+  SiteRule rule;
+  std::vector<std::string> allocation_functions;
 };
 
 struct CallSite {
@@ -45,11 +55,11 @@ enum class SiteGrouping {
 bool is_library_python_file(std::string_view file);
 
 // The site of every stack, by stack id (kNoStack for the root and stackless events).
-std::vector<LocationId> site_of_each_stack(const CaptureModel& model, SiteRule rule = SiteRule::PythonLine);
+std::vector<LocationId> site_of_each_stack(const CaptureModel& model, const SiteRules& rules = {});
 
 // Every site with any allocation or live bytes, highest `metric` first (ties
 // by label, so the order is deterministic).
-std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, SiteRule rule = SiteRule::PythonLine,
+std::vector<CallSite> call_sites(const CaptureModel& model, Metric metric, const SiteRules& rules = {},
                                  SiteGrouping grouping = SiteGrouping::AllProcesses);
 
 }  // namespace leakspy::analyze

@@ -17,14 +17,15 @@ std::string match_key(const Location& location) {
   return location_label(location);
 }
 
-CaptureDiff diff_captures(const CaptureModel& before, const CaptureModel& after, Metric metric, SiteRule rule) {
+CaptureDiff diff_captures(const CaptureModel& before, const CaptureModel& after, Metric metric,
+                          const SiteRules& rules) {
   CaptureDiff diff;
   diff.metric = metric;
   diff.before_totals = before.totals;
   diff.after_totals = after.totals;
   std::unordered_map<std::string, size_t> index;
   auto add = [&](const CaptureModel& model, bool is_after) {
-    for (const CallSite& site : call_sites(model, metric, rule)) {
+    for (const CallSite& site : call_sites(model, metric, rules)) {
       std::string key = match_key(model.symbols.location(site.location));
       auto [it, inserted] = index.try_emplace(key, diff.sites.size());
       if (inserted) diff.sites.push_back({key, std::nullopt, std::nullopt, {}, {}});

@@ -45,6 +45,6 @@ struct CaptureDiff {
 };
 
 CaptureDiff diff_captures(const CaptureModel& before, const CaptureModel& after, Metric metric,
-                          SiteRule rule = SiteRule::PythonLine);
+                          const SiteRules& rules = {});
 
 }  // namespace leakspy::analyze

@@ -24,7 +24,8 @@ size_t GrowthAnalysis::count(Verdict verdict) const {
                                            [&](const SiteGrowth& site) { return site.verdict.verdict == verdict; }));
 }
 
-GrowthAnalysis analyze_growth(const CaptureModel& model, const VerdictThresholds& thresholds, SiteRule rule) {
+GrowthAnalysis analyze_growth(const CaptureModel& model, const VerdictThresholds& thresholds,
+                              const SiteRules& rules) {
   if (!model.slices) throw Error(ErrorKind::Internal, "growth analysis needs a model read with time slices");
   const TimeSlices& slices = *model.slices;
   GrowthAnalysis analysis;
@@ -36,7 +37,7 @@ GrowthAnalysis analyze_growth(const CaptureModel& model, const VerdictThresholds
   analysis.total_series = slices.total_series();
   analysis.total = classify_growth(analysis.total_series, analysis.covered_seconds, thresholds);
 
-  std::vector<LocationId> site_of = site_of_each_stack(model, rule);
+  std::vector<LocationId> site_of = site_of_each_stack(model, rules);
   std::unordered_map<uint32_t, size_t> index;
   for (size_t stack = 0; stack < model.stacks.size(); ++stack) {
     const StackTotals& totals = model.stacks[stack];

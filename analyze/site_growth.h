@@ -42,6 +42,6 @@ int verdict_rank(Verdict verdict);
 
 // `model` must have been read with a SlicePlan (model.slices).
 GrowthAnalysis analyze_growth(const CaptureModel& model, const VerdictThresholds& thresholds,
-                              SiteRule rule = SiteRule::PythonLine);
+                              const SiteRules& rules = {});
 
 }  // namespace leakspy::analyze

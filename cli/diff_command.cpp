@@ -8,6 +8,7 @@
 #include "cli/option_values.h"
 #include "cli/report_input.h"
 #include "cli/report_output.h"
+#include "cli/site_options.h"
 #include "render/diff_report.h"
 
 namespace leakspy::cli {
@@ -21,15 +22,14 @@ struct DiffCommandOptions {
   std::string heap = "host";
   size_t rows = 20;
   bool json = false;
-  bool native_sites = false;
+  SiteOptions sites;
 };
 
 void diff(const DiffCommandOptions& options) {
   analyze::Metric metric = analyze::parse_metric(options.metric);
   analyze::CaptureModel before = load_report_model(options.before, options.heap);
   analyze::CaptureModel after = load_report_model(options.after, options.heap);
-  analyze::CaptureDiff result = analyze::diff_captures(
-      before, after, metric, options.native_sites ? analyze::SiteRule::Native : analyze::SiteRule::PythonLine);
+  analyze::CaptureDiff result = analyze::diff_captures(before, after, metric, options.sites.rules());
   write_output(kStdoutPath, [&](std::ostream& out) {
     if (options.json) {
       out << render::diff_json(before, after, result, options.rows)
@@ -56,8 +56,7 @@ void add_diff_command(CLI::App& app) {
   add_whole_number_option(command, "-n,--rows", options->rows,
                           "How many changed call sites to show (default 20; 0: all)", size_t{0});
   command->add_flag("--json", options->json, "The same report as JSON");
-  command->add_flag("--native", options->native_sites,
-                    "Python: name each site by its innermost native frame instead of the Python line");
+  add_site_options(command, options->sites);
   command->callback([options] { diff(*options); });
 }
 

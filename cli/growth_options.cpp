@@ -17,8 +17,7 @@ void add_growth_options(CLI::App* command, GrowthOptions& options, const std::st
       "--heap", options.heap,
       "Heaps to count: host (malloc and python), mmap, cuda, all, or a heap's name (default " + default_heap + ")");
   add_process_option(command, options.process);
-  command->add_flag("--native", options.native_sites,
-                    "Python: name each site by its innermost native frame instead of the Python line");
+  add_site_options(command, options.sites);
   analyze::VerdictThresholds& t = options.thresholds;
   const std::string group = "Verdict thresholds (docs/leak-verdicts.md)";
   add_duration_option(command, "--min-duration", t.min_duration_seconds,
@@ -66,7 +65,7 @@ GrowthInput load_growth(const std::string& path, const GrowthOptions& options) {
   GrowthInput input{load_report_model(path, options.heap, plan, options.process), {}};
   input.analysis = analyze::analyze_growth(
       input.model, options.thresholds,
-      options.native_sites ? analyze::SiteRule::Native : analyze::SiteRule::PythonLine);
+      options.sites.rules());
   return input;
 }
 

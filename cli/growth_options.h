@@ -10,6 +10,7 @@
 #include "analyze/capture_model.h"
 #include "analyze/growth_verdict.h"
 #include "analyze/site_growth.h"
+#include "cli/site_options.h"
 
 namespace leakspy::cli {
 
@@ -18,7 +19,7 @@ struct GrowthOptions {
   double every_seconds = 0;  // slices of this length; 0: --slices
   std::string heap = "host";
   uint32_t process = 0;  // --process: only that pid's events (0: all)
-  bool native_sites = false;
+  SiteOptions sites;
   analyze::VerdictThresholds thresholds;
 };
 

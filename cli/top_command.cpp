@@ -7,6 +7,7 @@
 #include "cli/option_values.h"
 #include "cli/report_input.h"
 #include "cli/report_output.h"
+#include "cli/site_options.h"
 #include "render/top_report.h"
 
 namespace leakspy::cli {
@@ -22,7 +23,7 @@ struct TopCommandOptions {
   bool by_process = false;
   bool json = false;
   bool exact_bytes = false;
-  bool native_sites = false;
+  SiteOptions sites;
 };
 
 void top(const TopCommandOptions& options) {
@@ -31,7 +32,7 @@ void top(const TopCommandOptions& options) {
   top_options.rows = options.rows;
   top_options.exact_bytes = options.exact_bytes;
   top_options.by_process = options.by_process;
-  top_options.site = options.native_sites ? analyze::SiteRule::Native : analyze::SiteRule::PythonLine;
+  top_options.site = options.sites.rules();
   analyze::CaptureModel model = load_report_model(options.path, options.heap, {}, options.process);
   render::TopReport report = render::make_top_report(model, top_options);
   write_output(kStdoutPath, [&](std::ostream& out) {
@@ -60,9 +61,7 @@ void add_top_command(CLI::App& app) {
                     "A row per call site and process, instead of one per call site over all processes");
   command->add_flag("--json", options->json, "The same report as JSON");
   command->add_flag("--bytes", options->exact_bytes, "Byte counts in full instead of KiB/MiB");
-  command->add_flag("--native", options->native_sites,
-                    "Python: name each site by its innermost native frame (an extension's allocator, say) "
-                    "instead of the Python line that made the call");
+  add_site_options(command, options->sites);
   command->callback([options] { top(*options); });
 }
 

@@ -18,7 +18,7 @@ struct TopOptions {
   analyze::Metric by = analyze::Metric::Live;
   size_t rows = 20;
   bool exact_bytes = false;  // text: byte counts in full instead of KiB/MiB
-  analyze::SiteRule site = analyze::SiteRule::PythonLine;
+  analyze::SiteRules site;
   bool by_process = false;  // a row per site and process
 };
 

@@ -75,6 +75,15 @@ TEST_F(NativeSitesTest, AnAllocatorWrappersCallersAreTheSites) {
   EXPECT_EQ(report["sites"][0]["function"], "create_client") << report["sites"].dump(1);
   EXPECT_EQ(report["capture"]["allocator_wrappers"], json::array({"zmalloc"}));
   EXPECT_NE(text_.find("wrappers   zmalloc: they allocate for their callers"), std::string::npos) << text_;
+
+  // A function named with --alloc-fn allocates for its callers too.
+  test::ProcessResult named = test::run_leakspy(
+      {"top", directory_ + "/wrapped_malloc.lspy", "--alloc-fn", "create_client", "--json", "-n", "1"});
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  json first = json::parse(named.out)["sites"][0];
+  EXPECT_EQ(first["function"], "main") << first.dump(1);
+  EXPECT_EQ(first["line"], test::line_marked(source, "// CALLS client")) << first.dump(1);
+  EXPECT_EQ(first["live_bytes"], 1000u * 1024);
 }
 
 }  // namespace

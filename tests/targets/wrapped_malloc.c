@@ -40,7 +40,7 @@ int main(void) {
   for (int i = 0; i < 1000; i++) {
     create_string_object();
     create_list();
-    create_client();
+    create_client();  // CALLS client
   }
   printf("used %zu\n", used_memory);
   fflush(stdout);

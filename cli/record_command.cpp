@@ -43,6 +43,7 @@ struct RecordOptions {
   std::string output;
   double duration = 0;
   bool native = false;
+  std::vector<std::string> debug_directories;  // --debug-dir
   bool subprocesses = false;
 };
 
@@ -148,10 +149,15 @@ void record(const RecordOptions& options) {
                                             " but did not connect within " + std::to_string(kConnectTimeoutMs / 1000) +
                                             " s; the process runs on unrecorded");
   }
-  std::cerr << "leakspy: attached to process " << options.pid << " (" << process_name(options.pid) << ") in "
-            << static_cast<int>(injection.stopped_seconds * 1000) << " ms"
-            << (injection.reused_agent ? ", reusing the agent loaded by an earlier recording" : "")
-            << "; recording until " << (options.duration > 0 ? "the duration ends or " : "") << "Ctrl-C\n";
+  // Said once the agent's hooks are in (its first cycle came): what the
+  // target does from then on is recorded.
+  std::string process = process_name(options.pid);
+  auto say_recording = [&] {
+    std::cerr << "leakspy: attached to process " << options.pid << " (" << process << ") in "
+              << static_cast<int>(injection.stopped_seconds * 1000) << " ms"
+              << (injection.reused_agent ? ", reusing the agent loaded by an earlier recording" : "")
+              << "; recording until " << (options.duration > 0 ? "the duration ends or " : "") << "Ctrl-C\n";
+  };
 
   recorder::configure_agent(connection, {options.native, options.subprocesses});
   recorder::SessionOptions session_options;
@@ -162,6 +168,7 @@ void record(const RecordOptions& options) {
   session_options.command_line = command_line(options.pid);
   session_options.executable = executable_of(options.pid);
   session_options.on_note = print_note;
+  session_options.debug_directories = options.debug_directories;
   session_options.open_as_target = open_files_as_target(options.pid);
   recorder::RecordingSession session(std::move(session_options));
   session.set_unrecorded_advice(options.subprocesses
@@ -181,6 +188,7 @@ void record(const RecordOptions& options) {
   loop_options.target_pid = options.pid;
   loop_options.configuration = {options.native, options.subprocesses};
   loop_options.subprocesses = options.subprocesses;
+  loop_options.on_recording = say_recording;
   recorder::LoopResult loop =
       recorder::run_recording_loop(target.listener, std::move(connection), session, loop_options);
 
@@ -214,6 +222,7 @@ void add_record_command(CLI::App& app) {
                                "Stop recording and detach after this long (30, 2m, 1h)");
   command->add_flag("--native", options->native,
                     "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
+  add_debug_directory_option(command, options->debug_directories);
   command->add_flag("--subprocesses", options->subprocesses,
                     "Record the process's descendants too: those running now and those it forks from now on");
   command->callback([options] { record(*options); });

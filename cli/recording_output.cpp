@@ -38,4 +38,11 @@ void throw_protocol_error(const std::string& what, const std::string& path) {
                                             " holds everything the agent sent before it");
 }
 
+void add_debug_directory_option(CLI::App* command, std::vector<std::string>& directories) {
+  command->add_option("--debug-dir", directories,
+                      "A directory of debug files for stripped modules, as /usr/lib/debug is (DIR/.build-id/xx/rest.debug, "
+                      "or the module's .gnu_debuglink under DIR), searched first; repeatable")
+      ->check(CLI::ExistingDirectory);
+}
+
 }  // namespace leakspy::cli

@@ -30,6 +30,7 @@ struct RunOptions {
   std::string output;
   double duration = 0;
   bool native = false;
+  std::vector<std::string> debug_directories;  // --debug-dir
   bool subprocesses = false;
   std::string root;  // chroot here before starting the program
   std::vector<std::string> command;
@@ -93,6 +94,7 @@ void run(const RunOptions& options) {
   session_options.command_line = options.command;
   session_options.executable = options.command[0];
   session_options.on_note = print_note;
+  session_options.debug_directories = options.debug_directories;
   recorder::RecordingSession session(std::move(session_options));
   session.set_unrecorded_advice(
       options.subprocesses ? "leakspy's agent could not load into them (a statically linked or setuid program, or an "
@@ -145,6 +147,7 @@ void add_run_command(CLI::App& app) {
   add_positive_duration_option(command, "--duration", options->duration, "Stop recording after this long (30, 2m, 1h)");
   command->add_flag("--native", options->native,
                     "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
+  add_debug_directory_option(command, options->debug_directories);
   command->add_flag("--subprocesses", options->subprocesses,
                     "Record the programs the program's child processes run too (each a process of the capture; "
                     "a fork that does not exec is counted, not recorded)");

@@ -153,6 +153,7 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
   };
   // A stream ended: its process's events are all in; whether it exited or
   // exec'd is told by what comes next (add_process, or finish()).
+  bool recording_announced = false;  // on_recording was called
   bool agent_ended = false;  // the last stream ended with a goodbye that was no exit: nothing follows
   auto close_connection = [&](size_t index) {
     uint32_t process = connections[index]->process;
@@ -235,6 +236,11 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
             if (connection.done) return;
             if (connection.process == kNoProcess) begin_stream(connection, header, payload);
             if (connection.process != kNoProcess) session.on_message(connection.process, header, payload);
+            if (!recording_announced && connection.pid == options.target_pid &&
+                header.type == static_cast<uint32_t>(wire::MessageType::Seal)) {
+              recording_announced = true;
+              if (options.on_recording) options.on_recording();
+            }
           });
         } catch (const Error& error) {
           if (error.kind() != ErrorKind::AgentProtocol) throw;

@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 
 #include "common/unique_fd.h"
@@ -41,6 +42,9 @@ struct LoopOptions {
   // Record the programs the target's descendants run, not only its own
   // (their agents connect when the environment says so: run --subprocesses).
   bool subprocesses = false;
+  // Called once, when the target's agent has sent its first cycle: its hooks
+  // are in, and what the target does from then on is recorded.
+  std::function<void()> on_recording;
 };
 
 struct LoopResult {

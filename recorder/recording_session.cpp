@@ -292,6 +292,8 @@ void RecordingSession::write_symbols(const AgentStream& stream) {
   options.open_as_target = options_.open_as_target;
   // `run` started the target with leakspy's own rights; `record` did not.
   options.target_has_leakspys_rights = !options_.attached;
+  options.debug_directories.insert(options.debug_directories.begin(), options_.debug_directories.begin(),
+                                   options_.debug_directories.end());
   try {
     for (const symbolize::FrameSymbol& symbol : stream.native_frames().symbolize(options)) {
       capture::SymbolRecord record;

@@ -38,6 +38,9 @@ struct SessionOptions {
   // opened inside the target's root; symbolize/module_file_finder.h). A
   // target that is not `attached` was started by leakspy with its rights.
   symbolize::OpenAsTarget open_as_target;
+  // More directories of debug files (DIR/.build-id/xx/rest.debug), searched
+  // before /usr/lib/debug (--debug-dir).
+  std::vector<std::string> debug_directories;
   // Told about each note from the agent as it arrives (leakspy prints them).
   std::function<void(const capture::NoteRecord&)> on_note;
 };

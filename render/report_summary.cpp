@@ -1,8 +1,10 @@
 #include "render/report_summary.h"
 
 #include <algorithm>
+#include <set>
 #include <string_view>
 
+#include "analyze/call_sites.h"
 #include "analyze/site_frames.h"
 #include "common/listed_text.h"
 #include "render/capture_text.h"
@@ -32,6 +34,28 @@ std::string display_argument(const std::string& argument) {
   std::string quoted = "'";
   for (char c : flat) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return quoted + "'";
+}
+
+// Unknown frees worth a warning in a recording from the program's start
+// (the few of a normal run come from the C library's start-up).
+constexpr uint64_t kSignificantUnknownFrees = 1000;
+
+// The modules of the call sites the symbolizer could name only by address
+// ("a.so, b.so"), or "": an unnamed frame no site shows (the interpreter's,
+// under a Python line) is not worth a warning.
+std::string modules_without_symbols(const analyze::CaptureModel& model) {
+  std::set<std::string> modules;
+  std::vector<analyze::LocationId> sites = analyze::site_of_each_stack(model);
+  for (size_t stack = 0; stack < sites.size() && stack < model.stacks.size(); ++stack) {
+    if (model.stacks[stack].empty()) continue;
+    const analyze::Location& place = model.symbols.location(sites[stack]);
+    if (place.kind != analyze::LocationKind::Unresolved || place.module.empty()) continue;
+    std::string name = place.module.substr(place.module.rfind('/') + 1);
+    if (name.starts_with("linux-vdso") || name.starts_with("libleakspy_agent")) continue;
+    modules.insert(name);
+  }
+  std::vector<std::string> names(modules.begin(), modules.end());
+  return listed_text(names, 5);
 }
 
 }  // namespace
@@ -143,6 +167,16 @@ std::vector<std::string> caveats(const analyze::CaptureModel& model) {
   }
   if (model.dropped_events > 0) {
     lines.push_back(human_count(model.dropped_events) + " events were dropped: the numbers are incomplete");
+  }
+  if (!model.header.attached_mid_run() && model.unknown_frees >= kSignificantUnknownFrees) {
+    lines.push_back(human_count(model.unknown_frees) +
+                    " frees of blocks leakspy never saw allocated, though it recorded from the start: memory "
+                    "allocated past its hooks (a static allocator, raw system calls) is missing from the numbers");
+  }
+  if (std::string modules = modules_without_symbols(model); !modules.empty()) {
+    lines.push_back("frames of " + modules +
+                    " are addresses only (no symbols): install their debug symbols (Debian's -dbgsym packages put "
+                    "them in /usr/lib/debug), or give run or record --debug-dir DIR");
   }
   for (const capture::NoteRecord& note : model.notes) {
     if (note.severity == capture::NoteSeverity::Warning) lines.push_back(note.text);

@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 
+#include <gelf.h>
+#include <libelf.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -34,6 +37,33 @@ UniqueFd open_own_file(const std::string& path, std::string* why) {
   RegularFileOpen how;
   how.resolve = RESOLVE_NO_MAGICLINKS;
   return open_regular_file(path, how, why);
+}
+
+// The file name a module's .gnu_debuglink section gives ("" when none, or
+// when it is not a plain file name: it is text of a file the target chose).
+std::string debuglink_name(int fd) {
+  elf_version(EV_CURRENT);
+  Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  if (elf == nullptr) return "";
+  std::string name;
+  size_t names_index = 0;
+  if (elf_kind(elf) == ELF_K_ELF && elf_getshdrstrndx(elf, &names_index) == 0) {
+    for (Elf_Scn* section = elf_nextscn(elf, nullptr); section != nullptr; section = elf_nextscn(elf, section)) {
+      GElf_Shdr header;
+      if (gelf_getshdr(section, &header) == nullptr) continue;
+      const char* section_name = elf_strptr(elf, names_index, header.sh_name);
+      if (section_name == nullptr || std::strcmp(section_name, ".gnu_debuglink") != 0) continue;
+      Elf_Data* data = elf_getdata(section, nullptr);
+      if (data != nullptr && data->d_buf != nullptr && data->d_size > 0) {
+        const char* text = static_cast<const char*>(data->d_buf);
+        name.assign(text, strnlen(text, data->d_size));
+      }
+      break;
+    }
+  }
+  elf_end(elf);
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) return "";
+  return name;
 }
 
 }  // namespace
@@ -83,6 +113,21 @@ ModuleFiles open_module_files(const ModuleFile& module, const SymbolizeOptions& 
       // Inside a root that is leakspy's own, this is the same file again:
       // harmless, the first that matches is used.
       if (UniqueFd fd = open_own_file(path, &why)) files.debug_files.push_back({std::move(fd), path});
+    }
+  }
+  // The module's .gnu_debuglink, where GDB looks: beside it, in .debug/
+  // beside it, and under each debug directory. Only for a module with a
+  // build-id, which the debug file must have too (ModuleDebugInfo checks).
+  if (!files.module_files.empty() && !module.build_id.empty()) {
+    std::string name = debuglink_name(files.module_files.front().fd.get());
+    std::string folder = module.path.substr(0, module.path.rfind('/'));
+    if (!name.empty()) {
+      std::vector<std::string> paths = {folder + "/" + name, folder + "/.debug/" + name};
+      for (const std::string& directory : options.debug_directories) paths.push_back(directory + folder + "/" + name);
+      for (const std::string& path : paths) {
+        std::string why;
+        if (UniqueFd fd = open_target_file(path, options, &why)) files.debug_files.push_back({std::move(fd), path});
+      }
     }
   }
   return files;

@@ -22,7 +22,11 @@
 // - Debug files: DIR/.build-id/xx/rest.debug (a path made of the build-id's
 //   hex digits, not of target text) for each debug directory, inside the
 //   target's root first (as its module files), then in leakspy's own root;
-//   used only if their build-id is the module's.
+//   used only if their build-id is the module's. Then the file the module's
+//   .gnu_debuglink names (a plain file name, or nothing), where GDB looks:
+//   beside the module, in .debug/ there, under each debug directory; opened
+//   as the module's files are, for a module with a build-id only, and used
+//   only if its build-id is the module's.
 // - Every file is opened with open_regular_file (common/regular_file.h):
 //   never a FIFO or a device, and each is opened once: what is checked is
 //   what is read (no stat by path, then open by path).

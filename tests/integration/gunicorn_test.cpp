@@ -8,7 +8,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <fstream>
 #include <memory>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/free_port.h"
@@ -53,12 +56,27 @@ class GunicornTest : public ::testing::Test {
     argv.push_back("flask_leak_app:app");
     server_ = std::make_unique<test::BackgroundProcess>(argv);
   }
+  // Waits (up to 60 s) until the master has `count` workers: a worker boots
+  // (imports Flask) on its own time, the first may serve before the second is up.
+  bool wait_for_workers(size_t count) {
+    std::string children = "/proc/" + std::to_string(server_->pid()) + "/task/" + std::to_string(server_->pid()) +
+                            "/children";
+    for (int attempt = 0; attempt < 600; ++attempt) {
+      std::ifstream file(children);
+      size_t seen = 0;
+      for (std::string pid; file >> pid;) ++seen;
+      if (seen >= count) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
   // The bounded request loop, started once the server answers.
   std::unique_ptr<test::BackgroundProcess> drive(int requests, double interval) {
     auto client = std::make_unique<test::BackgroundProcess>(std::vector<std::string>{
         kPython, test::python_target("request_loop.py"), std::to_string(port_), std::to_string(requests),
         std::to_string(interval)});
     EXPECT_TRUE(client->wait_for_output("serving", 60)) << client->output();
+    EXPECT_TRUE(wait_for_workers(2)) << "gunicorn's 2 workers did not start";
     return client;
   }
   std::string record(const std::vector<std::string>& options, const std::string& name) {

@@ -8,7 +8,6 @@ once running.
                   once it ended, and wait for another line to exit
   --now           no line to wait for (for leakspy run)"""
 import os
-import subprocess
 import sys
 import threading
 
@@ -39,6 +38,8 @@ if mode == "exec":
 elif mode == "exec-clean-env":
     os.execve(program[0], program, {"PATH": "/usr/bin:/bin"})
 else:
+    import subprocess  # here: its import's allocations are no rival to the leak of what it runs
+
     subprocess.run(program, env={"A": "1"}, check=True)
     print("started", flush=True)
     sys.stdin.readline()

@@ -36,6 +36,16 @@ std::string display_argument(const std::string& argument) {
   return quoted + "'";
 }
 
+// A command line as typed, or the executable when there is none.
+std::string typed_command(const std::vector<std::string>& arguments, const std::string& executable) {
+  std::string text;
+  for (const std::string& argument : arguments) {
+    if (!text.empty()) text += ' ';
+    text += display_argument(argument);
+  }
+  return text.empty() ? display_argument(executable) : text;
+}
+
 // Unknown frees worth a warning in a recording from the program's start
 // (the few of a normal run come from the C library's start-up).
 constexpr uint64_t kSignificantUnknownFrees = 1000;
@@ -61,21 +71,11 @@ std::string modules_without_symbols(const analyze::CaptureModel& model) {
 }  // namespace
 
 std::string command_text(const capture::CaptureHeader& header) {
-  std::string text;
-  for (const std::string& argument : header.command_line) {
-    if (!text.empty()) text += ' ';
-    text += display_argument(argument);
-  }
-  return text.empty() ? display_argument(header.executable) : text;
+  return typed_command(header.command_line, header.executable);
 }
 
 std::string program_text(const analyze::ProcessInfo& process) {
-  std::string text;
-  for (const std::string& argument : process.command_line) {
-    if (!text.empty()) text += ' ';
-    text += display_argument(argument);
-  }
-  return text.empty() ? display_argument(process.executable) : text;
+  return typed_command(process.command_line, process.executable);
 }
 
 // The programs in order of their start; a child that runs a program already

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "agent/decimal_text.h"
+
 namespace leakspy::agent {
 
 namespace {
@@ -31,13 +33,9 @@ void agent_log(const char* text, uint64_t number, const char* text2, bool has_nu
   append(buffer, &used, sizeof(buffer) - 1, "leakspy-agent: ");
   append(buffer, &used, sizeof(buffer) - 1, text);
   if (has_number) {
-    char digits[24];
-    int n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + number % 10);
-      number /= 10;
-    } while (number != 0);
-    while (n > 0 && used < sizeof(buffer) - 1) buffer[used++] = digits[--n];
+    char digits[kDecimalDigitsMax];
+    size_t count = decimal_text(number, digits);
+    for (size_t i = 0; i < count && used < sizeof(buffer) - 1; ++i) buffer[used++] = digits[i];
   }
   if (text2 != nullptr) append(buffer, &used, sizeof(buffer) - 1, text2);
   buffer[used++] = '\n';

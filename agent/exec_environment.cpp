@@ -14,7 +14,6 @@ namespace leakspy::agent {
 namespace {
 
 constexpr char kPreloadName[] = "LD_PRELOAD";
-constexpr char kAgentFileName[] = "libleakspy_agent";
 
 // Whether `entry` ("NAME=value") sets `name`.
 bool sets(const char* entry, const char* name) {
@@ -47,7 +46,7 @@ size_t preload_without_agent(const char* preload, char* out, size_t capacity) {
   const char* cursor = preload;
   while (*cursor != '\0') {
     size_t length = std::strcspn(cursor, ": ");
-    bool ours = memmem(cursor, length, kAgentFileName, sizeof(kAgentFileName) - 1) != nullptr;
+    bool ours = memmem(cursor, length, wire::kAgentFileStem, sizeof(wire::kAgentFileStem) - 1) != nullptr;
     size_t needed = (used > 0 ? 1 : 0) + length + 1;  // separator, entry, NUL
     if (!ours && length > 0 && used + needed <= capacity) {
       if (used > 0) out[used++] = ':';

@@ -23,7 +23,7 @@ constinit char agent_path[PATH_MAX] = {};
 // The environment to start a program with: `environment` with the agent's
 // variables while a session runs, else nullptr (start it with `environment`).
 char** environment_for(char* const* environment) {
-  char recorded_pid[16];
+  char recorded_pid[kDecimalDigitsMax + 1];
   const char* recorder = remembered_recorder_address();
   if (agent_path[0] == '\0' || recorder[0] == '\0' || !recorded_pid_text(recorded_pid)) return nullptr;
   return make_exec_environment(environment, {agent_path, recorder, recorded_pid});

@@ -16,20 +16,15 @@ extern "C" void leakspy_hooked_exit(int status) {
   __builtin_unreachable();
 }
 
-extern "C" void leakspy_hooked__exit(int status) {
-  leakspy::agent::finish_session_at_exit();
-  leakspy::agent::real._exit(status);
-  __builtin_unreachable();
-}
-
-// C99's name for _exit (std::_Exit), a symbol of its own.
-extern "C" void leakspy_hooked__Exit(int status) {
-  leakspy::agent::finish_session_at_exit();
-  leakspy::agent::real._Exit(status);
-  __builtin_unreachable();
-}
-
 namespace {
+
+// _exit and C99's _Exit (std::_Exit), symbols of their own: the writer sends
+// what the process recorded before the process ends.
+[[noreturn]] void exit_at_once(void (*real_exit)(int), int status) {
+  leakspy::agent::finish_session_at_exit();
+  real_exit(status);
+  __builtin_unreachable();
+}
 
 // An exit handler of the agent's own, registered after each of the program's:
 // handlers run last registered first, so it marks the exit before the
@@ -39,6 +34,9 @@ namespace {
 void mark_exit_before_handlers(void*) { leakspy::agent::mark_exit(leakspy::capture::ExitCause::Exit); }
 
 }  // namespace
+
+extern "C" void leakspy_hooked__exit(int status) { exit_at_once(leakspy::agent::real._exit, status); }
+extern "C" void leakspy_hooked__Exit(int status) { exit_at_once(leakspy::agent::real._Exit, status); }
 
 extern "C" int leakspy_hooked___cxa_atexit(void (*function)(void*), void* argument, void* dso_handle) {
   int result = leakspy::agent::real.__cxa_atexit(function, argument, dso_handle);

@@ -269,20 +269,16 @@ void finish_session_at_exit() {
 
 void set_follows_forks(bool follows) { follows_forks.store(follows, std::memory_order_relaxed); }
 
-bool recorded_pid_text(char (&text)[16]) {
+bool recorded_pid_text(char (&text)[kDecimalDigitsMax + 1]) {
   if (session_state.load(std::memory_order_acquire) != Running) return false;
   if (follows_forks.load(std::memory_order_relaxed)) {
     static_assert(sizeof(wire::kEveryPid) <= sizeof(text));
     std::memcpy(text, wire::kEveryPid, sizeof(wire::kEveryPid));
     return true;
   }
-  unsigned pid = static_cast<unsigned>(session_pid.load(std::memory_order_relaxed));
-  if (pid == 0) return false;
-  char digits[16];
-  size_t count = 0;
-  for (; pid > 0; pid /= 10) digits[count++] = static_cast<char>('0' + pid % 10);
-  for (size_t i = 0; i < count; ++i) text[i] = digits[count - 1 - i];
-  text[count] = '\0';
+  int pid = session_pid.load(std::memory_order_relaxed);
+  if (pid <= 0) return false;
+  text[decimal_text(static_cast<uint64_t>(pid), text)] = '\0';
   return true;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "agent/decimal_text.h"
 #include "capture/wire.h"
 
 namespace leakspy::agent {
@@ -39,7 +40,7 @@ void set_follows_forks(bool follows);
 // session runs: wire::kEveryPid when forks are followed, else the recorded
 // process's pid (a program another process runs then knows it is not
 // recorded). False when no session runs. Async-signal-safe.
-bool recorded_pid_text(char (&text)[16]);
+bool recorded_pid_text(char (&text)[kDecimalDigitsMax + 1]);
 
 enum class ForkedSession {
   None,      // no session was running in the parent

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "capture/wire.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
 
@@ -17,7 +18,6 @@ namespace leakspy::attach {
 
 namespace {
 
-constexpr char kAgentFileName[] = "libleakspy_agent.so";
 constexpr std::array<const char*, 3> kCopyDirectories = {"/tmp", "/var/tmp", "/dev/shm"};
 
 // FNV-1a over the whole file from its start: not a defence against a
@@ -69,19 +69,19 @@ std::string copy_into(const std::string& directory, int source, const std::strin
   if (fstat(folder_fd.get(), &info) != 0 || info.st_uid != geteuid() || (info.st_mode & 022) != 0) {
     throw Error(ErrorKind::AgentFailed, folder + " belongs to someone else, or others may write to it");
   }
-  std::string path = folder + "/" + kAgentFileName;
-  UniqueFd existing(::openat(folder_fd.get(), kAgentFileName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  std::string path = folder + "/" + wire::kAgentFileName;
+  UniqueFd existing(::openat(folder_fd.get(), wire::kAgentFileName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   struct stat existing_info {};
   if (existing && fstat(existing.get(), &existing_info) == 0 && S_ISREG(existing_info.st_mode) &&
       agent_content_name(existing.get()) == content_name) {
     return path;
   }
-  std::string temporary = std::string(kAgentFileName) + ".new-" + std::to_string(getpid());
+  std::string temporary = std::string(wire::kAgentFileName) + ".new-" + std::to_string(getpid());
   UniqueFd copy(::openat(folder_fd.get(), temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755));
   if (!copy) throw_errno(ErrorKind::AgentFailed, "cannot create " + folder + "/" + temporary);
   try {
     copy_contents(source, copy.get());
-    if (fchmod(copy.get(), 0755) != 0 || renameat(folder_fd.get(), temporary.c_str(), folder_fd.get(), kAgentFileName) != 0) {
+    if (fchmod(copy.get(), 0755) != 0 || renameat(folder_fd.get(), temporary.c_str(), folder_fd.get(), wire::kAgentFileName) != 0) {
       throw_errno(ErrorKind::AgentFailed, "cannot put the agent's copy in place in " + folder);
     }
   } catch (...) {

@@ -27,7 +27,6 @@ constexpr int kSafePointAttempts = 50;
 // (it never abandons one: remote_call.h).
 constexpr auto kDlopenPatience = std::chrono::seconds(10);
 constexpr auto kStartPatience = std::chrono::seconds(5);
-constexpr char kAgentFileName[] = "libleakspy_agent";
 constexpr const char* kStartFunction = wire::kAgentStartFunction;
 constexpr uint64_t kGlibcDlopenInternalFlag = 0x80000000;  // __RTLD_DLOPEN, for __libc_dlopen_mode
 
@@ -144,7 +143,7 @@ InjectionResult inject_agent(pid_t pid, const std::string& agent_path, const std
   // its mappings (thousands of lines in a PyTorch process) and the symbols
   // of its runtime libraries, which the safe-point rule needs.
   std::vector<Mapping> maps = read_maps(pid);
-  std::optional<MappedFile> agent = find_mapped_file(maps, kAgentFileName);
+  std::optional<MappedFile> agent = find_mapped_file(maps, wire::kAgentFileStem);
   result.reused_agent = agent.has_value();
   RuntimeSymbols runtime_symbols(pid, maps);
   std::optional<TargetFunction> dlopen_function;
@@ -164,7 +163,7 @@ InjectionResult inject_agent(pid_t pid, const std::string& agent_path, const std
     }
     // By file name: maps shows the path from leakspy's root, which differs
     // from `agent_path` for a target in a container.
-    agent = find_mapped_file(read_maps(pid), kAgentFileName);
+    agent = find_mapped_file(read_maps(pid), wire::kAgentFileStem);
     if (!agent) throw Error(ErrorKind::AgentFailed, "dlopen succeeded but the agent is not mapped in the target");
   }
   std::optional<ElfSymbol> start = ElfSymbols(openable_path(pid, *agent)).find(kStartFunction);

@@ -68,6 +68,10 @@ inline bool agent_socket_address(const char* text, sockaddr_un* address, socklen
 // this exported function with the address text (attach/injector.cpp). It
 // returns a StartResult; the preload start (`leakspy run`) has the same results.
 inline constexpr char kAgentStartFunction[] = "leakspy_agent_start";
+// The agent's file (agent/CMakeLists.txt's OUTPUT_NAME), and the part of its
+// name that tells it among a process's modules and in LD_PRELOAD.
+inline constexpr char kAgentFileName[] = "libleakspy_agent.so";
+inline constexpr char kAgentFileStem[] = "libleakspy_agent";
 enum class StartResult : int {
   Started = 0,
   AlreadyRecording = 1,  // a session is running

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "attach/agent_placement.h"
+#include "capture/wire.h"
 #include "common/error.h"
 
 namespace leakspy::cli {
@@ -38,10 +39,10 @@ std::string locate_agent_library() {
   fs::path self = fs::read_symlink("/proc/self/exe", error);
   if (error) throw Error(ErrorKind::AgentFailed, "cannot find the leakspy binary's own path");
   fs::path bin = self.parent_path();
-  for (const fs::path& candidate : {bin / "../lib/libleakspy_agent.so", bin / "../lib/leakspy/libleakspy_agent.so"}) {
+  for (const fs::path& candidate : {bin / "../lib" / wire::kAgentFileName, bin / "../lib/leakspy" / wire::kAgentFileName}) {
     if (fs::exists(candidate)) return checked(candidate);
   }
-  throw Error(ErrorKind::AgentFailed, "cannot find libleakspy_agent.so next to " + self.string() +
+  throw Error(ErrorKind::AgentFailed, std::string("cannot find ") + wire::kAgentFileName + " next to " + self.string() +
                                           " (looked in ../lib and ../lib/leakspy); set LEAKSPY_AGENT to its path");
 }
 

@@ -3,6 +3,7 @@
 // (docs/exit-codes.md); the JSON report's schema is docs/check-report.md.
 
 #include <algorithm>
+#include <deque>
 #include <iostream>
 #include <vector>
 
@@ -33,7 +34,7 @@ constexpr size_t kMostProcessesChecked = 16;
 // Each process of a capture that holds several, read and gated on its own
 // events; none when --process chose one, or there is one.
 struct ProcessInputs {
-  std::vector<GrowthInput> inputs;
+  std::deque<GrowthInput> inputs;  // a deque: the checks point into it as it grows
   std::vector<render::ProcessCheck> checks;
 };
 ProcessInputs check_each_process(const CheckCommandOptions& options, const analyze::CaptureModel& whole) {
@@ -49,7 +50,6 @@ ProcessInputs check_each_process(const CheckCommandOptions& options, const analy
               << " are checked one by one (check another with --process PID)\n";
     pids.resize(kMostProcessesChecked);
   }
-  result.inputs.reserve(pids.size());  // the checks point into them
   for (uint32_t pid : pids) {
     GrowthOptions alone = options.growth;
     alone.process = pid;

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -46,12 +45,6 @@ struct RecordOptions {
   std::vector<std::string> debug_directories;  // --debug-dir
   bool subprocesses = false;
 };
-
-std::string executable_of(pid_t pid) {
-  std::error_code error;
-  std::filesystem::path path = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", error);
-  return error ? "" : path.string();
-}
 
 // The agent's file and the recorder's socket, both made as the target sees
 // the system (attach/target_view.h): the agent where the target can load
@@ -166,7 +159,7 @@ void record(const RecordOptions& options) {
   session_options.pid = options.pid;
   session_options.attached = true;
   session_options.command_line = command_line(options.pid);
-  session_options.executable = executable_of(options.pid);
+  session_options.executable = executable_path(options.pid);
   session_options.on_note = print_note;
   session_options.debug_directories = options.debug_directories;
   session_options.open_as_target = open_files_as_target(options.pid);

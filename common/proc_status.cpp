@@ -128,12 +128,21 @@ uint64_t resident_bytes(pid_t pid) {
   return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
-std::string working_directory(pid_t pid) {
+namespace {
+
+// Where /proc/PID/<name> links to; "" if unreadable.
+std::string proc_link(pid_t pid, const char* name) {
   char target[4096];
-  std::string link = "/proc/" + std::to_string(pid) + "/cwd";
+  std::string link = "/proc/" + std::to_string(pid) + "/" + name;
   ssize_t length = ::readlink(link.c_str(), target, sizeof(target) - 1);
   return length > 0 ? std::string(target, static_cast<size_t>(length)) : std::string();
 }
+
+}  // namespace
+
+std::string working_directory(pid_t pid) { return proc_link(pid, "cwd"); }
+
+std::string executable_path(pid_t pid) { return proc_link(pid, "exe"); }
 
 std::vector<std::string> command_line(pid_t pid) {
   std::optional<std::string> raw = read_text("/proc/" + std::to_string(pid) + "/cmdline");

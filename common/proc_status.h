@@ -49,6 +49,9 @@ uint64_t resident_bytes(pid_t pid);
 // The working directory of a process (/proc/PID/cwd), as it sees it; "" if unreadable.
 std::string working_directory(pid_t pid);
 
+// The program a process runs now (/proc/PID/exe); "" if unreadable.
+std::string executable_path(pid_t pid);
+
 // /proc/PID/cmdline as arguments, as the process shows it now: a title the
 // program rewrote stays one argument and the empty ones after it are
 // dropped; nothing left gives the command name.

@@ -1,9 +1,7 @@
 #include "recorder/agent_stream.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <variant>
 
 #include "common/proc_status.h"

@@ -1,6 +1,5 @@
 #include "recorder/recording_loop.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,7 +7,6 @@
 #include <time.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <set>
 #include <memory>
@@ -74,12 +72,10 @@ std::optional<wire::HelloMessage> decode_hello(const wire::MessageHeader& header
   return std::nullopt;
 }
 
-// What `pid` runs now (/proc/PID/exe), or "a program".
+// What `pid` runs now, or "a program".
 std::string program_of(pid_t pid) {
-  char target[4096];
-  std::string link = "/proc/" + std::to_string(pid) + "/exe";
-  ssize_t length = ::readlink(link.c_str(), target, sizeof(target) - 1);
-  return length > 0 ? std::string(target, static_cast<size_t>(length)) : std::string("a program");
+  std::string path = executable_path(pid);
+  return path.empty() ? "a program" : path;
 }
 
 // A process that exited (and was reaped) before leakspy could check whose it

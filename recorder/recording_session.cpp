@@ -118,10 +118,7 @@ void RecordingSession::describe_process(capture::ProcessRecord& record, pid_t pi
   }
   // After an exec: what the process runs now.
   for (const std::string& argument : command_line(pid)) record.command_line.push_back(intern(argument));
-  char executable[4096];
-  std::string link = "/proc/" + std::to_string(pid) + "/exe";
-  ssize_t length = ::readlink(link.c_str(), executable, sizeof(executable) - 1);
-  if (length > 0) record.executable = intern(std::string(executable, length));
+  if (std::string executable = executable_path(pid); !executable.empty()) record.executable = intern(executable);
 }
 
 uint32_t RecordingSession::add_process(pid_t pid, pid_t parent) {

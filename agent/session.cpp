@@ -12,6 +12,7 @@
 #include "agent/agent_log.h"
 #include "agent/agent_state.h"
 #include "agent/agent_thread.h"
+#include "agent/allocator_accounting.h"
 #include "agent/child_announcer.h"
 #include "agent/doorbell.h"
 #if LEAKSPY_WITH_CUDA
@@ -29,6 +30,7 @@
 #include "agent/notes.h"
 #include "agent/python/python_runtime.h"
 #include "agent/python/python_session.h"
+#include "agent/python/type_census.h"
 #include "agent/stack_capture.h"
 #include "agent/thread_state.h"
 #include "agent/transport.h"
@@ -56,6 +58,7 @@ constinit std::atomic<int> session_pid{0};
 constinit Transport transport;
 constinit Drainer drainer;
 constinit ModuleReporter modules;
+constinit AllocatorSampler allocator_sampler;
 
 constexpr uint64_t kBusyWaitNs = 1'000'000;   // between cycles while events flow
 constexpr uint64_t kIdleWaitNs = 10'000'000;  // between cycles while the target is quiet
@@ -112,6 +115,7 @@ constexpr int kAttachConfigureWaitMs = 1000;
 void apply_configuration(const wire::WireConfigure& configuration) {
   python::native_frames.store((configuration.flags & wire::kConfigureNativeFrames) != 0, std::memory_order_relaxed);
   if ((configuration.flags & wire::kConfigureFollowForks) != 0) set_follows_forks(true);
+  python::set_type_census_always((configuration.flags & wire::kConfigureTypeCensus) != 0);
 }
 
 // Connects, then sends the hello and the module list. False (closed again)
@@ -164,6 +168,7 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags, bool cla
   rings.reset_all();
   drainer.reset();
   modules.reset();
+  allocator_sampler.reset();
   session_pid.store(getpid(), std::memory_order_relaxed);
   if (!greet_recorder(socket_path, hello_flags)) {
     session_state.store(Idle);
@@ -212,7 +217,9 @@ void run_writer_loop() {
   for (;;) {
     CycleResult result = drainer.cycle(transport, false);
     LoadCounters loaded = read_load_counters();  // one look at the loader a cycle, for all who need it
-    connected = result.connected && modules.report_changes(transport, loaded) && transport.flush();
+    connected = result.connected && modules.report_changes(transport, loaded) &&
+                allocator_sampler.maybe_send(transport, clock_ns()) && python::report_type_census(transport) &&
+                transport.flush();
     if (!connected) break;
     // Modules dlopen'ed by threads that have not allocated since, or still
     // being loaded at the last look.
@@ -300,6 +307,7 @@ ForkedSession session_after_fork() {
   python::settle_python_after_fork();
   drainer.reset();
   modules.reset();
+  allocator_sampler.reset();
   exit_requested.store(false, std::memory_order_relaxed);
   arm_exit_mark();  // the child's exit is its own
   return start_agent_thread("leakspy-agent", forked_writer_body) ? ForkedSession::Followed : drop();

@@ -109,13 +109,60 @@ class ModelReader : public capture::RecordVisitor {
     model_.node_order.push_back(id);
   }
   void on_time(uint64_t units) { time_ = units; }
+  void on_allocator(const capture::AllocatorRecord& allocator) { processes_[scope_].allocator = allocator; }
+  void on_python_types(const capture::PythonTypesRecord& census) {
+    if (!processes_[scope_].selected) return;
+    budget_.charge_tables(sizeof(TypeCensus) + census.types.size() * (sizeof(std::pair<uint32_t, uint64_t>)));
+    TypeCensus entry{time_, scope_, {}};
+    entry.counts.reserve(census.types.size());
+    for (const auto& [name, count] : census.types) {
+      // By text: a capture may give one name several string ids.
+      const std::string& text = model_.symbols.text(name);
+      auto [it, inserted] = type_indexes_.try_emplace(text, static_cast<uint32_t>(model_.type_names.size()));
+      if (inserted) {
+        model_.type_names.push_back(text);
+        budget_.charge_tables(2 * (sizeof(std::string) + text.size()) + kMapNodeBytes);
+      }
+      entry.counts.emplace_back(it->second, count);
+    }
+    model_.type_censuses.push_back(std::move(entry));
+  }
   void on_counters(const capture::CountersRecord& counters) {
     budget_.charge_tables(sizeof(RssSample));
+    ProcessState& state = processes_[scope_];
+    state.memory.time = time_;
+    state.memory.bytes = counters.rss_bytes;
+    state.memory.malloc_live_bytes = 0;
+    state.memory.mmap_live_bytes = 0;
+    for (const auto& [heap, bytes] : counters.live_bytes) {
+      if (heap.value() == capture::kHeapMalloc) state.memory.malloc_live_bytes = bytes;
+      if (heap.value() == capture::kHeapMmap) state.memory.mmap_live_bytes = bytes;
+    }
     // The processes' resident sets add up: each one's latest, while it runs.
-    processes_[scope_].rss = counters.rss_bytes;
-    uint64_t rss = 0;
-    for (const ProcessState& process : processes_) rss += process.ended ? 0 : process.rss;
-    model_.rss.push_back({time_, rss});
+    RssSample sum;
+    sum.time = time_;
+    sum.has_allocator = true;
+    bool any = false;
+    for (const ProcessState& process : processes_) {
+      if (process.ended || !process.selected || process.memory.time == kNoSample) continue;
+      any = true;
+      sum.bytes += process.memory.bytes;
+      sum.malloc_live_bytes += process.memory.malloc_live_bytes;
+      sum.mmap_live_bytes += process.memory.mmap_live_bytes;
+      if (!process.allocator) {
+        sum.has_allocator = false;
+        continue;
+      }
+      const capture::AllocatorRecord& allocator = *process.allocator;
+      sum.allocator.kind = allocator.kind;
+      sum.allocator.heap_bytes += allocator.heap_bytes;
+      sum.allocator.in_use_bytes += allocator.in_use_bytes;
+      sum.allocator.free_bytes += allocator.free_bytes;
+      sum.allocator.mmapped_bytes += allocator.mmapped_bytes;
+      sum.allocator.releasable_bytes += allocator.releasable_bytes;
+    }
+    sum.has_allocator = sum.has_allocator && any;
+    model_.rss.push_back(sum);
   }
   void on_dropped(const capture::DroppedRecord& dropped) { dropped_ += dropped.count; }
   void on_trailer(const capture::Trailer& trailer) { model_.trailer = trailer; }
@@ -189,6 +236,12 @@ class ModelReader : public capture::RecordVisitor {
 
  private:
   static constexpr uint64_t kMapNodeBytes = ReadBudget::kMapNodeBytes;
+  static constexpr uint64_t kNoSample = UINT64_MAX;
+  static RssSample unsampled() {
+    RssSample sample;
+    sample.time = kNoSample;
+    return sample;
+  }
   // What one stack id costs across the model and the replay: its node, its
   // totals, its location span, its replay counters.
   static constexpr uint64_t kNodeSlotBytes =
@@ -247,12 +300,14 @@ class ModelReader : public capture::RecordVisitor {
     bool exited = false;  // its Exit record came: its events are teardown
     bool ended = false;
     bool selected = true;  // its events count (--process)
-    uint64_t rss = 0;
+    RssSample memory = unsampled();  // its latest Counters (time: kNoSample before the first)
+    std::optional<capture::AllocatorRecord> allocator;  // its latest Allocator record
     uint64_t teardown_events = 0;
   };
   // By process index; one before any Process record (a version 1 capture).
   std::vector<ProcessState> processes_ = std::vector<ProcessState>(1);
   std::unordered_map<uint32_t, uint32_t> thread_processes_;
+  std::unordered_map<std::string, uint32_t> type_indexes_;  // type name -> index into model.type_names
   uint32_t scope_ = 0;
   uint32_t event_process_ = 0;
 };

@@ -44,10 +44,24 @@ struct ProcessInfo {
   uint64_t end_time = 0;
 };
 
-// One Counters record: the target's resident set size at a moment.
+// One Counters record (with the Allocator record written before it): the
+// resident set size at a moment and what the recorder and the allocator
+// knew of it then, added up over the processes that count (--process).
 struct RssSample {
+  uint64_t time = 0;               // time units since the start
+  uint64_t bytes = 0;              // resident set size
+  uint64_t malloc_live_bytes = 0;  // the malloc heap's live blocks, as recorded (from the start or the attach)
+  uint64_t mmap_live_bytes = 0;    // the mmap heap's live mappings, as recorded
+  bool has_allocator = false;      // every process added up had the allocator's accounting
+  capture::AllocatorRecord allocator;  // their sum (kind: the last one's)
+};
+
+// One PythonTypes record: a process's live Python objects by type at a
+// moment (types by index into CaptureModel::type_names).
+struct TypeCensus {
   uint64_t time = 0;  // time units since the start
-  uint64_t bytes = 0;
+  uint32_t process = 0;
+  std::vector<std::pair<uint32_t, uint64_t>> counts;  // type, live objects
 };
 
 struct CaptureModel {
@@ -91,6 +105,8 @@ struct CaptureModel {
 
   std::optional<TimeSlices> slices;  // when read with a SlicePlan
   std::vector<RssSample> rss;        // from the Counters records (about 10 a second)
+  std::vector<std::string> type_names;     // every Python type a census named
+  std::vector<TypeCensus> type_censuses;   // of the processes that count (--process), in time order
 
   double seconds(uint64_t units) const {
     return static_cast<double>(units) * static_cast<double>(header.time_unit_ns) * 1e-9;

@@ -98,7 +98,7 @@ GrowthVerdict classify_growth(const std::vector<SliceLive>& slices, double durat
   if (line.slope >= t.leak_min_slope && line.fit >= t.leak_min_fit && result.rising_share >= t.leak_min_rising_share &&
       late_growth >= t.leak_min_late_growth) {
     result.verdict = Verdict::Leak;
-    result.reason = format("the floor rises %.0f bytes/s (fit R² %.2f) through the whole recording", line.slope,
+    result.reason = format("the floor rises %.0f %s/s (fit R² %.2f) through the whole recording", line.slope, t.unit,
                            line.fit);
     return result;
   }
@@ -130,7 +130,7 @@ GrowthVerdict classify_growth(const std::vector<SliceLive>& slices, double durat
         first_trough >= 0 && second_trough >= 0 ? (second_trough - first_trough) / (duration_seconds / 2) : 0;
     if (drops >= t.sawtooth_min_drops && trough_slope < t.leak_min_slope) {
       result.verdict = Verdict::Sawtooth;
-      result.reason = format("falls back to its floor %u times; the troughs move %.0f bytes/s", drops, trough_slope);
+      result.reason = format("falls back to its floor %u times; the troughs move %.0f %s/s", drops, trough_slope, t.unit);
       return result;
     }
   }
@@ -148,7 +148,7 @@ GrowthVerdict classify_growth(const std::vector<SliceLive>& slices, double durat
     auto window_start = static_cast<size_t>(static_cast<double>(n) * (1 - t.released_late_window));
     if (last_high + 1 >= window_start && high_slices * 4 >= n) {
       result.verdict = Verdict::ReleasedLate;
-      result.reason = format("held up to %.0f bytes, then %.0f%% was freed at the end", peak,
+      result.reason = format("held up to %.0f %s, then %.0f%% was freed at the end", peak, t.unit,
                              100.0 * (1 - static_cast<double>(slices[n - 1].end) / peak));
       return result;
     }
@@ -158,14 +158,14 @@ GrowthVerdict classify_growth(const std::vector<SliceLive>& slices, double durat
   double rise = std::max(total_growth, peak - floor[0]);
   if (rise > static_cast<double>(t.stable_max_growth) && late_growth <= t.plateau_max_late_growth) {
     result.verdict = Verdict::Plateau;
-    result.reason = format("grew %.0f bytes, then stayed flat: a bounded cache or pool (%.0f%% of the growth came in "
+    result.reason = format("grew %.0f %s, then stayed flat: a bounded cache or pool (%.0f%% of the growth came in "
                            "the second half)",
-                           rise, 100.0 * std::max(0.0, late_growth));
+                           rise, t.unit, 100.0 * std::max(0.0, late_growth));
     return result;
   }
 
   result.verdict = Verdict::Stable;
-  result.reason = format("no sustained growth (%.0f bytes over the recording)", std::max(0.0, total_growth));
+  result.reason = format("no sustained growth (%.0f %s over the recording)", std::max(0.0, total_growth), t.unit);
   return result;
 }
 

@@ -45,6 +45,7 @@ struct VerdictThresholds {
   double released_late_min_drop = 0.75;  // the end is at most 25% of the peak
   double released_late_window = 0.25;    // ... and the fall happened in the last quarter
   uint64_t stable_max_growth = 64 * 1024;  // bytes: less total floor growth is Stable
+  const char* unit = "bytes";  // what the series count, for the reasons: bytes, or objects (types)
 };
 
 struct GrowthVerdict {

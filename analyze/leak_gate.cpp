@@ -11,7 +11,7 @@ const char* gate_status_name(GateStatus status) {
   return "unknown";
 }
 
-GateResult apply_leak_gate(const GrowthAnalysis& analysis, double allowed_rate) {
+GateResult apply_leak_gate(const GrowthAnalysis& analysis, double allowed_rate, bool fail_on_retention) {
   GateResult result;
   result.allowed_rate = allowed_rate;
   for (size_t i = 0; i < analysis.sites.size(); ++i) {
@@ -22,6 +22,10 @@ GateResult apply_leak_gate(const GrowthAnalysis& analysis, double allowed_rate) 
   if (analysis.total.verdict == Verdict::NotEnoughData) {
     result.status = GateStatus::Inconclusive;
   } else if (!result.leaks.empty() && result.leak_rate > allowed_rate) {
+    result.status = GateStatus::Fail;
+  }
+  if (fail_on_retention && analysis.memory.cause == RssCause::AllocatorRetention) {
+    result.retention = true;
     result.status = GateStatus::Fail;
   }
   return result;

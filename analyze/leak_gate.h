@@ -24,8 +24,11 @@ struct GateResult {
   double leak_rate = 0;       // bytes/s: the leaking sites' slopes together
   double allowed_rate = 0;    // bytes/s: --max-growth
   std::vector<size_t> leaks;  // indexes into analysis.sites of the leaking sites
+  bool retention = false;     // failed for allocator retention (--fail-on-retention)
 };
 
-GateResult apply_leak_gate(const GrowthAnalysis& analysis, double allowed_rate);
+// With `fail_on_retention`, RSS that grows from allocator retention
+// (analysis.memory) fails too, though no site leaks.
+GateResult apply_leak_gate(const GrowthAnalysis& analysis, double allowed_rate, bool fail_on_retention = false);
 
 }  // namespace leakspy::analyze

@@ -36,6 +36,7 @@ GrowthAnalysis analyze_growth(const CaptureModel& model, const VerdictThresholds
   analysis.thresholds = thresholds;
   analysis.total_series = slices.total_series();
   analysis.total = classify_growth(analysis.total_series, analysis.covered_seconds, thresholds);
+  analysis.memory = analyze_memory_growth(model, thresholds);
 
   std::vector<LocationId> site_of = site_of_each_stack(model, rules);
   std::unordered_map<uint32_t, size_t> index;

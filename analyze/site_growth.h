@@ -13,6 +13,7 @@
 #include "analyze/call_sites.h"
 #include "analyze/capture_model.h"
 #include "analyze/growth_verdict.h"
+#include "analyze/memory_growth.h"
 
 namespace leakspy::analyze {
 
@@ -33,6 +34,7 @@ struct GrowthAnalysis {
   std::vector<SliceLive> total_series;  // the counted heaps together
   GrowthVerdict total;
   std::vector<SiteGrowth> sites;  // every site that held memory, most worrying first (verdict_rank, then slope)
+  MemoryGrowth memory;            // the process's RSS: why it grows
 
   size_t count(Verdict verdict) const;
 };

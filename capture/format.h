@@ -29,7 +29,7 @@ inline constexpr char kMagic[8] = {'L', 'S', 'P', 'Y', 'C', 'A', 'P', '\n'};
 // 2: the Exit, Process, ProcessEnd and Scope records. 3: a chunk's frame says
 // the id of its first string (a damaged chunk can be skipped). Readers accept
 // every version from 1.
-inline constexpr uint32_t kFormatVersion = 3;  // the one place the version lives
+inline constexpr uint32_t kFormatVersion = 4;  // the one place the version lives
 inline constexpr uint32_t kChunkFrame = 0x4B4E4843;  // "CHNK"
 inline constexpr uint32_t kEndFrame = 0x444E454C;    // "LEND"
 inline constexpr size_t kFileHeaderSize = 16;         // magic, version, header length
@@ -64,6 +64,14 @@ enum class RecordType : uint8_t {
   Process = 0x11,       // index, pid, parent index + 1, origin, executable string id, n, n x argument string id
   ProcessEnd = 0x12,    // index, how (ProcessEndKind), status (zigzag)
   Scope = 0x13,         // process index: the scoped records that follow belong to it (0 at a chunk's start)
+  Allocator = 0x14,     // kind (AllocatorKind), n, n x value: the allocator's own accounting; see AllocatorRecord
+  PythonTypes = 0x15,   // n, n x (type name string id, live objects): a census of Python's objects by type
+};
+
+// Whose accounting an Allocator record holds.
+enum class AllocatorKind : uint8_t {
+  GlibcMallinfo2 = 1,  // glibc's mallinfo2 (glibc 2.33 and later)
+  GlibcMallinfo = 2,   // glibc's mallinfo: each value wraps at 4 GiB
 };
 
 // How a recorded process (one program image) came to be recorded.

@@ -25,6 +25,8 @@ inline constexpr uint64_t kMaxModuleSegments = 4096;
 inline constexpr uint64_t kMaxSymbolFrames = 4096;
 inline constexpr uint64_t kMaxCountersHeaps = kMaxHeaps;
 inline constexpr uint64_t kMaxProcessArguments = 1u << 16;
+inline constexpr uint64_t kMaxAllocatorValues = 64;
+inline constexpr uint64_t kMaxPythonTypes = 4096;
 
 struct RecordVisitor {
   void on_string(StringId, std::string_view) {}
@@ -38,6 +40,8 @@ struct RecordVisitor {
   void on_switch(ThreadIndex) {}
   void on_event(const EventRecord&) {}
   void on_counters(const CountersRecord&) {}
+  void on_allocator(const AllocatorRecord&) {}
+  void on_python_types(const PythonTypesRecord&) {}
   void on_dropped(const DroppedRecord&) {}
   void on_trailer(const Trailer&) {}
   void on_python_code(const PythonCodeRecord&) {}
@@ -280,6 +284,42 @@ class RecordDecoder {
       case RecordType::Scope:
         visitor_.on_scope(get32());
         return;
+      case RecordType::PythonTypes: {
+        PythonTypesRecord census;
+        uint64_t types = get();
+        if (types > kMaxPythonTypes || types > static_cast<uint64_t>(end_ - in_)) {
+          fail("a python types record claims " + std::to_string(types) + " types");
+        }
+        census.types.reserve(types);
+        for (uint64_t i = 0; i < types; ++i) {
+          StringId name(get32());
+          census.types.emplace_back(name, get());
+        }
+        visitor_.on_python_types(census);
+        return;
+      }
+      case RecordType::Allocator: {
+        AllocatorRecord allocator;
+        uint64_t kind = get();
+        if (kind < static_cast<uint64_t>(AllocatorKind::GlibcMallinfo2) ||
+            kind > static_cast<uint64_t>(AllocatorKind::GlibcMallinfo)) {
+          fail("unknown allocator kind " + std::to_string(kind));
+        }
+        allocator.kind = static_cast<AllocatorKind>(kind);
+        uint64_t values = get();
+        if (values < kAllocatorRecordValues || values > kMaxAllocatorValues) {
+          fail("an allocator record claims " + std::to_string(values) + " values");
+        }
+        uint64_t* fields[kAllocatorRecordValues] = {&allocator.heap_bytes, &allocator.in_use_bytes,
+                                                    &allocator.free_bytes, &allocator.mmapped_bytes,
+                                                    &allocator.releasable_bytes};
+        for (uint64_t i = 0; i < values; ++i) {
+          uint64_t value = get();
+          if (i < kAllocatorRecordValues) *fields[i] = value;  // a later version's values are skipped
+        }
+        visitor_.on_allocator(allocator);
+        return;
+      }
       case RecordType::Symbol: {
         SymbolRecord symbol;
         symbol.address = get();

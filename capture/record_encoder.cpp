@@ -131,6 +131,25 @@ void RecordEncoder::counters(const CountersRecord& counters) {
   }
 }
 
+void RecordEncoder::allocator(const AllocatorRecord& allocator) {
+  put_type(RecordType::Allocator);
+  put(static_cast<uint64_t>(allocator.kind));
+  put(kAllocatorRecordValues);
+  for (uint64_t value : {allocator.heap_bytes, allocator.in_use_bytes, allocator.free_bytes, allocator.mmapped_bytes,
+                         allocator.releasable_bytes}) {
+    put(value);
+  }
+}
+
+void RecordEncoder::python_types(const PythonTypesRecord& census) {
+  put_type(RecordType::PythonTypes);
+  put(census.types.size());
+  for (const auto& [name, count] : census.types) {
+    put(name.value());
+    put(count);
+  }
+}
+
 void RecordEncoder::dropped(const DroppedRecord& dropped) {
   put_type(RecordType::Dropped);
   put(dropped.thread.value());

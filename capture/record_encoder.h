@@ -33,6 +33,8 @@ class RecordEncoder {
   void switch_thread(ThreadIndex index);
   void event(const EventRecord& event);
   void counters(const CountersRecord& counters);
+  void allocator(const AllocatorRecord& allocator);
+  void python_types(const PythonTypesRecord& census);
   void dropped(const DroppedRecord& dropped);
   void trailer(const Trailer& trailer);
   void python_code(const PythonCodeRecord& code);

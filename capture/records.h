@@ -116,7 +116,7 @@ struct ExitRecord {
 
 // One recorded program image: a process from its start (or from the moment
 // leakspy attached), or from an exec. Every record of a process-scoped type
-// (Module, ModuleUnload, Node, Thread, Symbol, Counters, Exit) belongs to the
+// (Module, ModuleUnload, Node, Thread, Symbol, Counters, Allocator, PythonTypes, Exit) belongs to the
 // process of the Scope before it; events belong to their thread's process.
 struct ProcessRecord {
   uint32_t index = 0;   // from 0, dense, in the order processes joined the recording
@@ -137,6 +137,27 @@ struct ProcessEndRecord {
 struct CountersRecord {
   uint64_t rss_bytes = 0;
   std::vector<std::pair<HeapId, uint64_t>> live_bytes;  // per heap
+};
+
+// The allocator's accounting of the process at a moment, as the agent last
+// sampled it: written before the Counters record it goes with. Byte counts
+// are address space the allocator holds; most of it is resident.
+struct AllocatorRecord {
+  AllocatorKind kind = AllocatorKind::GlibcMallinfo2;
+  uint64_t heap_bytes = 0;        // taken from the system for the arenas (sbrk and arena mmaps): mallinfo2 arena
+  uint64_t in_use_bytes = 0;      // of those, in allocated chunks with their headers: uordblks
+  uint64_t free_bytes = 0;        // of those, free chunks the allocator keeps: fordblks
+  uint64_t mmapped_bytes = 0;     // large blocks mapped one by one: hblkhd
+  uint64_t releasable_bytes = 0;  // the free top of the main arena, which trimming returns: keepcost
+  bool operator==(const AllocatorRecord&) const = default;
+};
+inline constexpr uint64_t kAllocatorRecordValues = 5;  // the values above, in order; readers skip more
+
+// A census of the Python objects the garbage collector tracks, by type name
+// (the types with a few objects at least), at a moment of the process.
+struct PythonTypesRecord {
+  std::vector<std::pair<StringId, uint64_t>> types;  // name, live objects
+  bool operator==(const PythonTypesRecord&) const = default;
 };
 
 struct DroppedRecord {

@@ -108,6 +108,8 @@ enum class MessageType : uint32_t {
   Heap = 12,         // WireHeap, then the name: a heap the agent started using
   PythonCode = 13,   // WirePythonCode, then filename and name bytes
   Note = 14,         // WireNote, then the text
+  AllocatorStats = 15,  // WireAllocatorStats: the allocator's own accounting, sampled now
+  PythonTypes = 16,     // WirePythonTypes, then the census text
   // recorder -> agent
   Stop = 100,        // no payload: flush, unhook, say goodbye
   Configure = 101,   // WireConfigure: how to record; applies from when it arrives
@@ -256,11 +258,36 @@ struct WireNote {
 };
 static_assert(sizeof(WireNote) == 8);
 
+// glibc's accounting (mallinfo2's fields), as capture::AllocatorRecord keeps it.
+struct WireAllocatorStats {
+  uint32_t kind;  // capture::AllocatorKind
+  uint32_t reserved;
+  uint64_t heap_bytes;
+  uint64_t in_use_bytes;
+  uint64_t free_bytes;
+  uint64_t mmapped_bytes;
+  uint64_t releasable_bytes;
+};
+static_assert(sizeof(WireAllocatorStats) == 48);
+
+// A census of Python's live objects by type: lines "COUNT NAME" joined by
+// '\n', most numerous first: COUNT in decimal digits, NAME the type's module
+// and qualified name, 1 to kMaxPythonTypeNameBytes bytes, no control
+// characters, each name once.
+inline constexpr uint32_t kMaxPythonTypesBytes = 32 * 1024;
+inline constexpr uint32_t kMaxPythonTypeNameBytes = 240;
+struct WirePythonTypes {
+  uint32_t length;     // text bytes that follow, at most kMaxPythonTypesBytes
+  uint32_t census_us;  // how long the census held the GIL
+};
+static_assert(sizeof(WirePythonTypes) == 8);
+
 inline constexpr uint32_t kConfigureNativeFrames = 1u << 0;  // Python: keep every native frame
 inline constexpr uint32_t kConfigureFollowForks = 1u << 1;   // record forks of the process too
+inline constexpr uint32_t kConfigureTypeCensus = 1u << 2;    // Python: count types whatever it costs (--types)
 
 struct WireConfigure {
-  uint32_t flags;  // kConfigureNativeFrames, kConfigureFollowForks
+  uint32_t flags;  // kConfigureNativeFrames, kConfigureFollowForks, kConfigureTypeCensus
   uint32_t reserved;
 };
 static_assert(sizeof(WireConfigure) == 8);

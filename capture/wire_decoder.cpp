@@ -1,6 +1,7 @@
 #include "capture/wire_decoder.h"
 
 #include <cstring>
+#include <set>
 
 #include "capture/format.h"
 #include "common/error.h"
@@ -95,7 +96,7 @@ void protocol_error(const std::string& what) {
 
 void check_header(const MessageHeader& header) {
   bool from_agent = header.type >= static_cast<uint32_t>(MessageType::Hello) &&
-                    header.type <= static_cast<uint32_t>(MessageType::Note);
+                    header.type <= static_cast<uint32_t>(MessageType::PythonTypes);
   if (!from_agent) protocol_error("a message of type " + text(header.type));
   check_limit("a message", header.length, kMaxMessageBytes);
 }
@@ -187,6 +188,17 @@ Message WireDecoder::decode(const MessageHeader& header, const uint8_t* payload)
       check_total("note", length, sizeof(note) + uint64_t{note.length});
       return NoteMessage{static_cast<capture::NoteSeverity>(note.severity), view(payload + sizeof(note), note.length)};
     }
+    case MessageType::AllocatorStats: {
+      auto stats = read_exact<WireAllocatorStats>(payload, length, "allocator stats");
+      check_reserved("allocator stats", stats.reserved);
+      if (stats.kind < static_cast<uint32_t>(capture::AllocatorKind::GlibcMallinfo2) ||
+          stats.kind > static_cast<uint32_t>(capture::AllocatorKind::GlibcMallinfo)) {
+        protocol_error("allocator kind " + text(stats.kind));
+      }
+      return AllocatorStatsMessage{static_cast<capture::AllocatorKind>(stats.kind), stats.heap_bytes,
+                                   stats.in_use_bytes, stats.free_bytes, stats.mmapped_bytes, stats.releasable_bytes};
+    }
+    case MessageType::PythonTypes: return decode_python_types(payload, length);
     case MessageType::Stop:
     case MessageType::Configure: break;
   }
@@ -250,6 +262,37 @@ ModuleMessage WireDecoder::decode_module(const uint8_t* payload, size_t length) 
   }
   return ModuleMessage{module.id, view(path, module.path_length), view(build_id, module.build_id_length),
                        module.load_bias, segments_};
+}
+
+PythonTypesMessage WireDecoder::decode_python_types(const uint8_t* payload, size_t length) {
+  auto header = read_prefix<WirePythonTypes>(payload, length, "python types");
+  check_limit("a python type census", header.length, kMaxPythonTypesBytes);
+  check_total("python types", length, sizeof(header) + uint64_t{header.length});
+  PythonTypesMessage message;
+  message.census_us = header.census_us;
+  std::string_view text(reinterpret_cast<const char*>(payload + sizeof(header)), header.length);
+  std::set<std::string_view> names;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    size_t space = line.find(' ');
+    if (space == 0 || space == std::string_view::npos || space > 15) protocol_error("a python type census line");
+    uint64_t count = 0;
+    for (char digit : line.substr(0, space)) {
+      if (digit < '0' || digit > '9') protocol_error("a python type census count");
+      count = count * 10 + static_cast<uint64_t>(digit - '0');
+    }
+    std::string_view name = line.substr(space + 1);
+    check_limit("a python type name", name.size(), kMaxPythonTypeNameBytes);
+    if (name.empty()) protocol_error("an empty python type name");
+    for (char c : name) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) protocol_error("a control character in a python type name");
+    }
+    if (!names.insert(name).second) protocol_error("python type " + std::string(name) + " counted twice");
+    message.types.emplace_back(name, count);
+  }
+  return message;
 }
 
 }  // namespace leakspy::wire

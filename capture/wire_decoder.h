@@ -100,9 +100,15 @@ struct NoteMessage {
   std::string_view text;
 };
 
+using AllocatorStatsMessage = capture::AllocatorRecord;
+struct PythonTypesMessage {
+  uint32_t census_us = 0;
+  std::vector<std::pair<std::string_view, uint64_t>> types;  // name (a view into the payload), live objects
+};
+
 using Message = std::variant<HelloMessage, EventsMessage, NodesMessage, ThreadMessage, ThreadEndMessage, ModuleMessage,
                              ModuleUnloadMessage, EpochMessage, SealMessage, DropsMessage, GoodbyeMessage, HeapMessage,
-                             PythonCodeMessage, NoteMessage>;
+                             PythonCodeMessage, NoteMessage, AllocatorStatsMessage, PythonTypesMessage>;
 
 // Checks a header as soon as it is read, before its payload is waited for:
 // a type the agent sends and a length within kMaxMessageBytes.
@@ -118,6 +124,7 @@ class WireDecoder {
   NodesMessage decode_nodes(const uint8_t* payload, size_t length);
   ThreadMessage decode_thread(const uint8_t* payload, size_t length);
   ModuleMessage decode_module(const uint8_t* payload, size_t length);
+  PythonTypesMessage decode_python_types(const uint8_t* payload, size_t length);
 
   std::vector<RawEvent> events_;
   std::vector<WireNode> nodes_;

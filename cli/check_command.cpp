@@ -23,6 +23,7 @@ namespace {
 struct CheckCommandOptions {
   std::string path;
   double max_growth = 0;  // bytes per second
+  bool fail_on_retention = false;
   std::string json;
   GrowthOptions growth;
 };
@@ -54,14 +55,15 @@ ProcessInputs check_each_process(const CheckCommandOptions& options, const analy
     GrowthOptions alone = options.growth;
     alone.process = pid;
     GrowthInput& input = result.inputs.emplace_back(load_growth(options.path, alone));
-    result.checks.push_back({pid, &input.model, &input.analysis, analyze::apply_leak_gate(input.analysis, options.max_growth)});
+    analyze::GateResult gate = analyze::apply_leak_gate(input.analysis, options.max_growth, options.fail_on_retention);
+    result.checks.push_back({pid, &input.model, &input.analysis, gate});
   }
   return result;
 }
 
 void check(const CheckCommandOptions& options) {
   GrowthInput input = load_growth(options.path, options.growth);
-  analyze::GateResult gate = analyze::apply_leak_gate(input.analysis, options.max_growth);
+  analyze::GateResult gate = analyze::apply_leak_gate(input.analysis, options.max_growth, options.fail_on_retention);
   ProcessInputs processes = check_each_process(options, input.model);
   if (!options.json.empty()) {
     write_output(options.json, [&](std::ostream& out) {
@@ -91,6 +93,9 @@ void add_check_command(CLI::App& app) {
   command->add_option("capture", options->path, "The capture file")->required();
   add_rate_option(command, "--max-growth", options->max_growth,
                   "Tolerated growth of the leaking sites together, e.g. 1MB/min (default 0: any leak fails)");
+  command->add_flag("--fail-on-retention", options->fail_on_retention,
+                    "Also fail (exit 20) when RSS grows from allocator retention or fragmentation, though no call "
+                    "site leaks (the report's rss line)");
   command->add_option("--json", options->json,
                       "Also write the report as JSON to this file (docs/check-report.md); - for stdout, which then "
                       "holds the JSON alone (the summary goes to stderr)");

@@ -42,6 +42,7 @@ struct RecordOptions {
   std::string output;
   double duration = 0;
   bool native = false;
+  bool types = false;  // count Python types whatever it costs
   std::vector<std::string> debug_directories;  // --debug-dir
   bool subprocesses = false;
 };
@@ -152,7 +153,7 @@ void record(const RecordOptions& options) {
               << "; recording until " << (options.duration > 0 ? "the duration ends or " : "") << "Ctrl-C\n";
   };
 
-  recorder::configure_agent(connection, {options.native, options.subprocesses});
+  recorder::configure_agent(connection, {options.native, options.subprocesses, options.types});
   recorder::SessionOptions session_options;
   session_options.output_path = output;
   session_options.output_file = std::move(file);
@@ -179,7 +180,7 @@ void record(const RecordOptions& options) {
   loop_options.target_pidfd = pidfd.get();
   loop_options.signals = &signals;
   loop_options.target_pid = options.pid;
-  loop_options.configuration = {options.native, options.subprocesses};
+  loop_options.configuration = {options.native, options.subprocesses, options.types};
   loop_options.subprocesses = options.subprocesses;
   loop_options.on_recording = say_recording;
   recorder::LoopResult loop =
@@ -213,8 +214,7 @@ void add_record_command(CLI::App& app) {
   add_capture_output_option(command, "-o,--output", options->output, "Capture file (default: leakspy-PID.lspy)");
   add_positive_duration_option(command, "--duration", options->duration,
                                "Stop recording and detach after this long (30, 2m, 1h)");
-  command->add_flag("--native", options->native,
-                    "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
+  add_python_options(command, options->native, options->types);
   add_debug_directory_option(command, options->debug_directories);
   command->add_flag("--subprocesses", options->subprocesses,
                     "Record the process's descendants too: those running now and those it forks from now on");

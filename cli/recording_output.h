@@ -21,5 +21,8 @@ void print_summary(const recorder::RecordingSession& session, double seconds);
 // symbols of stripped modules are (DIR/.build-id/xx/rest.debug, and
 // DIR/<module's folder>/<its .gnu_debuglink>), before /usr/lib/debug.
 void add_debug_directory_option(CLI::App* command, std::vector<std::string>& directories);
+// --native (keep the interpreter's native frames) and --types (count Python
+// types at every census, whatever it costs), for run and record.
+void add_python_options(CLI::App* command, bool& native, bool& types);
 
 }  // namespace leakspy::cli

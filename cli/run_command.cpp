@@ -30,6 +30,7 @@ struct RunOptions {
   std::string output;
   double duration = 0;
   bool native = false;
+  bool types = false;  // count Python types whatever it costs
   std::vector<std::string> debug_directories;  // --debug-dir
   bool subprocesses = false;
   std::string root;  // chroot here before starting the program
@@ -86,7 +87,7 @@ void run(const RunOptions& options) {
                     ") before leakspy's agent connected: a statically linked or setuid program ignores LD_PRELOAD");
   }
 
-  recorder::configure_agent(connection, {options.native, options.subprocesses});
+  recorder::configure_agent(connection, {options.native, options.subprocesses, options.types});
   recorder::SessionOptions session_options;
   session_options.output_path = output;
   session_options.output_file = std::move(file);
@@ -106,7 +107,7 @@ void run(const RunOptions& options) {
   loop_options.target_pidfd = target.pidfd.get();
   loop_options.signals = &signals;
   loop_options.target_pid = target.pid;
-  loop_options.configuration = {options.native, options.subprocesses};
+  loop_options.configuration = {options.native, options.subprocesses, options.types};
   loop_options.subprocesses = options.subprocesses;
   recorder::LoopResult loop =
       recorder::run_recording_loop(listener, std::move(connection), session, loop_options);
@@ -145,8 +146,7 @@ void add_run_command(CLI::App& app) {
   add_capture_output_option(command, "-o,--output", options->output,
                             "Capture file (default: leakspy-PROGRAM-PID.lspy)");
   add_positive_duration_option(command, "--duration", options->duration, "Stop recording after this long (30, 2m, 1h)");
-  command->add_flag("--native", options->native,
-                    "Python: keep the interpreter's own native frames between Python frames (larger, slower)");
+  add_python_options(command, options->native, options->types);
   add_debug_directory_option(command, options->debug_directories);
   command->add_flag("--subprocesses", options->subprocesses,
                     "Record the programs the program's child processes run too (each a process of the capture; "

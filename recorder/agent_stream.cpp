@@ -169,6 +169,15 @@ void AgentStream::handle(const wire::NoteMessage& note) {
   session_.tell_note(record);
 }
 
+void AgentStream::handle(const wire::AllocatorStatsMessage& stats) { allocator_ = stats; }
+
+void AgentStream::handle(const wire::PythonTypesMessage& census) {
+  capture::PythonTypesRecord record;
+  record.types.reserve(census.types.size());
+  for (const auto& [name, count] : census.types) record.types.emplace_back(session_.intern(std::string(name)), count);
+  session_.records_of(process_).python_types(record);
+}
+
 uint32_t AgentStream::capture_thread(uint32_t agent_thread) {
   // Events come in runs of one thread: one lookup a run.
   if (agent_thread == last_agent_thread_) return last_capture_thread_;
@@ -212,7 +221,9 @@ void AgentStream::write_counters() {
   for (const auto& [heap, bytes] : live_.live_bytes_by_heap()) {
     counters.live_bytes.emplace_back(HeapId(capture_heap(static_cast<uint8_t>(heap.value()))), bytes);
   }
-  session_.records_of(process_).counters(counters);
+  capture::RecordEncoder& records = session_.records_of(process_);
+  if (allocator_) records.allocator(*allocator_);  // first: a reader takes both at the Counters
+  records.counters(counters);
 }
 
 void AgentStream::on_merged_event(uint32_t thread, const wire::RawEvent& raw, uint64_t monotonic_ns) {
@@ -261,7 +272,13 @@ StreamStats AgentStream::stats() const {
   StreamStats stats;
   stats.dropped = totals_.dropped_events;
   stats.live_blocks = live_.live_blocks();
-  for (const auto& [heap, bytes] : live_.live_bytes_by_heap()) stats.live_bytes += bytes;
+  for (const auto& [heap, bytes] : live_.live_bytes_by_heap()) {
+    stats.live_bytes += bytes;
+    if (heap.value() < heaps_.size() && heaps_[heap.value()] != UINT32_MAX) {
+      stats.live_bytes_by_heap[heaps_[heap.value()]] += bytes;
+    }
+  }
+  stats.exit_marked = exit_marked_;
   stats.said_goodbye = said_goodbye_;
   stats.goodbye_reason = goodbye_reason_;
   return stats;

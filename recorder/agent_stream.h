@@ -14,6 +14,7 @@
 #include <bitset>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -33,6 +34,8 @@ struct StreamStats {
   uint64_t dropped = 0;
   uint64_t live_blocks = 0;
   uint64_t live_bytes = 0;  // all heaps
+  std::map<uint32_t, uint64_t> live_bytes_by_heap;  // by the capture's heap id
+  bool exit_marked = false;  // the program began to exit: what follows was its teardown
   bool said_goodbye = false;
   wire::GoodbyeReason goodbye_reason = wire::GoodbyeReason::StopRequested;
 };
@@ -78,6 +81,8 @@ class AgentStream final : public MergedEventSink {
   void handle(const wire::HeapMessage& heap);
   void handle(const wire::PythonCodeMessage& code);
   void handle(const wire::NoteMessage& note);
+  void handle(const wire::AllocatorStatsMessage& stats);
+  void handle(const wire::PythonTypesMessage& census);
   void end_finished_threads();
 
   // The capture's ids of the agent's.
@@ -107,6 +112,7 @@ class AgentStream final : public MergedEventSink {
   std::vector<uint32_t> heaps_ = std::vector<uint32_t>(capture::kMaxHeaps, UINT32_MAX);  // agent heap -> the capture's
 
   capture::Trailer totals_;  // this stream's counts
+  std::optional<capture::AllocatorRecord> allocator_;  // the agent's latest sample: goes with each Counters record
   uint64_t last_counters_ns_ = 0;
   uint64_t last_event_ns_ = 0;
   bool said_hello_ = false;

@@ -102,7 +102,8 @@ void configure_agent(const UniqueFd& connection, const AgentConfiguration& confi
     wire::WireConfigure body;
   } message{{static_cast<uint32_t>(wire::MessageType::Configure), sizeof(wire::WireConfigure)},
             {(configuration.native_frames ? wire::kConfigureNativeFrames : 0u) |
-                 (configuration.follows_forks ? wire::kConfigureFollowForks : 0u),
+                 (configuration.follows_forks ? wire::kConfigureFollowForks : 0u) |
+                 (configuration.type_census_always ? wire::kConfigureTypeCensus : 0u),
              0}};
   // One write, so the agent finds the payload right behind the header.
   ssize_t ignored = ::send(connection.get(), &message, sizeof(message), MSG_NOSIGNAL);

@@ -31,6 +31,7 @@ namespace leakspy::recorder {
 struct AgentConfiguration {
   bool native_frames = false;  // Python targets: keep the interpreter's native frames too
   bool follows_forks = false;  // the agent records the process's forks too (--subprocesses)
+  bool type_census_always = false;  // Python: count types whatever a census costs (--types)
 };
 
 struct LoopOptions {

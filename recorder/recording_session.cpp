@@ -316,6 +316,12 @@ SessionStats RecordingSession::stats() const {
     StreamStats stream_stats = stream.stats();
     stats.live_blocks += stream_stats.live_blocks;
     stats.live_bytes += stream_stats.live_bytes;
+    stats.teardown_recorded = stats.teardown_recorded || stream_stats.exit_marked;
+    for (const auto& [heap, bytes] : stream_stats.live_bytes_by_heap) {
+      for (const auto& [name, id] : heaps_) {
+        if (id == heap) stats.live_bytes_by_heap[name.empty() ? "#" + std::to_string(id) : name] += bytes;
+      }
+    }
   };
   for (const Process& process : processes_) {
     if (process.stream) add(*process.stream);

@@ -50,6 +50,8 @@ struct SessionStats {
   uint64_t dropped = 0;
   uint64_t live_blocks = 0;
   uint64_t live_bytes = 0;  // all heaps, every process
+  std::map<std::string, uint64_t> live_bytes_by_heap;  // by heap name
+  bool teardown_recorded = false;  // a program exited: its teardown's frees are in the numbers
   uint32_t processes = 0;   // program images recorded (an exec makes one more)
 };
 

@@ -64,6 +64,11 @@ std::ostream& RecordPrinter::line(const char* type) {
   return out_;
 }
 
+std::string RecordPrinter::text(StringId id, const char* absent) const {
+  auto found = strings_.find(id.value());
+  return found != strings_.end() ? found->second : std::string(absent);
+}
+
 std::string RecordPrinter::heap_name(HeapId heap) const {
   auto it = heap_names_.find(heap.value());
   if (it != heap_names_.end()) {
@@ -135,10 +140,6 @@ void RecordPrinter::on_exit(const capture::ExitRecord& exit) {
 }
 
 void RecordPrinter::on_process(const capture::ProcessRecord& process) {
-  auto text = [&](StringId id) {
-    auto found = strings_.find(id.value());
-    return found != strings_.end() ? found->second : std::string();
-  };
   line("process") << '#' << process.index << " pid=" << process.pid << ' '
                   << capture::process_origin_name(process.origin);
   if (process.parent != 0) out_ << " of #" << process.parent - 1;
@@ -162,15 +163,11 @@ void RecordPrinter::on_scope(uint32_t process) {
 void RecordPrinter::on_symbol(const capture::SymbolRecord& symbol) {
   line("symbol") << hex_text(symbol.address) << " module=#" << symbol.module.value();
   if (symbol.frames.empty()) out_ << " unresolved";
-  auto text = [&](StringId id) {
-    auto found = strings_.find(id.value());
-    return found != strings_.end() ? found->second : std::string("?");
-  };
   // Innermost first, as recorded: "inlined <- inlined into <- function".
   for (size_t i = 0; i < symbol.frames.size(); ++i) {
     const capture::SymbolFrame& frame = symbol.frames[i];
-    out_ << (i == 0 ? " " : " <- ") << (frame.function.value() != 0 ? text(frame.function) : "?");
-    if (frame.file.value() != 0) out_ << " (" << text(frame.file) << ':' << frame.line << ')';
+    out_ << (i == 0 ? " " : " <- ") << (frame.function.value() != 0 ? text(frame.function, "?") : "?");
+    if (frame.file.value() != 0) out_ << " (" << text(frame.file, "?") << ':' << frame.line << ')';
   }
   out_ << '\n';
 }
@@ -189,6 +186,19 @@ void RecordPrinter::on_event(const capture::EventRecord& event) {
 void RecordPrinter::on_counters(const capture::CountersRecord& counters) {
   line("counters") << "rss=" << counters.rss_bytes;
   for (const auto& [heap, bytes] : counters.live_bytes) out_ << ' ' << heap_name(heap) << '=' << bytes;
+  out_ << '\n';
+}
+
+void RecordPrinter::on_allocator(const capture::AllocatorRecord& allocator) {
+  line("allocator") << (allocator.kind == capture::AllocatorKind::GlibcMallinfo ? "mallinfo" : "mallinfo2")
+                    << " heap=" << allocator.heap_bytes << " in-use=" << allocator.in_use_bytes
+                    << " free=" << allocator.free_bytes << " mmapped=" << allocator.mmapped_bytes
+                    << " releasable=" << allocator.releasable_bytes << '\n';
+}
+
+void RecordPrinter::on_python_types(const capture::PythonTypesRecord& census) {
+  line("python-types") << census.types.size() << " types";
+  for (const auto& [name, count] : census.types) out_ << ' ' << quoted(text(name)) << '=' << count;
   out_ << '\n';
 }
 

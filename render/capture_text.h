@@ -36,6 +36,8 @@ class RecordPrinter : public capture::RecordVisitor {
   void on_switch(ThreadIndex index);
   void on_event(const capture::EventRecord& event);
   void on_counters(const capture::CountersRecord& counters);
+  void on_allocator(const capture::AllocatorRecord& allocator);
+  void on_python_types(const capture::PythonTypesRecord& census);
   void on_dropped(const capture::DroppedRecord& dropped);
   void on_trailer(const capture::Trailer& trailer);
   void on_python_code(const capture::PythonCodeRecord& code);
@@ -48,6 +50,8 @@ class RecordPrinter : public capture::RecordVisitor {
 
  private:
   std::string heap_name(HeapId heap) const;
+  // The string `id` names; `absent` for one no String record gave.
+  std::string text(StringId id, const char* absent = "") const;
   std::ostream& line(const char* type);
 
   std::ostream& out_;
@@ -94,6 +98,8 @@ class RecordCounter : public capture::RecordVisitor {
     exits_.emplace(scope_, Exit{time_, exit.cause, 0});
   }
   void on_counters(const capture::CountersRecord&) { ++counts_["counters"]; }
+  void on_allocator(const capture::AllocatorRecord&) { ++counts_["allocator"]; }
+  void on_python_types(const capture::PythonTypesRecord&) { ++counts_["python-types"]; }
   void on_dropped(const capture::DroppedRecord& dropped) {
     ++counts_["dropped"];
     dropped_ += dropped.count;

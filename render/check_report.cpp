@@ -3,6 +3,7 @@
 #include "common/listed_text.h"
 
 #include "render/growth_report.h"
+#include "render/memory_report.h"
 #include "render/report_json.h"
 #include "render/report_summary.h"
 #include "render/units.h"
@@ -67,6 +68,9 @@ void print_check_summary(std::ostream& out, const analyze::CaptureModel& model, 
   out << "leakspy check: " << command_text(model.header) << '\n';
   out << "recorded   " << recording_text(model) << '\n';
   out << "slices     " << growth_basis_text(analysis) << '\n';
+  if (std::optional<analyze::MemorySplit> memory = analyze::memory_at_end(model)) {
+    out << "memory     at the end, " << memory_split_text(*memory) << '\n';
+  }
   for (const std::string& caveat : caveats(model)) out << "WARNING    " << caveat << '\n';
   out << "verdicts   " << verdict_counts_text(analysis) << '\n';
   for (size_t index : gate.leaks) out << "LEAK       " << leak_text(model, analysis.sites[index]) << '\n';
@@ -79,6 +83,7 @@ void print_check_summary(std::ostream& out, const analyze::CaptureModel& model, 
     if (failing == nullptr && process.gate.status == analyze::GateStatus::Fail) failing = &process;
   }
   if (!processes.empty()) out << "processes  " << process_outcomes_text(processes) << '\n';
+  print_rss_lines(out, analysis.memory);
   switch (check_status(gate, processes)) {
     case analyze::GateStatus::Pass:
       out << "PASS       "
@@ -88,7 +93,9 @@ void print_check_summary(std::ostream& out, const analyze::CaptureModel& model, 
           << '\n';
       break;
     case analyze::GateStatus::Fail:
-      if (gate.status == analyze::GateStatus::Fail) {
+      if (gate.retention && (gate.leaks.empty() || gate.leak_rate <= gate.allowed_rate)) {
+        out << "FAIL       RSS grows from allocator retention (--fail-on-retention)\n";
+      } else if (gate.status == analyze::GateStatus::Fail) {
         out << "FAIL       leaks grow " << human_rate(gate.leak_rate) << " together (allowed: "
             << human_rate(gate.allowed_rate) << ")\n";
       } else {
@@ -127,6 +134,8 @@ nlohmann::json check_json(const analyze::CaptureModel& model, const analyze::Gro
           {"slices", {{"count", analysis.slices}, {"seconds", analysis.slice_seconds}}},
           {"thresholds", thresholds_json(analysis.thresholds)},
           {"whole", verdict_json(analysis.total)},
+          {"memory", memory_json(analysis.memory)},
+          {"retention_failed", gate.retention},
           {"verdict_counts", std::move(counts)},
           {"leaks", std::move(leaks)},
           {"other_sites", std::move(others)}};

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "render/memory_report.h"
 #include "render/report_json.h"
 #include "render/report_summary.h"
 #include "render/units.h"
@@ -39,6 +40,38 @@ nlohmann::json series_json(const std::vector<analyze::SliceLive>& series) {
     end.push_back(slice.end);
   }
   return {{"low", std::move(low)}, {"high", std::move(high)}, {"end", std::move(end)}};
+}
+
+// A table: a header row, then rows; the first column left-aligned, the
+// others right-aligned, and the last (a name) as it is, with each row's
+// reason under it.
+struct Table {
+  std::vector<std::string> headers;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> reasons;
+  void print(std::ostream& out) const {
+    std::vector<size_t> widths(headers.size());
+    for (size_t c = 0; c < headers.size(); ++c) widths[c] = headers[c].size();
+    for (const auto& row : rows) {
+      for (size_t c = 0; c + 1 < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+    }
+    auto print_row = [&](const std::vector<std::string>& row) {
+      out << pad_right(row[0], widths[0]);
+      for (size_t c = 1; c + 1 < row.size(); ++c) out << "  " << pad_left(row[c], widths[c]);
+      out << "  " << row.back() << '\n';
+    };
+    print_row(headers);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      print_row(rows[i]);
+      out << std::string(widths[0] + 2, ' ') << reasons[i] << '\n';
+    }
+  }
+};
+
+std::string objects_rate(double per_second) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f/s", per_second);
+  return text;
 }
 
 }  // namespace
@@ -75,41 +108,31 @@ std::string verdict_counts_text(const analyze::GrowthAnalysis& analysis) {
   return text.empty() ? "no call site held memory" : text;
 }
 
-void print_growth_table(std::ostream& out, const analyze::CaptureModel& model, const analyze::GrowthAnalysis& analysis,
-                        size_t rows) {
+void print_growth_summary(std::ostream& out, const analyze::CaptureModel& model,
+                          const analyze::GrowthAnalysis& analysis) {
   print_summary_lines(out, model);
   out << "slices     " << growth_basis_text(analysis) << '\n';
   out << "whole      " << analyze::verdict_name(analysis.total.verdict) << ": " << analysis.total.reason << '\n';
-  out << "verdicts   " << verdict_counts_text(analysis) << "\n\n";
+  out << "verdicts   " << verdict_counts_text(analysis) << '\n';
+  print_rss_lines(out, analysis.memory);
+  out << '\n';
+}
+
+void print_growth_table(std::ostream& out, const analyze::CaptureModel& model, const analyze::GrowthAnalysis& analysis,
+                        size_t rows) {
+  print_growth_summary(out, model, analysis);
   if (analysis.sites.empty()) return;
   size_t shown = rows == 0 ? analysis.sites.size() : std::min(rows, analysis.sites.size());
-  static const std::array<const char*, 7> kHeaders = {"verdict", "slope", "fit",     "rising",
-                                                      "growth",  "peak",  "live end"};
-  std::vector<std::array<std::string, 7>> cells;
-  std::array<size_t, 7> widths{};
-  for (size_t i = 0; i < kHeaders.size(); ++i) widths[i] = std::string(kHeaders[i]).size();
+  Table table{{"verdict", "slope", "fit", "rising", "growth", "peak", "live end", "location"}, {}, {}};
   for (size_t i = 0; i < shown; ++i) {
     const analyze::GrowthVerdict& verdict = analysis.sites[i].verdict;
-    std::array<std::string, 7> row = {analyze::verdict_name(verdict.verdict),
-                                      human_rate(verdict.slope),
-                                      two_decimals(verdict.fit),
-                                      percent(verdict.rising_share),
-                                      human_bytes(verdict.growth),
-                                      human_bytes(verdict.peak),
-                                      human_bytes(analysis.sites[i].live_bytes)};
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-    cells.push_back(std::move(row));
+    table.rows.push_back({analyze::verdict_name(verdict.verdict), human_rate(verdict.slope), two_decimals(verdict.fit),
+                          percent(verdict.rising_share), human_bytes(verdict.growth), human_bytes(verdict.peak),
+                          human_bytes(analysis.sites[i].live_bytes), model.symbols.label(analysis.sites[i].location)});
+    table.reasons.push_back(verdict.reason);
   }
   out << shown << " of " << analysis.sites.size() << " call sites, most worrying first\n";
-  out << pad_right(kHeaders[0], widths[0]);
-  for (size_t c = 1; c < kHeaders.size(); ++c) out << "  " << pad_left(kHeaders[c], widths[c]);
-  out << "  location\n";
-  for (size_t i = 0; i < shown; ++i) {
-    out << pad_right(cells[i][0], widths[0]);
-    for (size_t c = 1; c < cells[i].size(); ++c) out << "  " << pad_left(cells[i][c], widths[c]);
-    out << "  " << model.symbols.label(analysis.sites[i].location) << '\n';
-    out << std::string(widths[0] + 2, ' ') << analysis.sites[i].verdict.reason << '\n';
-  }
+  table.print(out);
 }
 
 nlohmann::json verdict_json(const analyze::GrowthVerdict& verdict) {
@@ -169,9 +192,56 @@ nlohmann::json growth_json(const analyze::CaptureModel& model, const analyze::Gr
           {"window", window_name(analysis)},
           {"thresholds", thresholds_json(analysis.thresholds)},
           {"whole", std::move(whole)},
+          {"memory", memory_json(analysis.memory)},
           {"verdict_counts", std::move(counts)},
           {"sites_total", analysis.sites.size()},
           {"sites", std::move(sites)}};
+}
+
+void print_type_growth_table(std::ostream& out, const analyze::TypeGrowthAnalysis& types, size_t rows) {
+  if (types.censuses == 0) {
+    out << "No census of Python types in this capture: leakspy counts a Python program's objects by type about "
+           "every second, and stops when a census holds the GIL over 10 ms (record with --types to keep "
+           "counting).\n";
+    return;
+  }
+  size_t shown = rows == 0 ? types.types.size() : std::min(rows, types.types.size());
+  Table table{{"verdict", "slope", "fit", "rising", "growth", "peak", "at end", "type"}, {}, {}};
+  for (size_t i = 0; i < shown; ++i) {
+    const analyze::TypeGrowth& type = types.types[i];
+    const analyze::GrowthVerdict& verdict = type.verdict;
+    table.rows.push_back({analyze::verdict_name(verdict.verdict), objects_rate(verdict.slope), two_decimals(verdict.fit),
+                          percent(verdict.rising_share), human_count(verdict.growth), human_count(verdict.peak),
+                          human_count(type.count_at_end), type.name});
+    table.reasons.push_back(verdict.reason);
+  }
+  out << shown << " of " << types.types.size() << " Python types (live objects, from " << types.censuses
+      << " censuses), most worrying first\n";
+  table.print(out);
+}
+
+nlohmann::json type_growth_json(const analyze::TypeGrowthAnalysis& types, size_t rows) {
+  size_t shown = rows == 0 ? types.types.size() : std::min(rows, types.types.size());
+  nlohmann::json list = nlohmann::json::array();
+  for (size_t i = 0; i < shown; ++i) {
+    const analyze::TypeGrowth& type = types.types[i];
+    const analyze::GrowthVerdict& verdict = type.verdict;
+    nlohmann::json row = {{"rank", i + 1},
+                          {"name", type.name},
+                          {"objects_at_end", type.count_at_end},
+                          {"verdict", analyze::verdict_name(verdict.verdict)},
+                          {"slope_objects_per_second", verdict.slope},
+                          {"fit", verdict.fit},
+                          {"rising_share", verdict.rising_share},
+                          {"growth_objects", verdict.growth},
+                          {"peak_objects", verdict.peak},
+                          {"reason", verdict.reason},
+                          {"series", series_json(type.series)}};
+    list.push_back(std::move(row));
+  }
+  return {{"censuses", types.censuses},
+          {"types_total", types.types.size()},
+          {"types", std::move(list)}};
 }
 
 }  // namespace leakspy::render

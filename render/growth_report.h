@@ -10,6 +10,7 @@
 
 #include "analyze/capture_model.h"
 #include "analyze/site_growth.h"
+#include "analyze/type_growth.h"
 
 namespace leakspy::render {
 
@@ -27,7 +28,11 @@ const char* window_name(const analyze::GrowthAnalysis& analysis);
 // "1 leak, 2 sawtooth, 40 stable"
 std::string verdict_counts_text(const analyze::GrowthAnalysis& analysis);
 
-// At most `rows` sites (0: all), most worrying first, each with its reason.
+// The lines above the table: what was recorded, the slices, the whole
+// verdict, the verdict counts and why RSS grows.
+void print_growth_summary(std::ostream& out, const analyze::CaptureModel& model,
+                          const analyze::GrowthAnalysis& analysis);
+// The summary, then at most `rows` sites (0: all), most worrying first, each with its reason.
 void print_growth_table(std::ostream& out, const analyze::CaptureModel& model, const analyze::GrowthAnalysis& analysis,
                         size_t rows);
 
@@ -40,5 +45,13 @@ nlohmann::json thresholds_json(const analyze::VerdictThresholds& thresholds);
 nlohmann::json site_growth_json(const analyze::CaptureModel& model, const analyze::SiteGrowth& site, bool with_series);
 
 nlohmann::json growth_json(const analyze::CaptureModel& model, const analyze::GrowthAnalysis& analysis, size_t rows);
+
+// `growth --types`: at most `rows` Python types (0: all), most worrying
+// first, each with its reason; or why there are none.
+void print_type_growth_table(std::ostream& out, const analyze::TypeGrowthAnalysis& types, size_t rows);
+// censuses, types_total, and per type: rank, name, objects_at_end, the
+// verdict's fields in objects (slope_objects_per_second, growth_objects,
+// peak_objects, ...) and the series.
+nlohmann::json type_growth_json(const analyze::TypeGrowthAnalysis& types, size_t rows);
 
 }  // namespace leakspy::render

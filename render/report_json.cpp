@@ -1,3 +1,4 @@
+#include "render/memory_report.h"
 #include "render/report_json.h"
 
 #include "analyze/site_frames.h"
@@ -48,6 +49,9 @@ nlohmann::json capture_json(const analyze::CaptureModel& model) {
     processes.push_back(std::move(entry));
   }
   capture["processes"] = std::move(processes);
+  if (std::optional<analyze::MemorySplit> memory = analyze::memory_at_end(model)) {
+    capture["memory_at_end"] = memory_split_json(*memory);
+  }
   capture["allocator_wrappers"] = analyze::SiteFrames(model, {}).wrappers();
   if (model.exit) {
     capture["exit"] = {{"seconds", model.seconds(model.exit->time)},

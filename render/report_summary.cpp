@@ -8,6 +8,7 @@
 #include "analyze/site_frames.h"
 #include "common/listed_text.h"
 #include "render/capture_text.h"
+#include "render/memory_report.h"
 #include "render/units.h"
 
 namespace leakspy::render {
@@ -198,6 +199,9 @@ void print_summary_lines(std::ostream& out, const analyze::CaptureModel& model) 
         << human_bytes(gpu.peak_bytes) << '\n';
   }
   out << "totals     " << totals_text(model) << '\n';
+  if (std::optional<analyze::MemorySplit> memory = analyze::memory_at_end(model)) {
+    out << "memory     at the end, " << memory_split_text(*memory) << '\n';
+  }
   out << "dropped    " << human_count(model.dropped_events) << " events\n";
   std::vector<std::string> wrappers = analyze::SiteFrames(model, {}).wrappers();
   if (!wrappers.empty()) {

@@ -14,6 +14,16 @@ namespace leakspy::render {
 
 namespace {
 
+// A sample a line skips.
+constexpr uint64_t kNoValue = UINT64_MAX;
+
+// What glibc's malloc holds at a sample: its in-use and free chunks and its
+// mapped blocks (kNoValue without its accounting).
+uint64_t allocator_held_bytes(const analyze::RssSample& sample) {
+  if (!sample.has_allocator) return kNoValue;
+  return sample.allocator.in_use_bytes + sample.allocator.free_bytes + sample.allocator.mmapped_bytes;
+}
+
 constexpr double kLeft = 80;    // room for the byte axis
 constexpr double kTop = 70;     // title and two subtitle lines
 constexpr double kBottom = 40;  // the time axis
@@ -152,7 +162,10 @@ void write_timeline_svg(std::ostream& out, const analyze::CaptureModel& model, c
   for (const HeapLine& heap : heaps) {
     for (const analyze::SliceLive& slice : heap.series) most = std::max(most, static_cast<double>(slice.high));
   }
-  for (const analyze::RssSample& sample : model.rss) most = std::max(most, static_cast<double>(sample.bytes));
+  for (const analyze::RssSample& sample : model.rss) {
+    most = std::max(most, static_cast<double>(sample.bytes));
+    if (sample.has_allocator) most = std::max(most, static_cast<double>(allocator_held_bytes(sample)));
+  }
   std::vector<double> stack_top(count, 0);
   for (const analyze::SiteGrowth* site : stacked) {
     for (size_t i = 0; i < count; ++i) stack_top[i] += static_cast<double>(site->series[i].end);
@@ -168,6 +181,9 @@ void write_timeline_svg(std::ostream& out, const analyze::CaptureModel& model, c
   std::string first_line = command_text(model.header) + " — pid " + std::to_string(model.header.pid) + " — " +
                            human_duration(model.duration_seconds());
   std::string second_line = "whole: " + verdict_words(analysis.total) + "; " + growth_basis_text(analysis);
+  if (analysis.memory.cause != analyze::RssCause::NoSamples && analysis.memory.cause != analyze::RssCause::NotGrowing) {
+    second_line += "; RSS: " + std::string(analyze::rss_cause_name(analysis.memory.cause));
+  }
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
       << "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" id=\"leakspy-timeline\" width=\"" << options.width
       << "\" height=\"" << options.height << "\" viewBox=\"0 0 " << options.width << ' ' << options.height
@@ -233,22 +249,38 @@ void write_timeline_svg(std::ostream& out, const analyze::CaptureModel& model, c
   for (const analyze::RssSample& sample : model.rss) {
     if (sample.bytes > 0) rss.push_back(sample);
   }
-  if (!rss.empty()) {
+  auto sample_line = [&](const std::string& css_class, const std::string& style, const std::string& legend_text,
+                         const std::string& hover_text, uint64_t (*value)(const analyze::RssSample&)) {
     std::string points;
-    uint64_t peak = 0;
     for (const analyze::RssSample& sample : rss) {
-      points +=
-          number(plot.x(model.seconds(sample.time))) + "," + number(plot.y(static_cast<double>(sample.bytes))) + " ";
-      peak = std::max(peak, sample.bytes);
+      uint64_t bytes = value(sample);
+      if (bytes == kNoValue) continue;
+      points += number(plot.x(model.seconds(sample.time))) + "," + number(plot.y(static_cast<double>(bytes))) + " ";
     }
-    std::string hover =
-        "resident set size of the process: " + human_bytes(rss.back().bytes) + " at the end, peak " + human_bytes(peak);
-    out << "<g class=\"ls-rss\"><title>" << xml_escape(hover) << "</title><polyline points=\"" << points
-        << "\" stroke=\"#222\" stroke-dasharray=\"6,4\"/></g>\n";
-    legend.push_back(
-        {"<line x1=\"0\" x2=\"24\" y1=\"5\" y2=\"5\" stroke-width=\"2\" stroke=\"#222\" "
-         "stroke-dasharray=\"6,4\"/>",
-         "RSS: " + human_bytes(rss.back().bytes) + " at the end", hover, " class=\"ls-legend-rss\""});
+    out << "<g class=\"" << css_class << "\"><title>" << xml_escape(hover_text) << "</title><polyline points=\""
+        << points << "\" " << style << "/></g>\n";
+    legend.push_back({"<line x1=\"0\" x2=\"24\" y1=\"5\" y2=\"5\" stroke-width=\"2\" " + style + "/>", legend_text,
+                      hover_text, " class=\"ls-legend-" + css_class.substr(3) + "\""});
+  };
+  if (!rss.empty()) {
+    uint64_t peak = 0;
+    for (const analyze::RssSample& sample : rss) peak = std::max(peak, sample.bytes);
+    std::string hover = "resident set size of the process: " + human_bytes(rss.back().bytes) + " at the end, peak " +
+                        human_bytes(peak);
+    if (analysis.memory.cause != analyze::RssCause::NoSamples) {
+      hover += "\n" + std::string(analyze::rss_cause_name(analysis.memory.cause)) + ": " + analysis.memory.reason;
+    }
+    sample_line("ls-rss", "stroke=\"#222\" stroke-dasharray=\"6,4\"", "RSS: " + human_bytes(rss.back().bytes) + " at the end",
+                hover, [](const analyze::RssSample& sample) { return sample.bytes; });
+  }
+  // What glibc holds (its in-use and free chunks, and its mapped blocks): the
+  // gap between it and the live heaps is memory it keeps.
+  if (!rss.empty() && rss.back().has_allocator) {
+    uint64_t held = allocator_held_bytes(rss.back());
+    std::string hover = "memory glibc's malloc holds: " + human_bytes(held) + " at the end, " +
+                        human_bytes(rss.back().allocator.free_bytes) + " of it free chunks it keeps";
+    sample_line("ls-allocator", "stroke=\"#b05a00\" stroke-dasharray=\"2,3\"",
+                "malloc holds: " + human_bytes(held) + " at the end", hover, allocator_held_bytes);
   }
   out << "</g>\n";
 

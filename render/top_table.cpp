@@ -66,6 +66,15 @@ void print_top_table(std::ostream& out, const analyze::CaptureModel& model, cons
     }
     out << '\n';
   }
+  // "peak" is a moment's, not each site's own highest: say so where a row
+  // shows less than its live bytes.
+  bool peak_below_live = std::any_of(report.rows.begin(), report.rows.end(), [](const analyze::CallSite& site) {
+    return site.totals.peak_bytes < site.totals.live_bytes;
+  });
+  if (peak_below_live) {
+    out << "peak is what each site held when the heaps' total peaked (at " << human_duration(model.seconds(model.peak_time))
+        << "); a site that grew after that holds more at the end\n";
+  }
 }
 
 }  // namespace leakspy::render

@@ -14,6 +14,7 @@ packages=(
   python3 python3-torch
   chromium
   heaptrack gdb
+  debuginfod
   debootstrap
   redis-server redis-tools gunicorn python3-flask nginx-light
 )

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "common/regular_file.h"
+#include "symbolize/debuginfod_client.h"
 
 namespace leakspy::symbolize {
 
@@ -41,29 +42,44 @@ UniqueFd open_own_file(const std::string& path, std::string* why) {
 
 // The file name a module's .gnu_debuglink section gives ("" when none, or
 // when it is not a plain file name: it is text of a file the target chose).
+// The section of `elf` named `name`; nullptr when none.
+Elf_Scn* section_named(Elf* elf, const char* name) {
+  size_t names_index = 0;
+  if (elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &names_index) != 0) return nullptr;
+  for (Elf_Scn* section = elf_nextscn(elf, nullptr); section != nullptr; section = elf_nextscn(elf, section)) {
+    GElf_Shdr header;
+    if (gelf_getshdr(section, &header) == nullptr) continue;
+    const char* section_name = elf_strptr(elf, names_index, header.sh_name);
+    if (section_name != nullptr && std::strcmp(section_name, name) == 0) return section;
+  }
+  return nullptr;
+}
+
 std::string debuglink_name(int fd) {
   elf_version(EV_CURRENT);
   Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
   if (elf == nullptr) return "";
   std::string name;
-  size_t names_index = 0;
-  if (elf_kind(elf) == ELF_K_ELF && elf_getshdrstrndx(elf, &names_index) == 0) {
-    for (Elf_Scn* section = elf_nextscn(elf, nullptr); section != nullptr; section = elf_nextscn(elf, section)) {
-      GElf_Shdr header;
-      if (gelf_getshdr(section, &header) == nullptr) continue;
-      const char* section_name = elf_strptr(elf, names_index, header.sh_name);
-      if (section_name == nullptr || std::strcmp(section_name, ".gnu_debuglink") != 0) continue;
-      Elf_Data* data = elf_getdata(section, nullptr);
-      if (data != nullptr && data->d_buf != nullptr && data->d_size > 0) {
-        const char* text = static_cast<const char*>(data->d_buf);
-        name.assign(text, strnlen(text, data->d_size));
-      }
-      break;
+  if (Elf_Scn* section = section_named(elf, ".gnu_debuglink")) {
+    Elf_Data* data = elf_getdata(section, nullptr);
+    if (data != nullptr && data->d_buf != nullptr && data->d_size > 0) {
+      const char* text = static_cast<const char*>(data->d_buf);
+      name.assign(text, strnlen(text, data->d_size));
     }
   }
   elf_end(elf);
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) return "";
   return name;
+}
+
+// Whether the file holds DWARF of its own (not stripped).
+bool has_debug_info(int fd) {
+  elf_version(EV_CURRENT);
+  Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  if (elf == nullptr) return false;
+  bool found = section_named(elf, ".debug_info") != nullptr || section_named(elf, ".zdebug_info") != nullptr;
+  elf_end(elf);
+  return found;
 }
 
 }  // namespace
@@ -128,6 +144,17 @@ ModuleFiles open_module_files(const ModuleFile& module, const SymbolizeOptions& 
         std::string why;
         if (UniqueFd fd = open_target_file(path, options, &why)) files.debug_files.push_back({std::move(fd), path});
       }
+    }
+  }
+  // Nothing here, and the module is stripped (or unreadable): a debuginfod
+  // server may have its debug file (DEBUGINFOD_URLS).
+  if (files.debug_files.empty() && !module.build_id.empty() && debuginfod_enabled() &&
+      (files.module_files.empty() || !has_debug_info(files.module_files.front().fd.get()))) {
+    std::string path, why;
+    if (UniqueFd fd = fetch_debug_file(module.build_id, &path, &why)) {
+      files.debug_files.push_back({std::move(fd), path});
+    } else {
+      files.refused.push_back(module.path + ": no debug file from debuginfod: " + why);
     }
   }
   return files;

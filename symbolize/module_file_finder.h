@@ -27,6 +27,9 @@
 //   beside the module, in .debug/ there, under each debug directory; opened
 //   as the module's files are, for a module with a build-id only, and used
 //   only if its build-id is the module's.
+// - None of those, for a stripped module with a build-id, and DEBUGINFOD_URLS
+//   set: the debuginfod servers' file for the build-id (debuginfod_client.h),
+//   used only if its build-id is the module's.
 // - Every file is opened with open_regular_file (common/regular_file.h):
 //   never a FIFO or a device, and each is opened once: what is checked is
 //   what is read (no stat by path, then open by path).

@@ -130,4 +130,33 @@ PythonStatus poll_python_ready() {
   return status;
 }
 
+bool python_runnable(const PythonRuntime& rt) {
+  return rt.gil_ensure != nullptr && rt.run_string != nullptr && rt.dict_new != nullptr &&
+         rt.bytes_data != nullptr && rt.dec_ref != nullptr && rt.error_clear != nullptr &&
+         rt.function_new != nullptr && rt.dict_set_item != nullptr && rt.long_from_long != nullptr &&
+         rt.is_initialized() && !rt.is_finalizing();
+}
+
+void* load_python_script(const PythonRuntime& rt, const char* source, PythonMethodDef* function) {
+  void* globals = rt.dict_new();
+  if (globals == nullptr) {
+    rt.error_clear();
+    return nullptr;
+  }
+  bool ok = true;
+  if (function != nullptr) {
+    void* callable = rt.function_new(function, nullptr, nullptr);
+    ok = callable != nullptr && rt.dict_set_item(globals, function->name, callable) == 0;
+    if (callable != nullptr) rt.dec_ref(callable);
+  }
+  void* defined = ok ? rt.run_string(source, kPythonFileInput, globals, globals, nullptr) : nullptr;
+  if (defined != nullptr) {
+    rt.dec_ref(defined);
+    return globals;
+  }
+  rt.error_clear();
+  rt.dec_ref(globals);
+  return nullptr;
+}
+
 }  // namespace leakspy::agent::python

@@ -77,4 +77,12 @@ extern std::atomic<bool> native_frames;
 // Py_IsInitialized() says so. Returns the new status.
 PythonStatus poll_python_ready();
 
+// Whether the agent can run Python code now: the functions it needs were
+// found, and the interpreter runs and is not finalizing.
+bool python_runnable(const PythonRuntime& rt);
+// Runs `source` (a module's text) in a new namespace, with `function` in it
+// first when given; the namespace (a dict: the caller's reference), or
+// nullptr when the code failed. GIL held.
+void* load_python_script(const PythonRuntime& rt, const char* source, PythonMethodDef* function = nullptr);
+
 }  // namespace leakspy::agent::python

@@ -159,37 +159,14 @@ constinit PythonMethodDef deliver_method{"_leakspy_deliver", deliver_at_exit, kP
 // The script's namespace with _leakspy_deliver in it; false when the
 // script did not load (GIL held).
 bool load_script(const PythonRuntime& rt) {
-  script_globals = rt.dict_new();
-  if (script_globals == nullptr) {
-    rt.error_clear();
-    return false;
-  }
-  void* deliver = rt.function_new(&deliver_method, nullptr, nullptr);
-  bool ok = deliver != nullptr && rt.dict_set_item(script_globals, "_leakspy_deliver", deliver) == 0;
-  if (deliver != nullptr) rt.dec_ref(deliver);
-  void* defined =
-      ok ? rt.run_string(kTorchHistoryScript, kPythonFileInput, script_globals, script_globals, nullptr) : nullptr;
-  if (defined != nullptr) {
-    rt.dec_ref(defined);
-    return true;
-  }
-  rt.error_clear();
-  rt.dec_ref(script_globals);
-  script_globals = nullptr;
-  return false;
-}
-
-bool python_usable(const PythonRuntime& rt) {
-  return rt.gil_ensure != nullptr && rt.run_string != nullptr && rt.dict_new != nullptr &&
-         rt.bytes_data != nullptr && rt.dec_ref != nullptr && rt.error_clear != nullptr &&
-         rt.function_new != nullptr && rt.dict_set_item != nullptr && rt.long_from_long != nullptr &&
-         rt.is_initialized() && !rt.is_finalizing();
+  script_globals = load_python_script(rt, kTorchHistoryScript, &deliver_method);
+  return script_globals != nullptr;
 }
 
 // One read (or the last one, which also restores PyTorch's setting).
 TorchHistoryStatus read_history(bool last) {
   const PythonRuntime& rt = runtime();
-  if (!python_usable(rt)) return last ? TorchHistoryStatus::Off : TorchHistoryStatus::Waiting;
+  if (!python_runnable(rt)) return last ? TorchHistoryStatus::Off : TorchHistoryStatus::Waiting;
   int gil = rt.gil_ensure();
   TorchHistoryStatus status = TorchHistoryStatus::Off;
   if (script_globals == nullptr && !load_script(rt)) {

@@ -1,13 +1,17 @@
 // Issue 17: a stripped program's frames are named from its separate debug
 // file, found as GDB finds it: through the program's .gnu_debuglink (beside
-// it), or by build-id in a debug directory given with --debug-dir. Each case
+// it), by build-id in a debug directory given with --debug-dir, or from a
+// debuginfod server (a real one, on this machine) named by DEBUGINFOD_URLS. Each case
 // strips a copy of leak_known_line as distributions do (objcopy
 // --only-keep-debug, then strip), and `top` row 1 is leak_page at its line;
 // without one, the report says which module lacks symbols.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/free_port.h"
 #include "tests/support/process.h"
 #include "tests/support/source_lines.h"
 
@@ -49,6 +53,13 @@ class DebugFilesTest : public ::testing::Test {
     EXPECT_EQ(site["live_bytes"], 1000u * 4096);
   }
 
+  std::string build_id() const {
+    std::string id =
+        test::run_process({"sh", "-c", "readelf -n '" + program_ + "' | sed -n 's/.*Build ID: *//p'"}).out;
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    return id;
+  }
+
   std::string directory_;
   std::string program_;
 };
@@ -72,15 +83,41 @@ TEST_F(DebugFilesTest, TheDebuglinkBesideTheProgramIsFollowed) {
 
 TEST_F(DebugFilesTest, ABuildIdDebugFileInADebugDirIsFound) {
   // DIR/.build-id/xx/rest.debug, from the build-id the program carries.
-  std::string id = test::run_process({"sh", "-c",
-                                      "readelf -n '" + program_ + "' | sed -n 's/.*Build ID: *//p'"})
-                       .out;
-  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  std::string id = build_id();
   ASSERT_GE(id.size(), 4u);
   std::string folder = directory_ + "/debug/.build-id/" + id.substr(0, 2);
   ASSERT_EQ(shell("mkdir -p '" + folder + "' && mv '" + program_ + ".debug' '" + folder + "/" + id.substr(2) + ".debug'"),
             0);
   expect_leak_page(first_site({"--debug-dir", directory_ + "/debug"}));
+}
+
+TEST_F(DebugFilesTest, ADebuginfodServerSendsTheDebugFile) {
+  if (test::run_process({"sh", "-c", "command -v debuginfod"}).exit_code != 0) {
+    GTEST_SKIP() << "debuginfod is not installed (scripts/setup.sh installs it)";
+  }
+  std::string id = build_id();
+  ASSERT_GE(id.size(), 4u);
+  std::string served = directory_ + "/served";
+  ASSERT_EQ(shell("mkdir -p '" + served + "' && mv '" + program_ + ".debug' '" + served + "/'"), 0);
+  int port = test::free_port();
+  std::string url = "http://127.0.0.1:" + std::to_string(port);
+  test::BackgroundProcess server({"debuginfod", "-F", "-p", std::to_string(port), "-d", directory_ + "/index.sqlite",
+                                  served});
+  // Until its first scan has indexed the file. Each look has a cache of its
+  // own: libdebuginfod remembers a miss for ten minutes.
+  bool indexed = false;
+  for (int attempt = 0; attempt < 150 && !indexed; ++attempt) {
+    indexed = shell("DEBUGINFOD_URLS=" + url + " DEBUGINFOD_CACHE_PATH='" + directory_ + "/probe" +
+                    std::to_string(attempt) + "' debuginfod-find debuginfo " + id + " >/dev/null 2>&1") == 0;
+    if (!indexed) usleep(200'000);
+  }
+  ASSERT_TRUE(indexed) << server.output();
+  ASSERT_EQ(setenv("DEBUGINFOD_URLS", url.c_str(), 1), 0);
+  ASSERT_EQ(setenv("DEBUGINFOD_CACHE_PATH", (directory_ + "/cache").c_str(), 1), 0);
+  json site = first_site({});
+  unsetenv("DEBUGINFOD_URLS");
+  unsetenv("DEBUGINFOD_CACHE_PATH");
+  expect_leak_page(site);
 }
 
 }  // namespace

@@ -145,6 +145,53 @@ TEST_F(GrowthTest, SlowLeakAmongHeavyChurnIsALeak) {
   EXPECT_EQ(gate["leaks"][0]["function"], "remember_session");
 }
 
+// Issue 17: RSS that grows while live bytes do not. Four threads (an arena
+// each) pin the freed rest of every block with its first 16 bytes: RSS
+// grows about 16 MB/s, live bytes 20 KB/s, glibc's free chunks with RSS.
+TEST_F(GrowthTest, FragmentedHeapIsAllocatorRetentionNotALeak) {
+  std::string capture = record({test::target_path("growth_fragmentation"), "4"}, "fragmented.lspy");
+  json memory = growth(capture)["memory"];
+  EXPECT_EQ(memory["cause"], "allocator retention") << memory.dump(1);
+  EXPECT_TRUE(memory["allocator_accounting"].get<bool>());
+  double rss_slope = memory["rss"]["slope_bytes_per_second"];
+  double live_slope = memory["live"]["slope_bytes_per_second"];
+  double retained_slope = memory["retained"]["slope_bytes_per_second"];
+  std::printf("fragmentation: RSS %.0f B/s, live %.0f B/s, glibc's free and other %.0f B/s\n", rss_slope,
+              live_slope, retained_slope);
+  EXPECT_GT(rss_slope, 8e6);
+  EXPECT_LT(live_slope, 0.01 * rss_slope);
+  EXPECT_GT(retained_slope, 0.5 * rss_slope);
+  EXPECT_NE(memory["advice"].get<std::string>().find("MALLOC_ARENA_MAX"), std::string::npos) << memory.dump(1);
+  const json& split = memory["at_end"];
+  EXPECT_GT(split["allocator_free_bytes"].get<uint64_t>(), 30u << 20) << split.dump(1);
+  EXPECT_LT(split["live_heap_bytes"].get<uint64_t>(), 1u << 20) << split.dump(1);
+
+  // The pins are a leak of their own (16 bytes a block), within 1MB/s;
+  // --fail-on-retention fails on the RSS.
+  test::ProcessResult passes =
+      leakspy({"check", capture, "--min-duration", kMinDuration, "--max-growth", "1MB/s"});
+  EXPECT_EQ(passes.exit_code, 0) << passes.out << passes.err;
+  EXPECT_NE(passes.out.find("rss        allocator retention"), std::string::npos) << passes.out;
+  test::ProcessResult fails =
+      leakspy({"check", capture, "--min-duration", kMinDuration, "--max-growth", "1MB/s", "--fail-on-retention"});
+  EXPECT_EQ(fails.exit_code, 20) << fails.out << fails.err;
+  EXPECT_NE(fails.out.find("FAIL       RSS grows from allocator retention"), std::string::npos) << fails.out;
+}
+
+// The same program keeping its blocks whole: RSS grows as fast, all of it live.
+TEST_F(GrowthTest, SameGrowthKeptLiveIsALeak) {
+  std::string capture = record({test::target_path("growth_fragmentation"), "4", "leak"}, "kept.lspy");
+  json memory = growth(capture)["memory"];
+  EXPECT_EQ(memory["cause"], "leak") << memory.dump(1);
+  double rss_slope = memory["rss"]["slope_bytes_per_second"];
+  double live_slope = memory["live"]["slope_bytes_per_second"];
+  EXPECT_GT(rss_slope, 8e6);
+  EXPECT_NEAR(live_slope, rss_slope, 0.2 * rss_slope);
+  test::ProcessResult top = leakspy({"top", capture});
+  EXPECT_NE(top.out.find("memory     at the end, RSS "), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("allocator free"), std::string::npos) << top.out;
+}
+
 TEST_F(GrowthTest, FilledLruCacheIsAPlateauNotALeak) {
   if (python().empty()) GTEST_SKIP() << "Debian's python3 is not installed";
   std::string script = python_target("growth_lru_cache.py");

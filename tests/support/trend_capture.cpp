@@ -77,6 +77,20 @@ void TrendCapture::rss(double seconds, uint64_t bytes) {
   writer_.records().counters({bytes, {}});
 }
 
+void TrendCapture::memory(double seconds, uint64_t rss_bytes, uint64_t malloc_live_bytes,
+                          const capture::AllocatorRecord* allocator) {
+  at(seconds);
+  if (allocator != nullptr) writer_.records().allocator(*allocator);
+  writer_.records().counters({rss_bytes, {{HeapId(capture::kHeapMalloc), malloc_live_bytes}}});
+}
+
+void TrendCapture::python_types(double seconds, const std::vector<std::pair<std::string, uint64_t>>& counts) {
+  capture::PythonTypesRecord census;
+  for (const auto& [name, count] : counts) census.types.emplace_back(text(name), count);
+  at(seconds);
+  writer_.records().python_types(census);
+}
+
 void TrendCapture::finish(double seconds) {
   at(seconds);
   for (size_t i = 0; i < functions_.size(); ++i) {

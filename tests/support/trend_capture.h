@@ -29,6 +29,12 @@ class TrendCapture {
   uint64_t alloc(double seconds, uint32_t stack, uint64_t size, uint32_t heap = 0);
   void free(double seconds, uint64_t address, uint32_t heap = 0);
   void rss(double seconds, uint64_t bytes);
+  // A Counters record with the malloc heap's live bytes, after an Allocator
+  // record of glibc's accounting when `allocator` is given.
+  void memory(double seconds, uint64_t rss_bytes, uint64_t malloc_live_bytes,
+              const capture::AllocatorRecord* allocator = nullptr);
+  // A census of Python objects by type name.
+  void python_types(double seconds, const std::vector<std::pair<std::string, uint64_t>>& counts);
   // Symbols and the trailer, with the recording ending at `seconds`.
   void finish(double seconds);
 

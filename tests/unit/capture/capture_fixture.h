@@ -18,6 +18,8 @@ struct RecordLog : RecordVisitor {
   std::vector<EventRecord> events;
   std::vector<ModuleRecord> modules;
   std::vector<CountersRecord> counters;
+  std::vector<AllocatorRecord> allocators;
+  std::vector<PythonTypesRecord> censuses;
   Trailer trailer;
   bool has_trailer = false;
 
@@ -67,6 +69,15 @@ struct RecordLog : RecordVisitor {
   void on_counters(const CountersRecord& record) {
     counters.push_back(record);
     lines.push_back("counters " + std::to_string(record.rss_bytes));
+  }
+  void on_allocator(const AllocatorRecord& record) {
+    allocators.push_back(record);
+    lines.push_back("allocator " + std::to_string(static_cast<int>(record.kind)) + " " +
+                    std::to_string(record.free_bytes));
+  }
+  void on_python_types(const PythonTypesRecord& record) {
+    censuses.push_back(record);
+    lines.push_back("python-types " + std::to_string(record.types.size()));
   }
   void on_dropped(const DroppedRecord& dropped) {
     lines.push_back("dropped " + std::to_string(dropped.thread.value()) + " " + std::to_string(dropped.count));

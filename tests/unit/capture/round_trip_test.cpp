@@ -63,7 +63,9 @@ TEST_F(RoundTrip, EveryRecordTypeSurvivesInOrder) {
     records.process({1, 77, 1, ProcessOrigin::Exec, StringId(1), {StringId(1), StringId(2)}});
     records.scope(1);
     records.process_end({1, ProcessEndKind::Signaled, -9});
+    records.allocator({AllocatorKind::GlibcMallinfo2, 8u << 20, 3u << 20, 5u << 20, 1u << 30, 4096});
     records.counters({1 << 24, {{HeapId(0), 4096}, {HeapId(1), 0}}});
+    records.python_types({{{StringId(1), 12}, {StringId(2), 7}}});
     records.dropped({ThreadIndex(1), 17});
     records.thread_end(ThreadIndex(1));
     records.module_unload(ModuleId(3));
@@ -90,7 +92,7 @@ TEST_F(RoundTrip, EveryRecordTypeSurvivesInOrder) {
   for (size_t i = 0; i < events.size(); ++i) expected.push_back("event");
   // The trailer has a chunk of its own, which starts in process 0's scope.
   for (const char* line : {"time 3000000000", "exit 1", "process 1 77 1 1 2", "scope 1", "process-end 1 2 -9",
-                           "counters 16777216", "dropped 1 17", "thread-end 1", "unload 3", "scope 0", "trailer"}) {
+                           "allocator 1 5242880", "counters 16777216", "python-types 2", "dropped 1 17", "thread-end 1", "unload 3", "scope 0", "trailer"}) {
     expected.push_back(line);
   }
   EXPECT_EQ(log.lines, expected);
@@ -100,6 +102,11 @@ TEST_F(RoundTrip, EveryRecordTypeSurvivesInOrder) {
   ASSERT_EQ(log.counters.size(), 1u);
   EXPECT_EQ(log.counters[0].live_bytes.size(), 2u);
   EXPECT_EQ(log.counters[0].live_bytes[0].second, 4096u);
+  ASSERT_EQ(log.allocators.size(), 1u);
+  EXPECT_EQ(log.allocators[0],
+            (AllocatorRecord{AllocatorKind::GlibcMallinfo2, 8u << 20, 3u << 20, 5u << 20, 1u << 30, 4096}));
+  ASSERT_EQ(log.censuses.size(), 1u);
+  EXPECT_EQ(log.censuses[0], (PythonTypesRecord{{{StringId(1), 12}, {StringId(2), 7}}}));
   ASSERT_TRUE(log.has_trailer);
   EXPECT_EQ(log.trailer.end_time, 3'000'000'001ull);
   EXPECT_EQ(log.trailer.dropped_events, 17u);

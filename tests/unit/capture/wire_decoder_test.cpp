@@ -128,6 +128,20 @@ TEST(WireDecoder, AcceptsWhatTheAgentSends) {
   note.add(WireNote{1, 5}).add_text("hello");
   EXPECT_EQ(std::get<NoteMessage>(note.decode(decoder, MessageType::Note)).text, "hello");
 
+  auto stats = std::get<AllocatorStatsMessage>(
+      Payload().add(WireAllocatorStats{2, 0, 1, 2, 3, 4, 5}).decode(decoder, MessageType::AllocatorStats));
+  EXPECT_EQ(stats, (capture::AllocatorRecord{capture::AllocatorKind::GlibcMallinfo, 1, 2, 3, 4, 5}));
+
+  Payload census;
+  census.add(WirePythonTypes{29, 900}).add_text("120 dict\n7 app.models.Session");
+  auto types = std::get<PythonTypesMessage>(census.decode(decoder, MessageType::PythonTypes));
+  EXPECT_EQ(types.census_us, 900u);
+  ASSERT_EQ(types.types.size(), 2u);
+  EXPECT_EQ(types.types[0], (std::pair<std::string_view, uint64_t>{"dict", 120}));
+  EXPECT_EQ(types.types[1], (std::pair<std::string_view, uint64_t>{"app.models.Session", 7}));
+  EXPECT_TRUE(std::get<PythonTypesMessage>(Payload().add(WirePythonTypes{0, 1}).decode(decoder, MessageType::PythonTypes))
+                  .types.empty());
+
   EXPECT_EQ(std::get<EpochMessage>(Payload().add(WireEpoch{8, 99}).decode(decoder, MessageType::Epoch)).epoch, 8u);
   EXPECT_EQ(std::get<SealMessage>(Payload().add(WireSeal{UINT64_MAX}).decode(decoder, MessageType::Seal)).epoch,
             UINT64_MAX);
@@ -224,7 +238,7 @@ TEST(WireDecoder, RefusesTextsAndListsBeyondTheAgentsLimits) {
 TEST(WireDecoder, RefusesMessagesTheAgentCannotHaveSent) {
   MessageHeader oversized{static_cast<uint32_t>(MessageType::Events), kMaxMessageBytes + 1};
   EXPECT_THROW(check_header(oversized), Error);
-  for (uint32_t type : {0u, 15u, 99u, 100u, 101u, 0xFFFFFFFFu}) {
+  for (uint32_t type : {0u, 17u, 99u, 100u, 101u, 0xFFFFFFFFu}) {
     try {
       check_header({type, 0});
       ADD_FAILURE() << "type " << type << " accepted";
@@ -243,6 +257,22 @@ TEST(WireDecoder, RefusesMessagesTheAgentCannotHaveSent) {
   expect_protocol_error(Payload().add(WireGoodbye{4, 0, 0}), MessageType::Goodbye, "goodbye reason 4");
   expect_protocol_error(Payload().add(WireModuleUnload{0, 0}), MessageType::ModuleUnload, "module 0");
   expect_protocol_error(Payload().add(WireEpoch{0, 0}), MessageType::Epoch, "epoch 0");
+  expect_protocol_error(Payload().add(WireAllocatorStats{3, 0, 1, 2, 3, 4, 5}), MessageType::AllocatorStats,
+                        "allocator kind 3");
+  expect_protocol_error(Payload().add(WireAllocatorStats{1, 7, 1, 2, 3, 4, 5}), MessageType::AllocatorStats,
+                        "reserved");
+  auto census = [](const std::string& text) {
+    Payload payload;
+    payload.add(WirePythonTypes{static_cast<uint32_t>(text.size()), 0}).add_text(text);
+    return payload;
+  };
+  expect_protocol_error(census("12dict"), MessageType::PythonTypes, "census line");
+  expect_protocol_error(census("1x dict"), MessageType::PythonTypes, "census count");
+  expect_protocol_error(census("3 "), MessageType::PythonTypes, "empty python type name");
+  expect_protocol_error(census("3 a\x1b[2Jb"), MessageType::PythonTypes, "control character");
+  expect_protocol_error(census("3 dict\n4 dict"), MessageType::PythonTypes, "counted twice");
+  expect_protocol_error(census("3 " + std::string(241, 'a')), MessageType::PythonTypes, "python type name");
+  expect_protocol_error(census("12345678901234567 dict"), MessageType::PythonTypes, "census line");
   Payload severity;
   severity.add(WireNote{2, 1}).add_text("x");
   expect_protocol_error(severity, MessageType::Note, "note severity 2");

@@ -30,7 +30,7 @@
 #include "agent/notes.h"
 #include "agent/python/python_runtime.h"
 #include "agent/python/python_session.h"
-#include "agent/python/type_census.h"
+#include "agent/python/python_worker.h"
 #include "agent/stack_capture.h"
 #include "agent/thread_state.h"
 #include "agent/transport.h"
@@ -59,6 +59,7 @@ constinit Transport transport;
 constinit Drainer drainer;
 constinit ModuleReporter modules;
 constinit AllocatorSampler allocator_sampler;
+constinit ControlPayload control_payload;  // writer thread only
 
 constexpr uint64_t kBusyWaitNs = 1'000'000;   // between cycles while events flow
 constexpr uint64_t kIdleWaitNs = 10'000'000;  // between cycles while the target is quiet
@@ -179,10 +180,10 @@ StartResult open_session(const char* socket_path, uint32_t hello_flags, bool cla
   // that a fork or exec right after them is already followed as asked.
   configured_before_hooks = false;
   if ((hello_flags & wire::kHelloAttached) != 0) {
-    wire::WireConfigure configuration{};
-    ControlMessage answer = transport.wait_control(&configuration, kAttachConfigureWaitMs);
+    ControlPayload payload;
+    ControlMessage answer = transport.wait_control(&payload, kAttachConfigureWaitMs);
     if (answer == ControlMessage::Configure) {
-      apply_configuration(configuration);
+      apply_configuration(payload.configuration);
       configured_before_hooks = true;
     } else if (answer != ControlMessage::None) {  // stopped or gone already: nothing to record
       transport.close();
@@ -219,7 +220,7 @@ void run_writer_loop() {
     LoadCounters loaded = read_load_counters();  // one look at the loader a cycle, for all who need it
     connected = result.connected && modules.report_changes(transport, loaded) &&
                 allocator_sampler.maybe_send(transport, clock_ns()) && python::report_type_census(transport) &&
-                transport.flush();
+                python::report_kept_by(transport) && transport.flush();
     if (!connected) break;
     // Modules dlopen'ed by threads that have not allocated since, or still
     // being loaded at the last look.
@@ -228,11 +229,15 @@ void run_writer_loop() {
 #if LEAKSPY_WITH_CUDA
     cuda::poll_cuda_support(loaded.adds);
 #endif
-    wire::WireConfigure configuration{};
-    ControlMessage control = transport.poll_control(&configuration);
+    ControlMessage control = transport.poll_control(&control_payload);
     if (control == ControlMessage::Configure) {
-      apply_configuration(configuration);
+      apply_configuration(control_payload.configuration);
       configured = true;
+    }
+    if (control == ControlMessage::KeptByQuery &&
+        !python::ask_kept_by(control_payload.samples, control_payload.sample_count)) {
+      wire::WireKeptBy none{0, 0};  // no Python to ask: the answer is that nothing was found
+      transport.add_copy(wire::MessageType::KeptBy, &none, sizeof(none));
     }
     if (control == ControlMessage::Stop) break;
     if (control == ControlMessage::Closed) {
@@ -242,8 +247,8 @@ void run_writer_loop() {
     if (exit_requested.load(std::memory_order_acquire)) {
       // The recorder tells a descendant from a stranger while the process
       // lives (its parent); a child that exits at once waits to be taken.
-      if (!configured && transport.wait_control(&configuration, kAcceptWaitMs) == ControlMessage::Configure) {
-        apply_configuration(configuration);
+      if (!configured && transport.wait_control(&control_payload, kAcceptWaitMs) == ControlMessage::Configure) {
+        apply_configuration(control_payload.configuration);
       }
       reason = wire::GoodbyeReason::ProcessExit;
       break;

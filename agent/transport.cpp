@@ -106,7 +106,7 @@ bool Transport::flush() {
   return true;
 }
 
-ControlMessage Transport::poll_control(wire::WireConfigure* configuration) {
+ControlMessage Transport::poll_control(ControlPayload* payload) {
   if (fd_ < 0) return ControlMessage::Closed;
   wire::MessageHeader header{};
   ssize_t n = ::recv(fd_, &header, sizeof(header), MSG_DONTWAIT);
@@ -114,20 +114,36 @@ ControlMessage Transport::poll_control(wire::WireConfigure* configuration) {
   if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? ControlMessage::None
                                                                                : ControlMessage::Closed;
   if (n != static_cast<ssize_t>(sizeof(header))) return ControlMessage::Closed;  // the recorder sends whole headers
+  // A payload follows its header in the same write: wait for it briefly.
+  auto receive = [&](void* into, size_t bytes) {
+    return ::recv(fd_, into, bytes, MSG_WAITALL) == static_cast<ssize_t>(bytes);
+  };
   if (header.type == static_cast<uint32_t>(wire::MessageType::Stop)) return ControlMessage::Stop;
-  if (header.type == static_cast<uint32_t>(wire::MessageType::Configure) && header.length == sizeof(*configuration)) {
-    // The payload follows the header in the same write: wait for it briefly.
-    ssize_t got = ::recv(fd_, configuration, sizeof(*configuration), MSG_WAITALL);
-    return got == static_cast<ssize_t>(sizeof(*configuration)) ? ControlMessage::Configure : ControlMessage::Closed;
+  if (header.type == static_cast<uint32_t>(wire::MessageType::Configure) &&
+      header.length == sizeof(payload->configuration)) {
+    return receive(&payload->configuration, sizeof(payload->configuration)) ? ControlMessage::Configure
+                                                                            : ControlMessage::Closed;
+  }
+  if (header.type == static_cast<uint32_t>(wire::MessageType::KeptByQuery) &&
+      header.length >= sizeof(wire::WireKeptByQuery)) {
+    wire::WireKeptByQuery query{};
+    if (!receive(&query, sizeof(query))) return ControlMessage::Closed;
+    if (query.count > wire::kMaxKeptBySamples ||
+        header.length != sizeof(query) + query.count * sizeof(wire::WireKeptBySample)) {
+      return ControlMessage::Closed;
+    }
+    payload->sample_count = query.count;
+    return receive(payload->samples, query.count * sizeof(wire::WireKeptBySample)) ? ControlMessage::KeptByQuery
+                                                                                   : ControlMessage::Closed;
   }
   return ControlMessage::None;
 }
 
-ControlMessage Transport::wait_control(wire::WireConfigure* configuration, int timeout_ms) {
+ControlMessage Transport::wait_control(ControlPayload* payload, int timeout_ms) {
   if (fd_ < 0) return ControlMessage::Closed;
   pollfd readable{fd_, POLLIN, 0};
   if (::poll(&readable, 1, timeout_ms) <= 0) return ControlMessage::None;
-  return poll_control(configuration);
+  return poll_control(payload);
 }
 
 }  // namespace leakspy::agent

@@ -12,7 +12,14 @@
 
 namespace leakspy::agent {
 
-enum class ControlMessage { None, Stop, Closed, Configure };
+enum class ControlMessage { None, Stop, Closed, Configure, KeptByQuery };
+
+// What a message from the recorder carries.
+struct ControlPayload {
+  wire::WireConfigure configuration{};                     // Configure
+  uint32_t sample_count = 0;                               // KeptByQuery
+  wire::WireKeptBySample samples[wire::kMaxKeptBySamples]{};
+};
 
 class Transport {
  public:
@@ -28,11 +35,11 @@ class Transport {
   bool add_copy(wire::MessageType type, const void* payload, uint32_t length);
   // Sends everything queued. False if the connection is gone.
   bool flush();
-  // Looks for a message from the recorder without blocking. For Configure,
-  // *configuration receives its payload.
-  ControlMessage poll_control(wire::WireConfigure* configuration);
+  // Looks for a message from the recorder without blocking; *payload
+  // receives what a Configure or a KeptByQuery carries.
+  ControlMessage poll_control(ControlPayload* payload);
   // Like poll_control, waiting up to `timeout_ms` for a message to come.
-  ControlMessage wait_control(wire::WireConfigure* configuration, int timeout_ms);
+  ControlMessage wait_control(ControlPayload* payload, int timeout_ms);
 
  private:
   void* scratch(uint32_t bytes);

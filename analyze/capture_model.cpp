@@ -110,6 +110,14 @@ class ModelReader : public capture::RecordVisitor {
   }
   void on_time(uint64_t units) { time_ = units; }
   void on_allocator(const capture::AllocatorRecord& allocator) { processes_[scope_].allocator = allocator; }
+  void on_kept_by(const capture::KeptByRecord& kept) {
+    if (!processes_[scope_].selected) return;
+    auto valid = [&](StackId stack) { return stack.value() < model_.nodes.size() ? stack : StackId(0); };
+    KeptBy entry{scope_, valid(kept.stack), model_.symbols.text(kept.chain), valid(kept.holder_stack),
+                 valid(kept.items_stack)};
+    budget_.charge_tables(sizeof(entry) + entry.chain.size());
+    model_.kept_by.push_back(std::move(entry));
+  }
   void on_python_types(const capture::PythonTypesRecord& census) {
     if (!processes_[scope_].selected) return;
     budget_.charge_tables(sizeof(TypeCensus) + census.types.size() * (sizeof(std::pair<uint32_t, uint64_t>)));

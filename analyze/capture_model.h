@@ -64,6 +64,16 @@ struct TypeCensus {
   std::vector<std::pair<uint32_t, uint64_t>> counts;  // type, live objects
 };
 
+// A KeptBy record: what keeps objects of a stack alive (the target's word
+// as the recording ended).
+struct KeptBy {
+  uint32_t process = 0;
+  StackId stack;
+  std::string chain;     // from a root to the object's type
+  StackId holder_stack;  // allocated the object below the root; 0: unknown
+  StackId items_stack;   // last grew its item array (a list); 0: unknown or none
+};
+
 struct CaptureModel {
   capture::CaptureHeader header;
   capture::ReadSummary read;
@@ -107,6 +117,7 @@ struct CaptureModel {
   std::vector<RssSample> rss;        // from the Counters records (about 10 a second)
   std::vector<std::string> type_names;     // every Python type a census named
   std::vector<TypeCensus> type_censuses;   // of the processes that count (--process), in time order
+  std::vector<KeptBy> kept_by;             // of the processes that count
 
   double seconds(uint64_t units) const {
     return static_cast<double>(units) * static_cast<double>(header.time_unit_ns) * 1e-9;

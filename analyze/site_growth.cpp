@@ -58,6 +58,16 @@ GrowthAnalysis analyze_growth(const CaptureModel& model, const VerdictThresholds
   for (SiteGrowth& site : analysis.sites) {
     site.verdict = classify_growth(site.series, analysis.covered_seconds, thresholds);
   }
+  auto site_at = [&](StackId stack) {
+    return stack.value() != 0 && stack.value() < site_of.size() ? site_of[stack.value()] : SymbolTable::kNoStack;
+  };
+  for (const KeptBy& kept : model.kept_by) {
+    auto it = index.find(site_at(kept.stack).value());
+    if (it == index.end() || kept.stack.value() == 0) continue;
+    std::vector<SiteKeptBy>& chains = analysis.sites[it->second].kept_by;
+    bool known = std::any_of(chains.begin(), chains.end(), [&](const SiteKeptBy& other) { return other.chain == kept.chain; });
+    if (!known) chains.push_back({kept.chain, site_at(kept.holder_stack), site_at(kept.items_stack)});
+  }
   const SymbolTable& symbols = model.symbols;
   std::sort(analysis.sites.begin(), analysis.sites.end(), [&](const SiteGrowth& a, const SiteGrowth& b) {
     int rank_a = verdict_rank(a.verdict.verdict), rank_b = verdict_rank(b.verdict.verdict);

@@ -17,8 +17,16 @@
 
 namespace leakspy::analyze {
 
+// What keeps a site's objects alive (capture_model.h's KeptBy), by site.
+struct SiteKeptBy {
+  std::string chain;
+  LocationId holder;    // the site that allocated the object below the root; kNoStack: unknown
+  LocationId grown_at;  // the site that grew its item array; kNoStack: unknown or none
+};
+
 struct SiteGrowth {
   LocationId location;
+  std::vector<SiteKeptBy> kept_by;  // distinct chains
   uint32_t stacks = 0;            // distinct stacks reaching the site
   std::vector<SliceLive> series;  // one per slice
   GrowthVerdict verdict;

@@ -66,6 +66,7 @@ enum class RecordType : uint8_t {
   Scope = 0x13,         // process index: the scoped records that follow belong to it (0 at a chunk's start)
   Allocator = 0x14,     // kind (AllocatorKind), n, n x value: the allocator's own accounting; see AllocatorRecord
   PythonTypes = 0x15,   // n, n x (type name string id, live objects): a census of Python's objects by type
+  KeptBy = 0x16,        // stack, chain string id, holder stack, items stack: what keeps a stack's objects alive
 };
 
 // Whose accounting an Allocator record holds.

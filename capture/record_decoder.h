@@ -42,6 +42,7 @@ struct RecordVisitor {
   void on_counters(const CountersRecord&) {}
   void on_allocator(const AllocatorRecord&) {}
   void on_python_types(const PythonTypesRecord&) {}
+  void on_kept_by(const KeptByRecord&) {}
   void on_dropped(const DroppedRecord&) {}
   void on_trailer(const Trailer&) {}
   void on_python_code(const PythonCodeRecord&) {}
@@ -284,6 +285,15 @@ class RecordDecoder {
       case RecordType::Scope:
         visitor_.on_scope(get32());
         return;
+      case RecordType::KeptBy: {
+        KeptByRecord kept;
+        kept.stack = StackId(get32());
+        kept.chain = StringId(get32());
+        kept.holder_stack = StackId(get32());
+        kept.items_stack = StackId(get32());
+        visitor_.on_kept_by(kept);
+        return;
+      }
       case RecordType::PythonTypes: {
         PythonTypesRecord census;
         uint64_t types = get();

@@ -150,6 +150,14 @@ void RecordEncoder::python_types(const PythonTypesRecord& census) {
   }
 }
 
+void RecordEncoder::kept_by(const KeptByRecord& kept) {
+  put_type(RecordType::KeptBy);
+  put(kept.stack.value());
+  put(kept.chain.value());
+  put(kept.holder_stack.value());
+  put(kept.items_stack.value());
+}
+
 void RecordEncoder::dropped(const DroppedRecord& dropped) {
   put_type(RecordType::Dropped);
   put(dropped.thread.value());

@@ -35,6 +35,7 @@ class RecordEncoder {
   void counters(const CountersRecord& counters);
   void allocator(const AllocatorRecord& allocator);
   void python_types(const PythonTypesRecord& census);
+  void kept_by(const KeptByRecord& kept);
   void dropped(const DroppedRecord& dropped);
   void trailer(const Trailer& trailer);
   void python_code(const PythonCodeRecord& code);

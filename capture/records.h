@@ -116,7 +116,7 @@ struct ExitRecord {
 
 // One recorded program image: a process from its start (or from the moment
 // leakspy attached), or from an exec. Every record of a process-scoped type
-// (Module, ModuleUnload, Node, Thread, Symbol, Counters, Allocator, PythonTypes, Exit) belongs to the
+// (Module, ModuleUnload, Node, Thread, Symbol, Counters, Allocator, PythonTypes, KeptBy, Exit) belongs to the
 // process of the Scope before it; events belong to their thread's process.
 struct ProcessRecord {
   uint32_t index = 0;   // from 0, dense, in the order processes joined the recording
@@ -158,6 +158,18 @@ inline constexpr uint64_t kAllocatorRecordValues = 5;  // the values above, in o
 struct PythonTypesRecord {
   std::vector<std::pair<StringId, uint64_t>> types;  // name, live objects
   bool operator==(const PythonTypesRecord&) const = default;
+};
+
+// What keeps objects of a stack alive, as the target's Python said when the
+// recording ended (wire::MessageType::KeptBy): the chain of references from
+// a root, the stack that allocated the object below the root (the holder:
+// a list, a dict), and for a list the stack that last grew its item array.
+struct KeptByRecord {
+  StackId stack;         // the sampled objects' allocation stack
+  StringId chain;        // "history (module global in __main__) -> list -> Tensor"
+  StackId holder_stack;  // 0: unknown (allocated before the recording, or not a block)
+  StackId items_stack;   // 0: unknown or not a list
+  bool operator==(const KeptByRecord&) const = default;
 };
 
 struct DroppedRecord {

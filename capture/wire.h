@@ -110,9 +110,11 @@ enum class MessageType : uint32_t {
   Note = 14,         // WireNote, then the text
   AllocatorStats = 15,  // WireAllocatorStats: the allocator's own accounting, sampled now
   PythonTypes = 16,     // WirePythonTypes, then the census text
+  KeptBy = 17,          // WireKeptBy, then the answer to a KeptByQuery (text)
   // recorder -> agent
   Stop = 100,        // no payload: flush, unhook, say goodbye
   Configure = 101,   // WireConfigure: how to record; applies from when it arrives
+  KeptByQuery = 102, // WireKeptByQuery, then WireKeptBySample[count]: what keeps these Python objects alive
 };
 
 struct MessageHeader {
@@ -281,6 +283,36 @@ struct WirePythonTypes {
   uint32_t census_us;  // how long the census held the GIL
 };
 static_assert(sizeof(WirePythonTypes) == 8);
+
+// Who keeps a Python object alive: the recorder names live blocks of the
+// python heap (a sample of the fastest-growing stacks) as the recording ends,
+// and the agent answers, with the GIL held and within a bounded time, one
+// line per sample it found a chain for: "TAG\tHOLDER\tITEMS\tCHAIN", TAG the
+// sample's, HOLDER the address (hex) of the object below the chain's root
+// (0: none), ITEMS that of its item array when it is a list (0: none),
+// CHAIN the path from a root ("history (module global in __main__) -> list
+// -> Tensor"), printable, at most kMaxKeptByChainBytes. An agent without
+// Python answers with no lines.
+inline constexpr uint32_t kMaxKeptBySamples = 64;
+inline constexpr uint32_t kMaxKeptByBytes = 32 * 1024;
+inline constexpr uint32_t kMaxKeptByChainBytes = 400;
+struct WireKeptByQuery {
+  uint32_t count;  // samples that follow, at most kMaxKeptBySamples
+  uint32_t reserved;
+};
+static_assert(sizeof(WireKeptByQuery) == 8);
+struct WireKeptBySample {
+  uint64_t address;  // a live block of the python heap
+  uint64_t size;
+  uint32_t tag;      // below count: names the sample in the answer
+  uint32_t reserved;
+};
+static_assert(sizeof(WireKeptBySample) == 24);
+struct WireKeptBy {
+  uint32_t length;  // text bytes that follow, at most kMaxKeptByBytes
+  uint32_t reserved;
+};
+static_assert(sizeof(WireKeptBy) == 8);
 
 inline constexpr uint32_t kConfigureNativeFrames = 1u << 0;  // Python: keep every native frame
 inline constexpr uint32_t kConfigureFollowForks = 1u << 1;   // record forks of the process too

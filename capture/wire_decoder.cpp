@@ -96,7 +96,7 @@ void protocol_error(const std::string& what) {
 
 void check_header(const MessageHeader& header) {
   bool from_agent = header.type >= static_cast<uint32_t>(MessageType::Hello) &&
-                    header.type <= static_cast<uint32_t>(MessageType::PythonTypes);
+                    header.type <= static_cast<uint32_t>(MessageType::KeptBy);
   if (!from_agent) protocol_error("a message of type " + text(header.type));
   check_limit("a message", header.length, kMaxMessageBytes);
 }
@@ -199,8 +199,10 @@ Message WireDecoder::decode(const MessageHeader& header, const uint8_t* payload)
                                    stats.in_use_bytes, stats.free_bytes, stats.mmapped_bytes, stats.releasable_bytes};
     }
     case MessageType::PythonTypes: return decode_python_types(payload, length);
+    case MessageType::KeptBy: return decode_kept_by(payload, length);
     case MessageType::Stop:
-    case MessageType::Configure: break;
+    case MessageType::Configure:
+    case MessageType::KeptByQuery: break;
   }
   protocol_error("a message of type " + text(header.type));  // check_header refuses these first
 }
@@ -291,6 +293,49 @@ PythonTypesMessage WireDecoder::decode_python_types(const uint8_t* payload, size
     }
     if (!names.insert(name).second) protocol_error("python type " + std::string(name) + " counted twice");
     message.types.emplace_back(name, count);
+  }
+  return message;
+}
+
+KeptByMessage WireDecoder::decode_kept_by(const uint8_t* payload, size_t length) {
+  auto header = read_prefix<WireKeptBy>(payload, length, "kept-by answer");
+  check_reserved("kept-by answer", header.reserved);
+  check_limit("a kept-by answer", header.length, kMaxKeptByBytes);
+  check_total("kept-by answer", length, sizeof(header) + uint64_t{header.length});
+  std::string_view text(reinterpret_cast<const char*>(payload + sizeof(header)), header.length);
+  KeptByMessage message;
+  // One field up to a tab: the hex or decimal number it holds.
+  auto number = [](std::string_view& line, int base) {
+    size_t tab = line.find('\t');
+    if (tab == 0 || tab == std::string_view::npos || tab > 16) protocol_error("a kept-by line");
+    uint64_t value = 0;
+    for (char c : line.substr(0, tab)) {
+      int digit = c >= '0' && c <= '9' ? c - '0' : (base == 16 && c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+      if (digit < 0) protocol_error("a kept-by number");
+      value = value * static_cast<uint64_t>(base) + static_cast<uint64_t>(digit);
+    }
+    line.remove_prefix(tab + 1);
+    return value;
+  };
+  std::set<uint64_t> tags;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    KeptByAnswer answer;
+    uint64_t tag = number(line, 10);
+    if (tag >= kMaxKeptBySamples) protocol_error("kept-by tag " + std::to_string(tag));
+    if (!tags.insert(tag).second) protocol_error("kept-by tag " + std::to_string(tag) + " answered twice");
+    answer.tag = static_cast<uint32_t>(tag);
+    answer.holder = number(line, 16);
+    answer.items = number(line, 16);
+    check_limit("a kept-by chain", line.size(), kMaxKeptByChainBytes);
+    if (line.empty()) protocol_error("an empty kept-by chain");
+    for (char c : line) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) protocol_error("a control character in a kept-by chain");
+    }
+    answer.chain = line;
+    message.answers.push_back(answer);
   }
   return message;
 }

@@ -101,6 +101,15 @@ struct NoteMessage {
 };
 
 using AllocatorStatsMessage = capture::AllocatorRecord;
+struct KeptByAnswer {
+  uint32_t tag = 0;
+  uint64_t holder = 0;  // 0: none
+  uint64_t items = 0;   // 0: none
+  std::string_view chain;
+};
+struct KeptByMessage {
+  std::vector<KeptByAnswer> answers;
+};
 struct PythonTypesMessage {
   uint32_t census_us = 0;
   std::vector<std::pair<std::string_view, uint64_t>> types;  // name (a view into the payload), live objects
@@ -108,7 +117,8 @@ struct PythonTypesMessage {
 
 using Message = std::variant<HelloMessage, EventsMessage, NodesMessage, ThreadMessage, ThreadEndMessage, ModuleMessage,
                              ModuleUnloadMessage, EpochMessage, SealMessage, DropsMessage, GoodbyeMessage, HeapMessage,
-                             PythonCodeMessage, NoteMessage, AllocatorStatsMessage, PythonTypesMessage>;
+                             PythonCodeMessage, NoteMessage, AllocatorStatsMessage, PythonTypesMessage,
+                             KeptByMessage>;
 
 // Checks a header as soon as it is read, before its payload is waited for:
 // a type the agent sends and a length within kMaxMessageBytes.
@@ -125,6 +135,7 @@ class WireDecoder {
   ThreadMessage decode_thread(const uint8_t* payload, size_t length);
   ModuleMessage decode_module(const uint8_t* payload, size_t length);
   PythonTypesMessage decode_python_types(const uint8_t* payload, size_t length);
+  KeptByMessage decode_kept_by(const uint8_t* payload, size_t length);
 
   std::vector<RawEvent> events_;
   std::vector<WireNode> nodes_;

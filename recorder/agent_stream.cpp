@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <set>
 #include <variant>
 
 #include "common/proc_status.h"
@@ -152,6 +154,7 @@ void AgentStream::handle(const wire::HeapMessage& heap) {
   declared_heaps_.set(id);
   live_.set_range_heap(heap.id, (heap.flags & capture::kHeapFlagRanges) != 0);
   heaps_[id] = session_.heap_named(std::string(heap.name), heap.flags);
+  if (heap.name == "python") python_heap_ = id;
 }
 
 void AgentStream::handle(const wire::PythonCodeMessage& code) {
@@ -176,6 +179,73 @@ void AgentStream::handle(const wire::PythonTypesMessage& census) {
   record.types.reserve(census.types.size());
   for (const auto& [name, count] : census.types) record.types.emplace_back(session_.intern(std::string(name)), count);
   session_.records_of(process_).python_types(record);
+}
+
+std::vector<wire::WireKeptBySample> AgentStream::kept_by_query() {
+  constexpr size_t kStacks = 16;
+  constexpr size_t kSamplesPerStack = wire::kMaxKeptBySamples / kStacks;
+  std::vector<wire::WireKeptBySample> samples;
+  if (python_heap_ == UINT32_MAX) return samples;
+  // What grew in the second half is what keeps growing: a leak, not the
+  // imports of the program's start.
+  uint64_t second_half = first_event_ns_ + (last_event_ns_ - first_event_ns_) / 2;
+  struct Growth {
+    uint64_t bytes = 0;
+    std::vector<std::pair<uint64_t, uint64_t>> blocks;  // address, size
+  };
+  std::unordered_map<uint32_t, Growth> by_stack;
+  live_.for_each([&](HeapId heap, uint64_t address, const analyze::LiveBlock& block) {
+    if (heap.value() != python_heap_ || block.time < second_half || block.stack.value() == 0) return;
+    Growth& growth = by_stack[block.stack.value()];
+    growth.bytes += block.size;
+    if (growth.blocks.size() < kSamplesPerStack) growth.blocks.emplace_back(address, block.size);
+  });
+  std::vector<std::pair<uint64_t, uint32_t>> ranked;  // bytes, stack
+  for (const auto& [stack, growth] : by_stack) ranked.emplace_back(growth.bytes, stack);
+  std::sort(ranked.rbegin(), ranked.rend());
+  if (ranked.size() > kStacks) ranked.resize(kStacks);
+  kept_by_stacks_.clear();
+  for (const auto& [bytes, stack] : ranked) {
+    for (const auto& [address, size] : by_stack[stack].blocks) {
+      samples.push_back({address, size, static_cast<uint32_t>(kept_by_stacks_.size()), 0});
+      kept_by_stacks_.push_back(stack);
+    }
+  }
+  return samples;
+}
+
+void AgentStream::handle(const wire::KeptByMessage& kept) {
+  kept_by_answered_ = true;
+  // The stacks of the blocks holding each holder and item array: one pass
+  // over the live blocks.
+  std::vector<uint64_t> wanted;
+  for (const wire::KeptByAnswer& answer : kept.answers) {
+    if (answer.holder != 0) wanted.push_back(answer.holder);
+    if (answer.items != 0) wanted.push_back(answer.items);
+  }
+  std::sort(wanted.begin(), wanted.end());
+  std::unordered_map<uint64_t, uint32_t> stack_at;
+  live_.for_each([&](HeapId, uint64_t address, const analyze::LiveBlock& block) {
+    for (auto it = std::lower_bound(wanted.begin(), wanted.end(), address);
+         it != wanted.end() && *it - address < std::max<uint64_t>(block.size, 1); ++it) {
+      stack_at.emplace(*it, block.stack.value());
+    }
+  });
+  auto stack_of = [&](uint64_t address) {
+    auto found = address != 0 ? stack_at.find(address) : stack_at.end();
+    return StackId(found != stack_at.end() ? found->second : 0);
+  };
+  std::set<std::pair<uint32_t, std::string_view>> written;  // samples of one stack often share their chain
+  for (const wire::KeptByAnswer& answer : kept.answers) {
+    if (answer.tag >= kept_by_stacks_.size()) continue;  // asked of another query
+    if (!written.emplace(kept_by_stacks_[answer.tag], answer.chain).second) continue;
+    capture::KeptByRecord record;
+    record.stack = StackId(kept_by_stacks_[answer.tag]);
+    record.chain = session_.intern(std::string(answer.chain));
+    record.holder_stack = stack_of(answer.holder);
+    record.items_stack = stack_of(answer.items);
+    session_.records_of(process_).kept_by(record);
+  }
 }
 
 uint32_t AgentStream::capture_thread(uint32_t agent_thread) {
@@ -228,6 +298,7 @@ void AgentStream::write_counters() {
 
 void AgentStream::on_merged_event(uint32_t thread, const wire::RawEvent& raw, uint64_t monotonic_ns) {
   last_event_ns_ = monotonic_ns;
+  if (first_event_ns_ == 0) first_event_ns_ = monotonic_ns;
   capture::RecordEncoder& records = session_.event_records_of(process_, capture_thread(thread), monotonic_ns);
   if (raw.kind == wire::kExitMark) {
     // One is what the agent sends; another is ignored, so that the teardown
@@ -242,7 +313,7 @@ void AgentStream::on_merged_event(uint32_t thread, const wire::RawEvent& raw, ui
   event.stack = StackId(capture_node(raw.stack));
   event.size = raw.size;
   event.address = raw.address;
-  live_.apply({event.kind, HeapId(raw.heap), event.stack, event.size, event.address}, 0);
+  live_.apply({event.kind, HeapId(raw.heap), event.stack, event.size, event.address}, monotonic_ns);
   records.event(event);
   ++totals_.events_by_kind[raw.kind];  // the decoder passed only kinds 0..4 (marks stay in the merger)
   session_.maybe_flush();

@@ -54,6 +54,11 @@ class AgentStream final : public MergedEventSink {
   void add_totals(capture::Trailer& trailer) const;
   // Writes the Counters record of the process now.
   void write_counters();
+  // As the recording ends: samples of the python heap's live blocks whose
+  // stacks grew most in the recording's second half, to ask the agent what
+  // keeps them (wire::KeptByQuery); none without a python heap.
+  std::vector<wire::WireKeptBySample> kept_by_query();
+  bool kept_by_answered() const { return kept_by_answered_; }
   // The symbols of the native frames this stream's nodes hold (finish first).
   const symbolize::NativeFrameSet& native_frames() const { return native_frames_; }
 
@@ -83,6 +88,7 @@ class AgentStream final : public MergedEventSink {
   void handle(const wire::NoteMessage& note);
   void handle(const wire::AllocatorStatsMessage& stats);
   void handle(const wire::PythonTypesMessage& census);
+  void handle(const wire::KeptByMessage& kept);
   void end_finished_threads();
 
   // The capture's ids of the agent's.
@@ -112,7 +118,11 @@ class AgentStream final : public MergedEventSink {
   std::vector<uint32_t> heaps_ = std::vector<uint32_t>(capture::kMaxHeaps, UINT32_MAX);  // agent heap -> the capture's
 
   capture::Trailer totals_;  // this stream's counts
-  std::optional<capture::AllocatorRecord> allocator_;  // the agent's latest sample: goes with each Counters record
+  std::optional<capture::AllocatorRecord> allocator_;
+  uint32_t python_heap_ = UINT32_MAX;      // the agent's id of the heap named "python"
+  uint64_t first_event_ns_ = 0;
+  std::vector<uint32_t> kept_by_stacks_;   // by query tag: the capture's stack sampled
+  bool kept_by_answered_ = false;  // the agent's latest sample: goes with each Counters record
   uint64_t last_counters_ns_ = 0;
   uint64_t last_event_ns_ = 0;
   bool said_hello_ = false;

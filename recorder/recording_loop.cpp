@@ -25,6 +25,7 @@ namespace leakspy::recorder {
 namespace {
 
 constexpr double kStopGraceSeconds = 5.0;      // for the agents to flush after Stop
+constexpr double kKeptByWaitSeconds = 3.0;     // for an agent's answer to a KeptByQuery, before its Stop
 constexpr double kExitGraceSeconds = 2.0;      // for the streams to end after the target exits
 constexpr int kLateHelloMs = 100;              // for a child's hello at the very end
 constexpr int kMaxLateHellos = 256;            // connections waiting at the end that are read at most
@@ -49,7 +50,24 @@ struct Connection {
   bool verified = true;  // the target or one of its descendants; else gone before leakspy could tell
   uint32_t process = kNoProcess;
   bool done = false;  // an unrecorded child said its hello: nothing more to read
+  double stop_at = 0;  // asked who keeps its objects: its Stop goes at the answer, or at this time
 };
+
+// Asks the agent who keeps the objects of `samples` (wire::KeptByQuery).
+void send_kept_by_query(const UniqueFd& connection, const std::vector<wire::WireKeptBySample>& samples) {
+  std::vector<uint8_t> message(sizeof(wire::MessageHeader) + sizeof(wire::WireKeptByQuery) +
+                               samples.size() * sizeof(wire::WireKeptBySample));
+  wire::MessageHeader header{static_cast<uint32_t>(wire::MessageType::KeptByQuery),
+                             static_cast<uint32_t>(message.size() - sizeof(wire::MessageHeader))};
+  wire::WireKeptByQuery query{static_cast<uint32_t>(samples.size()), 0};
+  std::memcpy(message.data(), &header, sizeof(header));
+  std::memcpy(message.data() + sizeof(header), &query, sizeof(query));
+  std::memcpy(message.data() + sizeof(header) + sizeof(query), samples.data(),
+              samples.size() * sizeof(wire::WireKeptBySample));
+  // One write, so the agent finds the payload right behind the header.
+  ssize_t ignored = ::send(connection.get(), message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void)ignored;
+}
 
 // The parent of `pid`; 0 when unknown.
 pid_t parent_of(pid_t pid) {
@@ -142,11 +160,35 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
   double give_up_at = 0;  // set once a stop or an exit makes the end near
   bool pidfd_open = options.target_pidfd >= 0;
 
-  auto request_stop = [&] {
+  // Stopping. A stream with Python is first asked who keeps its growing
+  // objects alive, while the program still runs, and stopped at its answer
+  // (or after kKeptByWaitSeconds); `ask`: false when the capture cannot be
+  // written any more.
+  auto request_stop = [&](bool ask) {
     if (result.stop_requested) return;
     result.stop_requested = true;
-    for (const auto& connection : connections) send_stop(connection->fd);
-    give_up_at = monotonic_seconds() + kStopGraceSeconds;
+    double now = monotonic_seconds();
+    give_up_at = now + kStopGraceSeconds;
+    for (const auto& connection : connections) {
+      std::vector<wire::WireKeptBySample> samples;
+      if (ask && connection->process != kNoProcess) samples = session.kept_by_query(connection->process);
+      if (samples.empty()) {
+        send_stop(connection->fd);
+        continue;
+      }
+      send_kept_by_query(connection->fd, samples);
+      connection->stop_at = now + kKeptByWaitSeconds;
+      give_up_at = now + kKeptByWaitSeconds + kStopGraceSeconds;
+    }
+  };
+  // The Stop of each stream that was asked, once it answered or waited enough.
+  auto stop_asked = [&] {
+    for (const auto& connection : connections) {
+      if (connection->stop_at == 0) continue;
+      if (monotonic_seconds() < connection->stop_at && !session.kept_by_answered(connection->process)) continue;
+      send_stop(connection->fd);
+      connection->stop_at = 0;
+    }
   };
   // A stream ended: its process's events are all in; whether it exited or
   // exec'd is told by what comes next (add_process, or finish()).
@@ -282,7 +324,7 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
       if (signal != 0) {
         if (result.stop_requested) break;  // a second signal: stop waiting for the agents
         result.signal = signal;
-        request_stop();
+        request_stop(true);
       }
     }
     if (pid_index >= 0 && (fds[pid_index].revents & POLLIN)) {
@@ -294,9 +336,10 @@ LoopResult run_recording_loop(AgentListener& listener, UniqueFd first, Recording
     session.flush_old_records();
     // Nowhere to write (a full disk): the agents stop and unhook; the
     // program runs on (docs/design.md, "The recorder").
-    if (!session.output_failure().empty()) request_stop();
+    if (!session.output_failure().empty()) request_stop(false);
+    stop_asked();
     now = monotonic_seconds();
-    if (deadline > 0 && now >= deadline) request_stop();
+    if (deadline > 0 && now >= deadline) request_stop(true);
     if (give_up_at > 0 && now >= give_up_at) {
       result.agent_silent = result.stop_requested && !result.target_exited;
       break;

@@ -173,6 +173,16 @@ StreamStats RecordingSession::stream_stats(uint32_t process) const {
   return stream != nullptr ? stream->stats() : StreamStats{};
 }
 
+std::vector<wire::WireKeptBySample> RecordingSession::kept_by_query(uint32_t process) {
+  AgentStream* stream = processes_.at(process).stream.get();
+  return stream != nullptr ? stream->kept_by_query() : std::vector<wire::WireKeptBySample>{};
+}
+
+bool RecordingSession::kept_by_answered(uint32_t process) const {
+  const AgentStream* stream = processes_.at(process).stream.get();
+  return stream == nullptr || stream->kept_by_answered();
+}
+
 void RecordingSession::end_process(uint32_t process, capture::ProcessEndKind how, int status) {
   std::unique_ptr<AgentStream>& stream = processes_.at(process).stream;
   if (!stream) return;

@@ -84,6 +84,10 @@ class RecordingSession {
   // told later, by an exec or finish()).
   void flush_process(uint32_t process);
   StreamStats stream_stats(uint32_t process) const;
+  // The KeptByQuery for the process's stream (AgentStream::kept_by_query);
+  // none when it has nothing to ask.
+  std::vector<wire::WireKeptBySample> kept_by_query(uint32_t process);
+  bool kept_by_answered(uint32_t process) const;
   // Emits what it still held and its ProcessEnd record.
   void end_process(uint32_t process, capture::ProcessEndKind how, int status);
   // The recording ends at a message that broke the protocol: says so in the

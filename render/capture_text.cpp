@@ -202,6 +202,11 @@ void RecordPrinter::on_python_types(const capture::PythonTypesRecord& census) {
   out_ << '\n';
 }
 
+void RecordPrinter::on_kept_by(const capture::KeptByRecord& kept) {
+  line("kept-by") << "stack=#" << kept.stack.value() << " holder=#" << kept.holder_stack.value()
+                  << " items=#" << kept.items_stack.value() << ' ' << quoted(text(kept.chain)) << '\n';
+}
+
 void RecordPrinter::on_dropped(const capture::DroppedRecord& dropped) {
   line("dropped") << "thread #" << dropped.thread.value() << " events=" << dropped.count << '\n';
 }

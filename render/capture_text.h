@@ -38,6 +38,7 @@ class RecordPrinter : public capture::RecordVisitor {
   void on_counters(const capture::CountersRecord& counters);
   void on_allocator(const capture::AllocatorRecord& allocator);
   void on_python_types(const capture::PythonTypesRecord& census);
+  void on_kept_by(const capture::KeptByRecord& kept);
   void on_dropped(const capture::DroppedRecord& dropped);
   void on_trailer(const capture::Trailer& trailer);
   void on_python_code(const capture::PythonCodeRecord& code);
@@ -100,6 +101,7 @@ class RecordCounter : public capture::RecordVisitor {
   void on_counters(const capture::CountersRecord&) { ++counts_["counters"]; }
   void on_allocator(const capture::AllocatorRecord&) { ++counts_["allocator"]; }
   void on_python_types(const capture::PythonTypesRecord&) { ++counts_["python-types"]; }
+  void on_kept_by(const capture::KeptByRecord&) { ++counts_["kept-by"]; }
   void on_dropped(const capture::DroppedRecord& dropped) {
     ++counts_["dropped"];
     dropped_ += dropped.count;

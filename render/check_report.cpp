@@ -73,7 +73,10 @@ void print_check_summary(std::ostream& out, const analyze::CaptureModel& model, 
   }
   for (const std::string& caveat : caveats(model)) out << "WARNING    " << caveat << '\n';
   out << "verdicts   " << verdict_counts_text(analysis) << '\n';
-  for (size_t index : gate.leaks) out << "LEAK       " << leak_text(model, analysis.sites[index]) << '\n';
+  for (size_t index : gate.leaks) {
+    out << "LEAK       " << leak_text(model, analysis.sites[index]) << '\n';
+    for (const std::string& line : kept_by_lines(model, analysis.sites[index])) out << "           " << line << '\n';
+  }
   const ProcessCheck* failing = nullptr;
   for (const ProcessCheck& process : processes) {
     for (size_t index : process.gate.leaks) {

@@ -44,7 +44,7 @@ nlohmann::json series_json(const std::vector<analyze::SliceLive>& series) {
 
 // A table: a header row, then rows; the first column left-aligned, the
 // others right-aligned, and the last (a name) as it is, with each row's
-// reason under it.
+// reason (lines) under it.
 struct Table {
   std::vector<std::string> headers;
   std::vector<std::vector<std::string>> rows;
@@ -63,7 +63,13 @@ struct Table {
     print_row(headers);
     for (size_t i = 0; i < rows.size(); ++i) {
       print_row(rows[i]);
-      out << std::string(widths[0] + 2, ' ') << reasons[i] << '\n';
+      // A reason of several lines: each under the row.
+      size_t begin = 0;
+      while (begin <= reasons[i].size()) {
+        size_t end = std::min(reasons[i].find('\n', begin), reasons[i].size());
+        out << std::string(widths[0] + 2, ' ') << reasons[i].substr(begin, end - begin) << '\n';
+        begin = end + 1;
+      }
     }
   }
 };
@@ -75,6 +81,26 @@ std::string objects_rate(double per_second) {
 }
 
 }  // namespace
+
+std::vector<std::string> kept_by_lines(const analyze::CaptureModel& model, const analyze::SiteGrowth& site) {
+  std::vector<std::string> lines;
+  for (const analyze::SiteKeptBy& kept : site.kept_by) {
+    std::string line = "kept by " + kept.chain;
+    // A site without a source line (an address, or the interpreter's own
+    // code before Python frames were on) says nothing worth a word here.
+    auto named = [&](analyze::LocationId at) {
+      return at != analyze::SymbolTable::kNoStack && model.symbols.location(at).line != 0;
+    };
+    std::string holder;
+    if (named(kept.holder)) holder += "made at " + model.symbols.label(kept.holder);
+    if (named(kept.grown_at)) {
+      holder += (holder.empty() ? "" : ", ") + std::string("grown at ") + model.symbols.label(kept.grown_at);
+    }
+    if (!holder.empty()) line += "; its holder " + holder;
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
 
 std::string human_rate(double bytes_per_second) {
   double magnitude = std::fabs(bytes_per_second);
@@ -129,7 +155,9 @@ void print_growth_table(std::ostream& out, const analyze::CaptureModel& model, c
     table.rows.push_back({analyze::verdict_name(verdict.verdict), human_rate(verdict.slope), two_decimals(verdict.fit),
                           percent(verdict.rising_share), human_bytes(verdict.growth), human_bytes(verdict.peak),
                           human_bytes(analysis.sites[i].live_bytes), model.symbols.label(analysis.sites[i].location)});
-    table.reasons.push_back(verdict.reason);
+    std::string reason = verdict.reason;
+    for (const std::string& line : kept_by_lines(model, analysis.sites[i])) reason += "\n" + line;
+    table.reasons.push_back(std::move(reason));
   }
   out << shown << " of " << analysis.sites.size() << " call sites, most worrying first\n";
   table.print(out);
@@ -165,6 +193,18 @@ nlohmann::json site_growth_json(const analyze::CaptureModel& model, const analyz
   row["live_bytes"] = site.live_bytes;
   row["stacks"] = site.stacks;
   row.update(verdict_json(site.verdict));
+  if (!site.kept_by.empty()) {
+    nlohmann::json chains = nlohmann::json::array();
+    for (const analyze::SiteKeptBy& kept : site.kept_by) {
+      nlohmann::json entry = {{"chain", kept.chain}};
+      if (kept.holder != analyze::SymbolTable::kNoStack) entry["holder"] = location_json(model.symbols, kept.holder);
+      if (kept.grown_at != analyze::SymbolTable::kNoStack) {
+        entry["grown_at"] = location_json(model.symbols, kept.grown_at);
+      }
+      chains.push_back(std::move(entry));
+    }
+    row["kept_by"] = std::move(chains);
+  }
   if (with_series) row["series"] = series_json(site.series);
   return row;
 }

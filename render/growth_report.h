@@ -36,6 +36,10 @@ void print_growth_summary(std::ostream& out, const analyze::CaptureModel& model,
 void print_growth_table(std::ostream& out, const analyze::CaptureModel& model, const analyze::GrowthAnalysis& analysis,
                         size_t rows);
 
+// "kept by history (module global in __main__) -> list -> Tensor; the list
+// made at train.py:5, grown at train.py:27": one line per chain.
+std::vector<std::string> kept_by_lines(const analyze::CaptureModel& model, const analyze::SiteGrowth& site);
+
 // verdict, slope_bytes_per_second, fit, rising_share, growth_bytes, peak_bytes, reason.
 nlohmann::json verdict_json(const analyze::GrowthVerdict& verdict);
 // The thresholds the verdicts used, by their documented names.

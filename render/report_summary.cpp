@@ -172,7 +172,9 @@ std::vector<std::string> caveats(const analyze::CaptureModel& model) {
   if (!model.header.attached_mid_run() && model.unknown_frees >= kSignificantUnknownFrees) {
     lines.push_back(human_count(model.unknown_frees) +
                     " frees of blocks leakspy never saw allocated, though it recorded from the start: memory "
-                    "allocated past its hooks (a static allocator, raw system calls) is missing from the numbers");
+                    "allocated past its hooks is missing from the numbers (most often by the static initializers of "
+                    "a library loaded with dlopen, such as libtorch's, which run before leakspy can hook it; or a "
+                    "static allocator, raw system calls)");
   }
   if (std::string modules = modules_without_symbols(model); !modules.empty()) {
     lines.push_back("frames of " + modules +

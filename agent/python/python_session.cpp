@@ -10,7 +10,7 @@
 #include "agent/python/code_table.h"
 #include "agent/python/python_runtime.h"
 #include "agent/python/torch_memory_history.h"
-#include "agent/python/type_census.h"
+#include "agent/python/python_worker.h"
 #include "capture/wire.h"
 
 namespace leakspy::agent::python {
@@ -35,7 +35,7 @@ void become_ready() {
   if (exit_mark_armed.load(std::memory_order_acquire)) python_finalizing_probe.store(runtime().is_finalizing);
   uint8_t heap = declare_heap("python", 0);
   if (heap != kNoHeap) start_wrapping_allocators(heap);
-  start_type_census();
+  start_python_worker();
 }
 
 }  // namespace
@@ -66,7 +66,7 @@ void stop_python_support(bool process_exit) {
   frames_enabled.store(false, std::memory_order_release);
   python_finalizing_probe.store(nullptr, std::memory_order_relaxed);
   if (status == PythonStatus::Ready) stop_torch_history(process_exit);
-  stop_type_census(process_exit);
+  stop_python_worker(process_exit);
   if (!process_exit && status == PythonStatus::Ready) unwrap_allocators(kUnwrapTimeoutNs);
   status = PythonStatus::Absent;
 }
@@ -91,7 +91,7 @@ void forget_reported_python_code() { reported_code = 1; }
 
 void settle_python_after_fork() {
   code_table.settle_after_fork();
-  restart_type_census_after_fork();
+  restart_python_worker_after_fork();
 }
 
 }  // namespace leakspy::agent::python

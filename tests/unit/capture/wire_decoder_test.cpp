@@ -142,6 +142,16 @@ TEST(WireDecoder, AcceptsWhatTheAgentSends) {
   EXPECT_TRUE(std::get<PythonTypesMessage>(Payload().add(WirePythonTypes{0, 1}).decode(decoder, MessageType::PythonTypes))
                   .types.empty());
 
+  std::string kept_text = "3\t7f00001000\t0\thistory (module global in __main__) -> list -> Tensor";
+  Payload kept;
+  kept.add(WireKeptBy{static_cast<uint32_t>(kept_text.size()), 0}).add_text(kept_text);
+  auto answers = std::get<KeptByMessage>(kept.decode(decoder, MessageType::KeptBy)).answers;
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].tag, 3u);
+  EXPECT_EQ(answers[0].holder, 0x7f00001000u);
+  EXPECT_EQ(answers[0].items, 0u);
+  EXPECT_EQ(answers[0].chain, "history (module global in __main__) -> list -> Tensor");
+
   EXPECT_EQ(std::get<EpochMessage>(Payload().add(WireEpoch{8, 99}).decode(decoder, MessageType::Epoch)).epoch, 8u);
   EXPECT_EQ(std::get<SealMessage>(Payload().add(WireSeal{UINT64_MAX}).decode(decoder, MessageType::Seal)).epoch,
             UINT64_MAX);
@@ -238,7 +248,7 @@ TEST(WireDecoder, RefusesTextsAndListsBeyondTheAgentsLimits) {
 TEST(WireDecoder, RefusesMessagesTheAgentCannotHaveSent) {
   MessageHeader oversized{static_cast<uint32_t>(MessageType::Events), kMaxMessageBytes + 1};
   EXPECT_THROW(check_header(oversized), Error);
-  for (uint32_t type : {0u, 17u, 99u, 100u, 101u, 0xFFFFFFFFu}) {
+  for (uint32_t type : {0u, 18u, 99u, 100u, 101u, 102u, 0xFFFFFFFFu}) {
     try {
       check_header({type, 0});
       ADD_FAILURE() << "type " << type << " accepted";
@@ -273,6 +283,18 @@ TEST(WireDecoder, RefusesMessagesTheAgentCannotHaveSent) {
   expect_protocol_error(census("3 dict\n4 dict"), MessageType::PythonTypes, "counted twice");
   expect_protocol_error(census("3 " + std::string(241, 'a')), MessageType::PythonTypes, "python type name");
   expect_protocol_error(census("12345678901234567 dict"), MessageType::PythonTypes, "census line");
+  auto kept = [](const std::string& text) {
+    Payload payload;
+    payload.add(WireKeptBy{static_cast<uint32_t>(text.size()), 0}).add_text(text);
+    return payload;
+  };
+  expect_protocol_error(kept("64\t0\t0\tx"), MessageType::KeptBy, "kept-by tag 64");
+  expect_protocol_error(kept("1\t0\t0\tx\n1\t0\t0\ty"), MessageType::KeptBy, "answered twice");
+  expect_protocol_error(kept("1\tzz\t0\tx"), MessageType::KeptBy, "kept-by number");
+  expect_protocol_error(kept("1\t0\t0\t"), MessageType::KeptBy, "empty kept-by chain");
+  expect_protocol_error(kept("1\t0\t0"), MessageType::KeptBy, "kept-by line");
+  expect_protocol_error(kept("1\t0\t0\ta\ab"), MessageType::KeptBy, "control character");
+  expect_protocol_error(kept("1\t0\t0\t" + std::string(401, 'a')), MessageType::KeptBy, "kept-by chain");
   Payload severity;
   severity.add(WireNote{2, 1}).add_text("x");
   expect_protocol_error(severity, MessageType::Note, "note severity 2");

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <time.h>
 
 #include "agent/thread_state.h"
 
@@ -47,6 +48,17 @@ bool start_agent_thread(const char* name, void (*body)()) {
   bool ok = pthread_create(&thread, &attributes, run, &start) == 0;
   pthread_attr_destroy(&attributes);
   return ok;
+}
+
+void pause_ns(uint64_t ns) {
+  timespec pause{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  nanosleep(&pause, nullptr);
+}
+
+void wait_for_flag(const std::atomic<bool>& done, uint64_t timeout_ns) {
+  for (uint64_t waited = 0; !done.load(std::memory_order_acquire) && waited < timeout_ns; waited += 1'000'000) {
+    pause_ns(1'000'000);
+  }
 }
 
 }  // namespace leakspy::agent

@@ -68,11 +68,6 @@ constexpr uint64_t kHookRetryNs = 50'000'000;
 constexpr int kAcceptWaitMs = 1000;                    // at exit, for a recorder that has not yet taken the stream
 constexpr uint64_t kForkConnectDelayNs = 20'000'000;  // before a forked child's writer connects
 
-void sleep_ns(uint64_t ns) {
-  timespec duration{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-  nanosleep(&duration, nullptr);
-}
-
 bool init_once() {
   static bool done = false;
   if (done) return true;
@@ -95,7 +90,7 @@ void end_session(wire::GoodbyeReason reason, bool connected) {
   if (connected) {
     // Hooks that passed their tracking check just before it was cleared are
     // still writing; give them a moment so their events make the last cycle.
-    sleep_ns(2'000'000);
+    pause_ns(2'000'000);
     CycleResult last = drainer.cycle(transport, true);
     if (last.connected) {
       wire::WireGoodbye goodbye{static_cast<uint32_t>(reason), 0, traces.stacks_lost()};

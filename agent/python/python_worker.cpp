@@ -1,7 +1,5 @@
 #include "agent/python/python_worker.h"
 
-#include <time.h>
-
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -60,11 +58,6 @@ constinit std::atomic<bool> thread_done{true};
 // Worker thread only, GIL held.
 constinit void* census_globals = nullptr;
 constinit void* kept_by_globals = nullptr;
-
-void pause_ns(uint64_t ns) {
-  timespec pause{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-  nanosleep(&pause, nullptr);
-}
 
 // Starts filling `slot`; false while the writer has not sent what it holds.
 template <uint32_t kBytes>
@@ -303,10 +296,7 @@ void stop_python_worker(bool process_exit) {
   thread_started = false;
   stop_requested.store(true, std::memory_order_release);
   if (process_exit) return;
-  for (uint64_t waited = 0; !thread_done.load(std::memory_order_acquire) && waited < kStopTimeoutNs;
-       waited += 1'000'000) {
-    pause_ns(1'000'000);
-  }
+  wait_for_flag(thread_done, kStopTimeoutNs);
 }
 
 }  // namespace leakspy::agent::python

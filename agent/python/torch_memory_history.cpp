@@ -1,7 +1,5 @@
 #include "agent/python/torch_memory_history.h"
 
-#include <time.h>
-
 #include <atomic>
 #include <cstdio>
 
@@ -45,11 +43,6 @@ constinit std::atomic<bool> thread_done{true};
 constinit void* script_globals = nullptr;  // the script's namespace (a dict), for the session
 constinit uint32_t* code_ids = nullptr;    // the script's code ids -> CodeTable ids
 constinit uint8_t heap_ids[kMaxDevices] = {};
-
-void pause_ns(uint64_t ns) {
-  timespec pause{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-  nanosleep(&pause, nullptr);
-}
 
 uint8_t tensor_heap(uint32_t device) {
   if (device >= kMaxDevices) return kNoHeap;
@@ -235,10 +228,7 @@ void stop_torch_history(bool process_exit) {
   final_read.store(!process_exit, std::memory_order_relaxed);
   stop_requested.store(true, std::memory_order_release);
   if (process_exit) return;
-  for (uint64_t waited = 0; !thread_done.load(std::memory_order_acquire) && waited < kStopTimeoutNs;
-       waited += 1'000'000) {
-    pause_ns(1'000'000);
-  }
+  wait_for_flag(thread_done, kStopTimeoutNs);
 }
 
 }  // namespace leakspy::agent::python
